@@ -1,7 +1,11 @@
-"""Errors raised by nemo_run."""
+"""Errors raised by the nemo_run façade itself.
+
+Each layer raises its own errors (``nr_config.ConfigError``, ``nr_exec.ExecError``, ...); the façade
+adds only errors about its own use, such as asking for an API name that does not exist.
+"""
 
 __all__ = ["NemoRunError"]
 
 
 class NemoRunError(Exception):
-    """Base class of every nemo-run error raised by nemo_run."""
+    """Base class of every error raised by the nemo_run façade itself."""

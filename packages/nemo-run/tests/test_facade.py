@@ -1,0 +1,28 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+import nemo_run
+
+BACKEND_SDKS = ["docker", "fabric", "paramiko", "sky", "kubernetes", "ray", "torchx", "leptonai"]
+
+
+def test_import_loads_no_backend_sdk() -> None:
+    code = (
+        "import sys, json, nemo_run; "
+        f"print(json.dumps([m for m in {BACKEND_SDKS!r} if m in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == []
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Confg'"):
+        _ = nemo_run.Confg  # type: ignore[attr-defined]
+
+
+def test_every_public_name_resolves() -> None:
+    for name in nemo_run.__all__:
+        assert getattr(nemo_run, name) is not None, name
