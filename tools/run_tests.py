@@ -43,7 +43,9 @@ def testbed_namespace() -> str | None:
         line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
     )
     namespace = values.get("NR_TESTBED_NETNS", "").strip().strip("'\"")
-    if not namespace or os.geteuid() != 0 or shutil.which("ip") is None:
+    if not namespace or not Path("/run/netns", namespace).exists():
+        return None
+    if os.geteuid() != 0 or shutil.which("nsenter") is None:
         return None
     return namespace
 
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> int:
     namespace = testbed_namespace()
     if namespace:
         print(f"running the tests inside the loopback-only network namespace {namespace!r}", flush=True)
-        command = ["ip", "netns", "exec", namespace, *command]
+        command = ["bash", str(ROOT / "tools" / "testbed" / "run.sh"), *command]
     elif os.environ.get("NR_REQUIRE_BACKENDS") == "1":
         print("NR_REQUIRE_BACKENDS=1 but no testbed namespace was found; start it with "
               "`sudo bash tools/testbed/up.sh all`", file=sys.stderr)

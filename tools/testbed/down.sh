@@ -22,9 +22,14 @@ for ((i = ${#backends[@]} - 1; i >= 0; i--)); do
   tb_log "down $b: $(tb_since "$t")s"
 done
 if [ $all = 1 ] && [ -e "$(tb_netns_path)" ]; then
+  # Anything still in the netns (test runs, ssh sessions, job steps) is listed; with NR_TESTBED_SWEEP=1 (CI)
+  # it is also ended by pid. Default 0: on a shared dev box those may be another engineer's test processes.
+  left=()
   for p in $(ip netns pids "$NR_TESTBED_NETNS" 2>/dev/null); do
-    [ "$p" = $$ ] || { tb_log "ending leftover pid $p in netns ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80))"; tb_kill_pid "$p" leftover 5; }
+    [ "$p" = $$ ] || ! tb_pid_alive "$p" && continue
+    left+=("$p"); tb_log "still in netns: pid $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80))"
   done
+  if [ "${NR_TESTBED_SWEEP:-0}" = 1 ]; then tb_kill_pids 5 "${left[@]}"; fi
   tb_netns_down
   tb_env_write
 fi

@@ -42,6 +42,10 @@ tb_netns_up() {
     ip netns add "$NR_TESTBED_NETNS" || tb_die "ip netns add $NR_TESTBED_NETNS failed (need root + CAP_SYS_ADMIN)"
   fi
   ip -n "$NR_TESTBED_NETNS" link set lo up
+  # A second loopback address: glibc's getaddrinfo(AI_ADDRCONFIG) ignores 127.0.0.1 itself, so in a lo-only
+  # netns a passive lookup (slurmdbd/slurmctld listening on "any") fails with "Address family not supported".
+  ip -n "$NR_TESTBED_NETNS" -4 addr show dev lo | grep -q '127\.0\.0\.2/' \
+    || ip -n "$NR_TESTBED_NETNS" addr add 127.0.0.2/8 dev lo
   # sanity: only loopback, no routes off the box
   if ip -n "$NR_TESTBED_NETNS" -o link show | grep -v ': lo:' | grep -q .; then
     tb_die "netns $NR_TESTBED_NETNS has non-loopback interfaces"
@@ -62,6 +66,18 @@ tb_kill_pid() {  # tb_kill_pid pid [name] [timeout_s]: SIGTERM, wait, then SIGKI
   for ((i = 0; i < t * 10; i++)); do tb_pid_alive "$pid" || return 0; sleep 0.1; done
   tb_log "$name (pid $pid) ignored SIGTERM for ${t}s; SIGKILL"
   kill -9 "$pid" 2>/dev/null || true
+}
+tb_kill_pids() {  # tb_kill_pids timeout_s pid...: SIGTERM all at once, wait, SIGKILL survivors
+  local t=$1 i p alive; shift
+  [ $# -gt 0 ] || return 0
+  kill "$@" 2>/dev/null || true
+  for ((i = 0; i < t * 10; i++)); do
+    alive=""; for p in "$@"; do tb_pid_alive "$p" && alive="$alive $p"; done
+    [ -z "$alive" ] && return 0
+    sleep 0.1
+  done
+  [ "${NR_TB_QUIET:-0}" = 1 ] || tb_log "pids$alive ignored SIGTERM for ${t}s; SIGKILL"
+  kill -9 $alive 2>/dev/null || true
 }
 tb_kill_pidfile() {  # tb_kill_pidfile file [name] [timeout]
   local pid; pid=$(tb_pidfile_pid "$1")

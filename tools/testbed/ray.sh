@@ -19,17 +19,17 @@ ray_install() {
 }
 
 ray_down() {
-  # `ray start --block` runs as the leader of its own session (setsid); every Ray process it starts stays in
-  # that session. Stop the leader (it tears its children down), then any leftover member, by pid.
-  local sid pids p
+  # `ray start --block` runs as the leader of its own session (see ray_up); every Ray process it starts stays
+  # in that session. SIGTERM the whole session at once (by pid), SIGKILL whatever is left after 10 s.
+  local sid pids
   sid=$(tb_pidfile_pid "$D/ray.pid")
   if [ -n "$sid" ]; then
-    tb_kill_pid "$sid" "ray start --block" 20
-    for p in 1 2 3; do
-      pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2==s {print $1}')
-      [ -z "$pids" ] && break
-      for p in $pids; do tb_kill_pid "$p" "ray process" 5; done
-    done
+    pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2==s {print $1}')
+    # shellcheck disable=SC2086
+    NR_TB_QUIET=1 tb_kill_pids 5 $pids   # some Ray processes ignore SIGTERM; state is throwaway anyway
+    pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2==s {print $1}')
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
   fi
   rm -f "$D/ray.pid"
   tb_env_clear ray
@@ -41,11 +41,15 @@ ray_up() {
   mkdir -p "$D/tmp"
   rm -rf "$D/tmp/session_"*
   # RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0: otherwise Ray swaps --node-ip-address=127.0.0.1 for the host's routable IP
+  rm -f "$D/ray.pid"
+  # bash writes its own pid, then execs setsid, which (not being a process-group leader here) execs ray in
+  # place: the pid file holds the `ray start --block` pid, which is also the session id of every Ray process.
   tb_ns env RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 RAY_USAGE_STATS_ENABLED=0 RAY_DISABLE_USAGE_STATS=1 \
-    setsid "$VENV/bin/ray" start --head --block --port="$GCS_PORT" --node-ip-address=127.0.0.1 \
+    bash -c 'echo $$ >"$0"; exec setsid "$@"' "$D/ray.pid" \
+    "$VENV/bin/ray" start --head --block --port="$GCS_PORT" --node-ip-address=127.0.0.1 \
     --dashboard-host=127.0.0.1 --dashboard-port=$DASH_PORT --include-dashboard=true --num-cpus=2 \
     --temp-dir="$D/tmp" --disable-usage-stats </dev/null >"$D/ray-start.log" 2>&1 &
-  echo $! >"$D/ray.pid"
+  tb_wait 10 "ray pid file" test -s "$D/ray.pid"
   local i ok=0
   for ((i = 0; i < 600; i++)); do
     tb_pid_alive "$(cat "$D/ray.pid")" || { tail -30 "$D/ray-start.log" >&2; tb_die "ray start exited, see $D/ray-start.log"; }

@@ -12,10 +12,15 @@ slurm_install() {
 }
 
 slurm_down() {
-  local f
-  for f in "$S/slurmd-n1.pid" "$S/slurmd-n2.pid" "$S/slurmctld.pid" "$S/slurmdbd.pid" "$S/mysql/mysqld.pid" "$S/munged.pid"; do
-    tb_kill_pidfile "$f" "$(basename "$f" .pid)" 20
+  local f pids=()
+  # slurmd/slurmctld/slurmdbd first (they flush state to slurmdbd/MariaDB), then MariaDB and munged
+  for f in "$S/slurmd-n1.pid" "$S/slurmd-n2.pid" "$S/slurmctld.pid" "$S/slurmdbd.pid"; do
+    pids+=($(tb_pidfile_pid "$f")); rm -f "$f"
   done
+  tb_kill_pids 20 "${pids[@]}"
+  pids=($(tb_pidfile_pid "$S/mysql/mysqld.pid") $(tb_pidfile_pid "$S/munged.pid"))
+  rm -f "$S/mysql/mysqld.pid" "$S/munged.pid"
+  tb_kill_pids 30 "${pids[@]}"
   tb_env_clear slurm
 }
 
