@@ -5,7 +5,6 @@ private NEMORUN_HOME, so a page reads like a session. Blocks fenced as ```py or 
 but not run (use them for output, or for code that needs a backend the page explains).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -32,4 +31,4 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     for number, block in enumerate(python_blocks(page), start=1):
         code = compile(block, f"{page.relative_to(ROOT)}#block{number}", "exec")
         exec(code, namespace)  # noqa: S102 - documentation examples are this repository's own code
-    assert os.getcwd() == str(tmp_path)
+    assert Path.cwd() == tmp_path

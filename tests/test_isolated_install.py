@@ -10,10 +10,10 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,13 +88,26 @@ def test_installs_alone_from_this_repo(package: Path, tmp_path: Path) -> None:
     subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [*uv, "pip", "install", "--quiet", "--offline", "--no-index", "--find-links", str(wheels),
-         "--python", str(python), package.name],
+        [
+            *uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--offline",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--python",
+            str(python),
+            package.name,
+        ],
         check=True,
     )
     probe = subprocess.run(
         [str(python), "-c", PROBE, import_name(package), package.name],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     report = json.loads(probe.stdout)
     assert Path(report["file"]).is_relative_to(venv), report["file"]

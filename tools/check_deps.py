@@ -17,9 +17,7 @@ def main() -> int:
         if not (package / "pyproject.toml").is_file():
             continue
         print(f"deptry {package.relative_to(ROOT)}", flush=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "deptry", "."], cwd=package, check=False
-        )
+        result = subprocess.run([sys.executable, "-m", "deptry", "."], cwd=package, check=False)
         if result.returncode != 0:
             failed.append(package.name)
     if failed:

@@ -23,14 +23,25 @@ DEFAULT_TESTBED_ENV = Path("/tmp/nr-testbed/testbed.env")
 
 
 def build_wheelhouse() -> None:
-    packages = sorted(str(p) for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
+    packages = sorted(
+        str(p) for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file()
+    )
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
     for stale in WHEELHOUSE.glob("n[re]*-*.whl"):
         stale.unlink()
     print(f"building the offline wheelhouse in {WHEELHOUSE.relative_to(ROOT)}", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-         "--wheel-dir", str(WHEELHOUSE), *packages],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+            str(WHEELHOUSE),
+            *packages,
+        ],
         check=True,
     )
 
@@ -39,9 +50,7 @@ def testbed_namespace() -> str | None:
     env_file = Path(os.environ.get("NR_TESTBED_ENV", DEFAULT_TESTBED_ENV))
     if not env_file.is_file():
         return None
-    values = dict(
-        line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
-    )
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     namespace = values.get("NR_TESTBED_NETNS", "").strip().strip("'\"")
     if not namespace or not Path("/run/netns", namespace).exists():
         return None
@@ -55,11 +64,17 @@ def main(argv: list[str]) -> int:
     command = [sys.executable, "-m", "pytest", *argv]
     namespace = testbed_namespace()
     if namespace:
-        print(f"running the tests inside the loopback-only network namespace {namespace!r}", flush=True)
+        print(
+            f"running the tests inside the loopback-only network namespace {namespace!r}",
+            flush=True,
+        )
         command = ["bash", str(ROOT / "tools" / "testbed" / "run.sh"), *command]
     elif os.environ.get("NR_REQUIRE_BACKENDS") == "1":
-        print("NR_REQUIRE_BACKENDS=1 but no testbed namespace was found; start it with "
-              "`sudo bash tools/testbed/up.sh all`", file=sys.stderr)
+        print(
+            "NR_REQUIRE_BACKENDS=1 but no testbed namespace was found; start it with "
+            "`sudo bash tools/testbed/up.sh all`",
+            file=sys.stderr,
+        )
         return 2
     os.environ["NR_WHEELHOUSE"] = str(WHEELHOUSE)
     return subprocess.run(command, cwd=ROOT, check=False).returncode

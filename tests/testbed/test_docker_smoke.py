@@ -16,9 +16,23 @@ def test_docker_run_python(testbed) -> None:
     name = f"nr-smoke-{uuid.uuid4().hex[:8]}"
     try:
         res = subprocess.run(
-            ["docker", "run", "--rm", "--name", name, "--network", "none", testbed.docker_python_image,
-             "python3", "-c", "import sys, socket; print('py', sys.version_info[0], len(socket.if_nameindex()))"],
-            capture_output=True, text=True, timeout=120, env=env,
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--name",
+                name,
+                "--network",
+                "none",
+                testbed.docker_python_image,
+                "python3",
+                "-c",
+                "import sys, socket; print('py', sys.version_info[0], len(socket.if_nameindex()))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
         )
         assert res.returncode == 0, res.stderr
         assert res.stdout.strip() == "py 3 1"  # only "lo" inside --network none
@@ -29,7 +43,20 @@ def test_docker_run_python(testbed) -> None:
 def test_docker_exit_code_busybox(testbed) -> None:
     env = {**os.environ, "DOCKER_HOST": testbed.docker_host}
     res = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", testbed.docker_busybox_image, "sh", "-c", "echo bb; exit 3"],
-        capture_output=True, text=True, timeout=60, env=env,
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            testbed.docker_busybox_image,
+            "sh",
+            "-c",
+            "echo bb; exit 3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert (res.returncode, res.stdout.strip()) == (3, "bb"), res.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.request
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.ray
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read().decode() or "null")
 
@@ -37,7 +40,5 @@ def test_ray_job_rest_api(testbed) -> None:
     finally:
         if status not in {"SUCCEEDED", "FAILED", "STOPPED"}:
             _call("POST", f"{base}/api/jobs/{sid}/stop")
-        try:
+        with contextlib.suppress(OSError):
             _call("DELETE", f"{base}/api/jobs/{sid}")
-        except OSError:
-            pass

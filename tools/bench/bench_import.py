@@ -11,7 +11,13 @@ import subprocess
 import sys
 
 MODULES = [
-    "nr_config", "nr_package", "nr_tunnel", "nr_exec", "nr_experiment", "nr_ray", "nr_cli",
+    "nr_config",
+    "nr_package",
+    "nr_tunnel",
+    "nr_exec",
+    "nr_experiment",
+    "nr_ray",
+    "nr_cli",
     "nemo_run",
 ]
 PROBE = (
@@ -24,7 +30,9 @@ PROBE = (
 def sample(module: str) -> tuple[float, int]:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     seconds, loaded = json.loads(out)
     return float(seconds), int(loaded)

@@ -2,9 +2,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import nemo_run
+import pytest
 
 BACKEND_SDKS = ["docker", "fabric", "paramiko", "sky", "kubernetes", "ray", "torchx", "leptonai"]
 
@@ -14,7 +13,9 @@ def test_import_loads_no_backend_sdk() -> None:
         "import sys, json, nemo_run; "
         f"print(json.dumps([m for m in {BACKEND_SDKS!r} if m in sys.modules]))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert json.loads(result.stdout) == []
 
 
