@@ -1,0 +1,337 @@
+"""`Buildable`, `Config` and `Partial`: mutable, validated descriptions of a call.
+
+A `Config(target, *args, **kwargs)` records a target (a class or a function) and the arguments to
+call it with. Arguments are checked against the target's signature and type hints when they are set;
+dataclass instances and objects with a ``to_config()`` method are turned into configurations.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from nr_config.errors import ConfigError, UnknownArgumentError
+from nr_config.node import Node
+from nr_config.signatures import NO_DEFAULT, SignatureInfo, signature_info, target_name
+from nr_config.validation import check_value
+
+if TYPE_CHECKING:
+    from nr_config.diffing import Change
+
+__all__ = ["Buildable", "Config", "Partial", "dataclass_to_config", "to_config"]
+
+T = TypeVar("T")
+_ATOMIC = (type(None), bool, int, float, str, bytes)
+_SLOTS = frozenset({"_nr_target", "_nr_arguments", "_nr_signature"})
+
+
+class Buildable(Node, Generic[T]):
+    """Common base of `Config` and `Partial`: a target plus validated arguments.
+
+    Args:
+        fn_or_cls: The class or function to call when building.
+        *args: Positional arguments, bound to the target's parameter names.
+        **kwargs: Keyword arguments.
+
+    Raises:
+        UnknownArgumentError: A name the target does not accept.
+        ConfigTypeError: A value that does not fit the parameter's annotation.
+        ConfigError: The target is not callable, or positional arguments cannot be bound.
+    """
+
+    __slots__ = ("__weakref__", "_nr_arguments", "_nr_signature", "_nr_target")
+    _nr_target: Callable[..., Any]
+    _nr_arguments: dict[str, Any]
+    _nr_signature: SignatureInfo
+
+    def __init__(self, fn_or_cls: Callable[..., T] | type[T], /, *args: Any, **kwargs: Any) -> None:
+        if isinstance(fn_or_cls, Buildable) or not callable(fn_or_cls):
+            raise ConfigError(
+                f"the target of a {type(self).__name__} must be a class or a "
+                f"function, got {fn_or_cls!r}"
+            )
+        info = signature_info(fn_or_cls)
+        object.__setattr__(self, "_nr_target", fn_or_cls)
+        object.__setattr__(self, "_nr_signature", info)
+        object.__setattr__(self, "_nr_arguments", {})
+        if args:
+            self._bind_positional(args, kwargs)
+        for name, value in kwargs.items():
+            self._set(name, value)
+
+    def _bind_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        info = self._nr_signature
+        name = target_name(self._nr_target)
+        if not info.known:
+            raise ConfigError(
+                f"{name}: positional arguments need an inspectable signature; pass them by keyword"
+            )
+        if len(args) > len(info.positional):
+            raise ConfigError(
+                f"{name}: takes {len(info.positional)} positional argument(s) "
+                f"but {len(args)} were given"
+            )
+        for param, value in zip(info.positional, args, strict=False):
+            if param in kwargs:
+                raise ConfigError(f"{name}: argument {param!r} given by position and by keyword")
+            self._set(param, value)
+
+    # Arguments ---------------------------------------------------------------------------------
+
+    @property
+    def __fn_or_cls__(self) -> Callable[..., T]:
+        """The target that building calls."""
+        return self._nr_target
+
+    @property
+    def __arguments__(self) -> Mapping[str, Any]:
+        """The arguments that are set, as a read-only mapping (edit through attributes)."""
+        return MappingProxyType(self._nr_arguments)
+
+    def _set(self, name: str, value: Any) -> None:
+        info = self._nr_signature
+        if not info.accepts(name):
+            suggestions = difflib.get_close_matches(name, info.names, n=3, cutoff=0.6)
+            raise UnknownArgumentError(name, name, suggestions, target_name(self._nr_target))
+        value = convert_value(value)
+        annotation = info.annotation(name)
+        if annotation is not Any and type(value) is not annotation:  # exact type: nothing to check
+            check_value(annotation, value, name, self._nr_target)
+        self._nr_arguments[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        if (name.startswith("__") and name.endswith("__")) or name in _SLOTS:
+            raise AttributeError(name)
+        arguments = self._nr_arguments
+        if name in arguments:
+            return arguments[name]
+        info = self._nr_signature
+        default = info.defaults.get(name, NO_DEFAULT)
+        if default is not NO_DEFAULT:
+            return default
+        owner = target_name(self._nr_target)
+        if info.accepts(name):
+            raise AttributeError(f"{owner}: argument {name!r} is not set and has no default")
+        close = difflib.get_close_matches(name, info.names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise AttributeError(f"{owner} has no argument {name!r}{hint}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("__") and name.endswith("__"):
+            object.__setattr__(self, name, value)
+        else:
+            self._set(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self._nr_arguments[name]
+        except KeyError:
+            raise AttributeError(f"argument {name!r} is not set") from None
+
+    def __dir__(self) -> Iterator[str]:
+        return iter(sorted({*super().__dir__(), *self._nr_signature.names, *self._nr_arguments}))
+
+    # Value semantics ---------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Buildable) or type(self) is not type(other):
+            return NotImplemented
+        return bool(
+            self._nr_target == other._nr_target and self._nr_arguments == other._nr_arguments
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self._nr_arguments.items())
+        return f"{type(self).__name__}[{target_name(self._nr_target)}]({arguments})"
+
+    def __copy__(self) -> Buildable[T]:
+        clone = type(self).__new__(type(self))
+        object.__setattr__(clone, "_nr_target", self._nr_target)
+        object.__setattr__(clone, "_nr_signature", self._nr_signature)
+        object.__setattr__(clone, "_nr_arguments", dict(self._nr_arguments))
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Buildable[T]:
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        object.__setattr__(clone, "_nr_target", self._nr_target)
+        object.__setattr__(clone, "_nr_signature", self._nr_signature)
+        object.__setattr__(clone, "_nr_arguments", copy.deepcopy(self._nr_arguments, memo))
+        return clone
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restore, (type(self), self._nr_target, dict(self._nr_arguments))
+
+    # Operations (implemented in their own modules) ---------------------------------------------
+
+    def build(self) -> Any:
+        """Build this configuration; see `nr_config.build`."""
+        from nr_config.building import build  # noqa: PLC0415 - building imports this module
+
+        return build(self)
+
+    def clone(self) -> Buildable[T]:
+        """Return a deep copy; configurations shared inside the graph stay shared in the copy."""
+        return copy.deepcopy(self)
+
+    def walk(self, **fns: Callable[[Any], Any]) -> Buildable[T]:
+        """Return a copy where each named argument is replaced by ``fn(old_value)``.
+
+        See `nr_config.walk`.
+        """
+        from nr_config.traversal import walk  # noqa: PLC0415 - traversal imports this module
+
+        return walk(self, inplace=False, **fns)
+
+    def broadcast(self, **values: Any) -> Buildable[T]:
+        """Return a copy where every node accepting a given name gets the value.
+
+        See `nr_config.broadcast`.
+        """
+        from nr_config.traversal import broadcast  # noqa: PLC0415 - traversal imports this module
+
+        return broadcast(self, **values)
+
+    def diff(self, old: Any) -> list[Change]:
+        """Return the changes from `old` to this configuration; see `nr_config.diff`."""
+        from nr_config.diffing import diff  # noqa: PLC0415 - diffing imports this module
+
+        return diff(old, self)
+
+    def visualize(self) -> Any:
+        """Return a ``graphviz.Digraph`` of this configuration (needs the ``graphviz`` extra)."""
+        from nr_config.render import visualize  # noqa: PLC0415 - optional extra
+
+        return visualize(self)
+
+    def __rich__(self) -> Any:
+        from nr_config.render import tree  # noqa: PLC0415 - optional extra
+
+        return tree(self)
+
+
+def _restore(cls: type[Buildable[Any]], target: Any, arguments: dict[str, Any]) -> Buildable[Any]:
+    return cls(target, **arguments)
+
+
+class Config(Buildable[T]):
+    """A configuration that builds to ``fn_or_cls(**arguments)``.
+
+    Example:
+        ```py
+        cfg = Config(ModelConfig, hidden_size=1024)
+        model = cfg.build()  # ModelConfig(hidden_size=1024, ...)
+        ```
+    """
+
+    __slots__ = ()
+
+    def build(self) -> T:
+        """Call the target with the built arguments and return the result."""
+        result: T = super().build()
+        return result
+
+    def result_type(self) -> type | None:
+        """Return the class this configuration builds (or the target's return annotation)."""
+        target = self._nr_target
+        if isinstance(target, type):
+            return target
+        returned = getattr(target, "__annotations__", {}).get("return")
+        return returned if isinstance(returned, type) else None
+
+    def clone(self) -> Config[T]:
+        """Return a deep copy; configurations shared inside the graph stay shared in the copy."""
+        return copy.deepcopy(self)
+
+
+class Partial(Buildable[T]):
+    """A configuration that builds to ``functools.partial(fn_or_cls, **arguments)``.
+
+    Missing required arguments are allowed: they are supplied when the partial is called.
+    """
+
+    __slots__ = ()
+
+    def build(self) -> functools.partial[T]:
+        """Return a `functools.partial` of the target with the built arguments."""
+        result: functools.partial[T] = super().build()
+        return result
+
+    def result_type(self) -> type | None:
+        """Return `functools.partial`, the type that building produces."""
+        return functools.partial
+
+    def clone(self) -> Partial[T]:
+        """Return a deep copy; configurations shared inside the graph stay shared in the copy."""
+        return copy.deepcopy(self)
+
+
+def dataclass_to_config(instance: Any) -> Config[Any]:
+    """Turn a dataclass instance into ``Config(type(instance), **init_fields)``, recursively.
+
+    Fields with ``init=False`` are left out (the class computes them). Building the result gives an
+    object equal to `instance` as long as ``__post_init__`` is idempotent.
+
+    Args:
+        instance: A dataclass instance (stdlib or pydantic dataclass).
+
+    Returns:
+        The configuration describing `instance`.
+
+    Raises:
+        ConfigError: `instance` is not a dataclass instance.
+    """
+    if not dataclasses.is_dataclass(instance) or isinstance(instance, type):
+        raise ConfigError(f"expected a dataclass instance, got {instance!r}")
+    fields = {
+        field.name: getattr(instance, field.name)
+        for field in dataclasses.fields(instance)
+        if field.init
+    }
+    return Config(type(instance), **fields)
+
+
+def to_config(value: Any) -> Any:
+    """Turn a value into configurations where it describes a call.
+
+    Dataclass instances become `Config` objects, objects with a ``to_config()`` method are
+    converted by that method, lists, tuples and dicts are converted item by item (a new
+    container is returned only if an item changed); everything else is returned unchanged.
+
+    Args:
+        value: Any value.
+
+    Returns:
+        The converted value.
+    """
+    return convert_value(value)
+
+
+def convert_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind
+    """Convert dataclass instances and ``to_config()`` objects inside `value` (see `to_config`)."""
+    kind = type(value)
+    if kind in _ATOMIC or isinstance(value, (Node, type)):
+        return value
+    if kind is list or kind is tuple:
+        items = [convert_value(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return items if kind is list else tuple(items)
+    if kind is dict:
+        converted = {key: convert_value(item) for key, item in value.items()}
+        if all(converted[key] is item for key, item in value.items()):
+            return value
+        return converted
+    method = getattr(value, "to_config", None)
+    if callable(method):
+        return method()
+    if dataclasses.is_dataclass(value):
+        return dataclass_to_config(value)
+    return value

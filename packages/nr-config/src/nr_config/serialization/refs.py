@@ -1,0 +1,108 @@
+"""Import references (``module:qualname``) to classes and functions, and their resolution.
+
+Resolution imports exactly the module a reference names and follows attributes; it never evaluates
+code. Targets defined in ``__main__`` are recorded as ``__main__:qualname``; when loading in another
+process, pass ``main_module=`` (a module, or the path of a saved copy of the launching script) or
+register one with `register_main_module`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MainModule", "reference", "register_main_module", "resolve"]
+
+MainModule = types.ModuleType | str | Path | None
+_registered_main: types.ModuleType | None = None
+_loaded_files: dict[Path, types.ModuleType] = {}
+
+
+def reference(obj: Any) -> str | None:
+    """Return ``module:qualname`` for an importable class or function, or None.
+
+    The reference is returned only if resolving it gives back the very same object, so local
+    functions, lambdas and shadowed names are refused.
+    """
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    loaded = sys.modules.get(module)
+    if loaded is None:
+        return None
+    found: Any = loaded
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return f"{module}:{qualname}" if found is obj else None
+
+
+def register_main_module(module: MainModule) -> None:
+    """Use `module` to resolve ``__main__:...`` references from now on (None clears it).
+
+    Args:
+        module: A module object, or the path of a Python file (a saved copy of the launching
+            script) that is executed once under the name ``__nr_main__`` to provide the names.
+    """
+    global _registered_main  # noqa: PLW0603 - a process-wide hook by design
+    _registered_main = None if module is None else _as_module(module)
+
+
+def _as_module(module: types.ModuleType | str | Path) -> types.ModuleType:
+    if isinstance(module, types.ModuleType):
+        return module
+    path = Path(module).resolve()
+    if path in _loaded_files:
+        return _loaded_files[path]
+    spec = importlib.util.spec_from_file_location("__nr_main__", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as the __main__ module")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("__nr_main__", loaded)
+    spec.loader.exec_module(loaded)
+    _loaded_files[path] = loaded
+    return loaded
+
+
+def resolve(ref: str, main_module: MainModule = None) -> Any:
+    """Return the object named by ``module:qualname``.
+
+    Args:
+        ref: The reference.
+        main_module: What ``__main__`` means here (default: the registered main module, else the
+            running ``__main__``).
+
+    Returns:
+        The class or function.
+
+    Raises:
+        ImportError: The module cannot be imported or does not define the name.
+        ValueError: `ref` is not of the form ``module:qualname``.
+    """
+    module_name, sep, qualname = ref.partition(":")
+    if not sep or not module_name or not qualname:
+        raise ValueError(f"invalid reference {ref!r}; expected 'module:qualname'")
+    if module_name == "__main__":
+        if main_module is not None:
+            module = _as_module(main_module)
+        else:
+            module = _registered_main or sys.modules["__main__"]
+    else:
+        module = importlib.import_module(module_name)
+    found: Any = module
+    for part in qualname.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            hint = ""
+            if module_name == "__main__":
+                hint = (
+                    "; it was defined in the launching script: pass main_module=<saved copy of "
+                    "that script> or call register_main_module()"
+                )
+            raise ImportError(f"{module_name!r} has no attribute {qualname!r}{hint}") from None
+    return found
