@@ -1,6 +1,49 @@
-"""Deterministic, cached and safe code packaging (git archive, patterns, hybrids), usable alone."""
+"""Deterministic, cached and safe code packaging (git archive, patterns, hybrids), usable alone.
+
+Typical use::
+
+    from pathlib import Path
+    from nr_package import GitArchivePackager, extract_archive
+
+    result = GitArchivePackager(subpath="src").package(Path.cwd(), Path("/tmp/out"), "code")
+    print(result.archive, result.sha256, result.manifest.files)
+    extract_archive(result.archive, Path("/tmp/job/code"))
+"""
 
 from nr_package.__about__ import __version__
-from nr_package.errors import PackagingError
+from nr_package.cache import CACHE_ENV, default_cache_dir
+from nr_package.errors import (
+    GitError,
+    InvalidPackagerError,
+    PackagerConflictError,
+    PackagingError,
+    UncommittedChangesError,
+    UncommittedChangesWarning,
+    UnsafeArchiveError,
+    UntrackedFilesError,
+)
+from nr_package.extract import extract_archive
+from nr_package.manifest import ExtraFile, Manifest, PackageResult
+from nr_package.packagers import GitArchivePackager, HybridPackager, Packager, PatternPackager
 
-__all__ = ["PackagingError", "__version__"]
+__all__ = [
+    "CACHE_ENV",
+    "ExtraFile",
+    "GitArchivePackager",
+    "GitError",
+    "HybridPackager",
+    "InvalidPackagerError",
+    "Manifest",
+    "PackageResult",
+    "Packager",
+    "PackagerConflictError",
+    "PackagingError",
+    "PatternPackager",
+    "UncommittedChangesError",
+    "UncommittedChangesWarning",
+    "UnsafeArchiveError",
+    "UntrackedFilesError",
+    "__version__",
+    "default_cache_dir",
+    "extract_archive",
+]
