@@ -1,0 +1,412 @@
+"""The catalog: a SQLite index (``catalog.sqlite3``, WAL) of experiments, jobs and job states.
+
+The catalog is derived data. The files under ``experiments/`` are the source of truth and
+:meth:`Catalog.rebuild` recreates the index from them. Writers are serialised by an ``flock`` on
+``catalog.lock`` (so a rebuild, which holds it while it scans the files, cannot miss a concurrent
+write); readers take no lock and see a consistent snapshot thanks to WAL. A write that fails
+(locked too long, corrupt database, disk full) never fails the caller: it leaves the marker file
+``catalog.stale``, and the next listing rebuilds the index from the files.
+"""
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from nr_experiment.store.errors import CatalogError, LockTimeoutError
+from nr_experiment.store.locks import file_lock
+
+__all__ = [
+    "CATALOG_NAME",
+    "SCHEMA_VERSION",
+    "Catalog",
+    "ExperimentRow",
+    "ExperimentSummary",
+    "JobRow",
+    "RebuildReport",
+    "Skipped",
+]
+
+CATALOG_NAME = "catalog.sqlite3"
+SCHEMA_VERSION = 1
+_T = TypeVar("_T")
+
+_SCHEMA = (
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    (
+        "CREATE TABLE experiments (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+        " created REAL NOT NULL, dir TEXT NOT NULL) WITHOUT ROWID"
+    ),
+    "CREATE INDEX experiments_by_title ON experiments (title, created)",
+    (
+        "CREATE TABLE jobs (experiment_id TEXT NOT NULL, job_id TEXT NOT NULL,"
+        " name TEXT NOT NULL, dir TEXT NOT NULL, backend TEXT, handle TEXT, state TEXT NOT NULL,"
+        " updated REAL NOT NULL, PRIMARY KEY (experiment_id, job_id)) WITHOUT ROWID"
+    ),
+)
+_UPSERT_EXPERIMENT = (
+    "INSERT INTO experiments VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " title = excluded.title, created = excluded.created, dir = excluded.dir"
+)
+_UPSERT_JOB = (
+    "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, job_id) DO UPDATE"
+    " SET name = excluded.name, dir = excluded.dir, backend = excluded.backend,"
+    " handle = excluded.handle, state = excluded.state, updated = excluded.updated"
+    " WHERE excluded.updated >= jobs.updated"
+)
+_LIST = (
+    "SELECT e.id, e.title, e.created, e.dir, j.state, count(j.job_id) FROM experiments AS e"
+    " LEFT JOIN jobs AS j ON j.experiment_id = e.id {where}"
+    " GROUP BY e.id, j.state ORDER BY e.created, e.id"
+)
+_KEEP_NEWER_STATES = (
+    "UPDATE jobs SET (state, updated) = (SELECT o.state, o.updated FROM old_states AS o"
+    " WHERE o.experiment_id = jobs.experiment_id AND o.job_id = jobs.job_id)"
+    " WHERE EXISTS (SELECT 1 FROM old_states AS o WHERE o.experiment_id = jobs.experiment_id"
+    " AND o.job_id = jobs.job_id AND o.updated > jobs.updated)"
+)
+
+
+class ExperimentRow(NamedTuple):
+    """One experiment as the catalog stores it (``dir`` is relative to the home)."""
+
+    id: str
+    title: str
+    created: float
+    dir: str
+
+
+class JobRow(NamedTuple):
+    """One job as the catalog stores it (``dir`` is relative to the home)."""
+
+    experiment_id: str
+    job_id: str
+    name: str
+    dir: str
+    backend: str | None
+    handle: str | None
+    state: str
+    updated: float
+
+
+class ExperimentSummary(NamedTuple):
+    """One line of :meth:`Catalog.list_experiments`.
+
+    Attributes:
+        id: The experiment id.
+        title: Its title.
+        created: Creation time, seconds since the epoch.
+        path: Its directory.
+        jobs: How many jobs it has.
+        states: Last known job states and how many jobs are in each, e.g. ``{"RUNNING": 2}``.
+    """
+
+    id: str
+    title: str
+    created: float
+    path: Path
+    jobs: int
+    states: dict[str, int]
+
+
+class Skipped(NamedTuple):
+    """A file or directory a rebuild could not index, and why."""
+
+    path: Path
+    reason: str
+
+
+class RebuildReport(NamedTuple):
+    """What :meth:`Catalog.rebuild` did.
+
+    Attributes:
+        experiments: Experiments indexed.
+        jobs: Jobs indexed.
+        skipped: Corrupt or incomplete experiments and jobs left out, with the reason.
+        corrupt_catalog: Where an unreadable old catalog was moved, if there was one.
+    """
+
+    experiments: int
+    jobs: int
+    skipped: list[Skipped]
+    corrupt_catalog: Path | None
+
+
+class Scan(NamedTuple):
+    """Everything a rebuild found in the files."""
+
+    experiments: list[ExperimentRow]
+    jobs: list[JobRow]
+    skipped: list[Skipped]
+
+
+def _corrupt(error: sqlite3.Error) -> bool:
+    """Tell a damaged database from a busy or locked one."""
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.OperationalError
+    )
+
+
+class Catalog:
+    """The SQLite index under a store home.
+
+    Args:
+        home: The store home; the database is ``home / "catalog.sqlite3"``.
+        timeout: Seconds a write waits for the catalog lock before giving up (best effort).
+    """
+
+    def __init__(self, home: Path, *, timeout: float = 10.0) -> None:
+        self.home = home
+        self.path = home / CATALOG_NAME
+        self.lock_path = home / "catalog.lock"
+        self.stale_path = home / "catalog.stale"
+        self.timeout = timeout
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection) -> int | None:
+        if (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            is None
+        ):
+            return None
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+
+    def _mark_stale(self) -> None:
+        # An unwritable home fails the file writes first, and those raise.
+        with contextlib.suppress(OSError):
+            self.stale_path.touch()
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T | None:
+        """Run ``work`` in one write transaction; on any failure mark the catalog stale."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            with file_lock(self.lock_path, timeout=self.timeout):
+                conn = self._connect()
+                try:
+                    version = self._version(conn)
+                    if version is None:
+                        conn.execute("PRAGMA journal_mode = WAL")
+                        self._transaction(conn, self._create_schema)
+                    elif version != SCHEMA_VERSION:
+                        self._mark_stale()
+                        return None
+                    return self._transaction(conn, work)
+                finally:
+                    conn.close()
+        except (sqlite3.Error, LockTimeoutError, OSError):
+            self._mark_stale()
+            return None
+
+    def record(
+        self, experiments: Iterable[ExperimentRow] = (), jobs: Iterable[JobRow] = ()
+    ) -> bool:
+        """Insert or update experiments and jobs in one transaction (best effort).
+
+        A job row does not overwrite a row with a newer ``updated`` time.
+
+        Args:
+            experiments: Experiment rows to upsert.
+            jobs: Job rows to upsert.
+
+        Returns:
+            True if written; False if the catalog was unusable and has been marked stale.
+        """
+
+        def work(conn: sqlite3.Connection) -> bool:
+            conn.executemany(_UPSERT_EXPERIMENT, experiments)
+            conn.executemany(_UPSERT_JOB, jobs)
+            return True
+
+        return self._write(work) is True
+
+    def update_states(self, states: Mapping[tuple[str, str], tuple[str, float]]) -> int:
+        """Record last known job states in one transaction (best effort).
+
+        An update older than the state already recorded is ignored.
+
+        Args:
+            states: ``{(experiment_id, job_id): (state, updated)}``, ``updated`` in epoch seconds.
+
+        Returns:
+            How many jobs were updated (0 if the catalog was unusable and is now marked stale).
+        """
+        rows = [
+            (state, updated, eid, jid, updated) for (eid, jid), (state, updated) in states.items()
+        ]
+
+        def work(conn: sqlite3.Connection) -> int:
+            cursor = conn.executemany(
+                "UPDATE jobs SET state = ?, updated = ? WHERE experiment_id = ? AND job_id = ?"
+                " AND updated <= ?",
+                rows,
+            )
+            return cursor.rowcount
+
+        return self._write(work) or 0
+
+    def list_experiments(
+        self, title: str | None = None, *, ignore_stale: bool = False
+    ) -> list[ExperimentSummary] | None:
+        """List experiments from the index, oldest first.
+
+        Args:
+            title: Only experiments with this title.
+            ignore_stale: Read even if a failed write marked the catalog stale.
+
+        Returns:
+            The summaries, or None when the index is missing, stale, corrupt or of an older
+            schema and must be rebuilt first.
+
+        Raises:
+            CatalogError: The catalog stays locked, or was written by a newer version.
+        """
+        if not self.path.is_file() or (not ignore_stale and self.stale_path.exists()):
+            return None
+        try:
+            rows = self._read(title)
+        except sqlite3.Error as error:
+            if _corrupt(error):
+                return None
+            raise CatalogError(self.path, str(error)) from error
+        if rows is None:
+            return None
+        summaries: dict[str, ExperimentSummary] = {}
+        for eid, etitle, created, rel, state, count in rows:
+            summary = summaries.get(eid)
+            if summary is None:
+                summary = ExperimentSummary(eid, etitle, created, self.home / rel, 0, {})
+            if state is not None:
+                summary.states[state] = count
+                summary = summary._replace(jobs=summary.jobs + count)
+            summaries[eid] = summary
+        return list(summaries.values())
+
+    def _read(self, title: str | None) -> list[Any] | None:
+        conn = self._connect()
+        try:
+            version = self._version(conn)
+            if version is not None and version > SCHEMA_VERSION:
+                raise CatalogError(
+                    self.path, f"schema {version} is newer than this version ({SCHEMA_VERSION})"
+                )
+            if version != SCHEMA_VERSION:
+                return None
+            where, args = ("WHERE e.title = ?", (title,)) if title is not None else ("", ())
+            return conn.execute(_LIST.format(where=where), args).fetchall()
+        finally:
+            conn.close()
+
+    def _open_for_rebuild(self) -> tuple[sqlite3.Connection, Path | None]:
+        """Open the catalog, moving it aside first if it is damaged."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as error:
+            if not _corrupt(error):
+                raise CatalogError(self.path, str(error)) from error
+            return self._move_aside()
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchone()
+            version = self._version(conn)
+            if check == ("ok",):
+                if version is not None and version > SCHEMA_VERSION:
+                    raise CatalogError(
+                        self.path, f"schema {version} is newer than this version ({SCHEMA_VERSION})"
+                    )
+                return conn, None
+        except sqlite3.Error as error:
+            if not _corrupt(error):
+                conn.close()
+                raise CatalogError(self.path, str(error)) from error
+        except BaseException:
+            conn.close()
+            raise
+        conn.close()
+        return self._move_aside()
+
+    def _move_aside(self) -> tuple[sqlite3.Connection, Path]:
+        moved = self.path.with_name(f"{CATALOG_NAME}.corrupt-{time.time_ns()}")
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(CATALOG_NAME + suffix)
+            if source.exists():
+                source.rename(moved.with_name(moved.name + suffix))
+        return self._connect(), moved
+
+    def rebuild(self, scan: Callable[[], Scan]) -> RebuildReport:
+        """Recreate the index from the files, atomically, keeping newer last-known states.
+
+        The catalog lock is held while ``scan`` runs, so no concurrent write is lost; the new
+        content replaces the old in a single transaction, so readers see the old index or the
+        new one. A damaged database is moved aside (never deleted) and replaced.
+
+        Args:
+            scan: Reads the files and returns what to index.
+
+        Returns:
+            What was indexed and skipped.
+
+        Raises:
+            CatalogError: The catalog is locked, or was written by a newer version.
+        """
+        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            with file_lock(self.lock_path, timeout=self.timeout):
+                self.stale_path.unlink(missing_ok=True)
+                conn, moved = self._open_for_rebuild()
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    found = self._transaction(conn, lambda c: self._replace(c, scan))
+                finally:
+                    conn.close()
+        except (sqlite3.Error, LockTimeoutError) as error:
+            self._mark_stale()
+            raise CatalogError(self.path, f"rebuild failed: {error}") from error
+        return RebuildReport(len(found.experiments), len(found.jobs), found.skipped, moved)
+
+    def _replace(self, conn: sqlite3.Connection, scan: Callable[[], Scan]) -> Scan:
+        keep_states = self._version(conn) == SCHEMA_VERSION
+        if keep_states:
+            conn.execute(
+                "CREATE TEMP TABLE old_states AS SELECT experiment_id, job_id, state, updated"
+                " FROM jobs"
+            )
+        for table in ("schema_version", "experiments", "jobs"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self._create_schema(conn)
+        found = scan()
+        conn.executemany(_UPSERT_EXPERIMENT, found.experiments)
+        conn.executemany(_UPSERT_JOB, found.jobs)
+        if keep_states:
+            conn.execute(_KEEP_NEWER_STATES)
+            conn.execute("DROP TABLE temp.old_states")
+        return found

@@ -1,0 +1,126 @@
+"""Errors and warnings raised by the experiment store.
+
+Every store error derives from :class:`StoreError`, itself an
+:class:`~nr_experiment.errors.ExperimentError`, and keeps the facts it reports as attributes.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nr_experiment.errors import ExperimentError
+
+__all__ = [
+    "CatalogError",
+    "CorruptMetadataError",
+    "ExperimentNotFoundError",
+    "InvalidNameError",
+    "JobNotFoundError",
+    "LockTimeoutError",
+    "StoreError",
+    "StoreWarning",
+]
+
+
+class StoreError(ExperimentError):
+    """Base class of every error raised by the experiment store."""
+
+
+class CorruptMetadataError(StoreError):
+    """A metadata file exists but cannot be read as the JSON the store expects.
+
+    The store never replaces or resets such a file; it reports it and leaves it for a human.
+
+    Attributes:
+        path: The unreadable file.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"corrupt metadata file {path}: {reason}")
+
+
+class InvalidNameError(StoreError, ValueError):
+    """An experiment title or job name cannot be used as a directory name.
+
+    Attributes:
+        kind: ``"title"`` or ``"job name"``.
+        name: The rejected value.
+        reason: Which rule it breaks.
+    """
+
+    def __init__(self, kind: str, name: str, reason: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"invalid experiment {kind} {name!r}: {reason}; a {kind} must be 1 to 200 bytes of "
+            "UTF-8 without '/', NUL or control characters, must not start with '.', and a title "
+            "must not end with '_' followed by 19 digits (that shape is reserved for ids)"
+        )
+
+
+class ExperimentNotFoundError(StoreError, LookupError):
+    """No experiment matches an id or a title.
+
+    Attributes:
+        query: The id or title looked up.
+        home: The NEMORUN_HOME searched.
+        close_matches: Existing ids or titles that look similar, best first.
+    """
+
+    def __init__(self, query: str, home: Path, close_matches: Sequence[str] = ()) -> None:
+        self.query = query
+        self.home = home
+        self.close_matches = list(close_matches)
+        hint = (
+            f"; did you mean {', '.join(map(repr, self.close_matches))}?" if close_matches else ""
+        )
+        super().__init__(f"no experiment with id or title {query!r} under {home}{hint}")
+
+
+class JobNotFoundError(StoreError, LookupError):
+    """An experiment has no job with a given id.
+
+    Attributes:
+        experiment_id: The experiment searched.
+        job_id: The job id looked up (a job directory name).
+    """
+
+    def __init__(self, experiment_id: str, job_id: str) -> None:
+        self.experiment_id = experiment_id
+        self.job_id = job_id
+        super().__init__(f"experiment {experiment_id!r} has no job {job_id!r}")
+
+
+class LockTimeoutError(StoreError, TimeoutError):
+    """A store lock could not be taken in time (another process holds it).
+
+    Attributes:
+        path: The lock file.
+        timeout: Seconds waited.
+    """
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds it")
+
+
+class CatalogError(StoreError):
+    """The catalog cannot be used (locked for too long, or written by a newer version).
+
+    Attributes:
+        path: The catalog database.
+        reason: What went wrong.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"catalog {path}: {reason}")
+
+
+class StoreWarning(UserWarning):
+    """Something was skipped while the catalog was rebuilt automatically (named in the message)."""

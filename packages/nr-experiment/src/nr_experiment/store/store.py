@@ -1,0 +1,689 @@
+"""The experiment store: experiment and job files under ``$NEMORUN_HOME``, plus the catalog.
+
+Layout (one directory per experiment, one per job; every file JSON, written atomically)::
+
+    $NEMORUN_HOME/catalog.sqlite3
+    $NEMORUN_HOME/experiments/<title>/<experiment-id>/experiment.json
+    $NEMORUN_HOME/experiments/<title>/<experiment-id>/main.py
+    $NEMORUN_HOME/experiments/<title>/<experiment-id>/<job-id>/job.json  (+ scripts/ code/ logs/)
+
+Ids and job directories are allocated with an atomic ``mkdir``, so concurrent launchers never
+collide. Read-modify-write of a file happens under the experiment's lock (``.lock`` in its
+directory). The files are the source of truth; the catalog is a rebuildable index.
+"""
+
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from nr_experiment.store.atomic import (
+    dumps_json,
+    fsync_dir,
+    read_json_object,
+    write_json_atomic,
+    write_text_atomic,
+)
+from nr_experiment.store.catalog import (
+    Catalog,
+    ExperimentRow,
+    ExperimentSummary,
+    JobRow,
+    RebuildReport,
+    Scan,
+    Skipped,
+)
+from nr_experiment.store.errors import (
+    CatalogError,
+    CorruptMetadataError,
+    ExperimentNotFoundError,
+    JobNotFoundError,
+    StoreError,
+    StoreWarning,
+)
+from nr_experiment.store.home import nemorun_home
+from nr_experiment.store.locks import file_lock
+from nr_experiment.store.names import (
+    backend_job_name,
+    is_experiment_id,
+    make_experiment_id,
+    parse_backend_job_name,
+    title_of,
+    validate_job_name,
+    validate_title,
+)
+
+__all__ = ["EXPERIMENT_KEYS", "JOB_KEYS", "ExperimentRef", "Store"]
+
+FORMAT = 1
+EXPERIMENT_FILE = "experiment.json"
+JOB_FILE = "job.json"
+MAIN_FILE = "main.py"
+LOCK_FILE = ".lock"
+JOB_SUBDIRS = ("scripts", "code", "logs")
+#: Keys of ``experiment.json`` owned by the store; callers cannot set or change them.
+EXPERIMENT_KEYS = frozenset({"format", "id", "title", "created"})
+#: Keys of ``job.json`` owned by the store; :meth:`Store.write_job` keeps them.
+JOB_KEYS = frozenset(
+    {"format", "experiment_id", "id", "name", "created", "backend", "intent", "handle",
+     "submitted", "attempts"}
+)  # fmt: skip
+
+
+class ExperimentRef(NamedTuple):
+    """Where an experiment lives.
+
+    Attributes:
+        id: The experiment id (``<title>_<ns>``).
+        title: Its title.
+        path: Its directory.
+    """
+
+    id: str
+    title: str
+    path: Path
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_job(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Check the store-owned keys of a loaded ``job.json``."""
+    for key in ("experiment_id", "id", "name"):
+        if not isinstance(data.get(key), str):
+            raise CorruptMetadataError(path, f"{key!r} is missing or not a string")
+    if not _is_number(data.get("created")):
+        raise CorruptMetadataError(path, "'created' is missing or not a number")
+    if data["id"] != path.parent.name:
+        raise CorruptMetadataError(path, f"'id' is {data['id']!r}, not its directory's name")
+    intent = data.get("intent")
+    if intent is not None and not (isinstance(intent, dict) and _is_number(intent.get("at"))):
+        raise CorruptMetadataError(path, "'intent' is not an intent record")
+    if data.get("handle") is not None and not _is_number(data.get("submitted")):
+        raise CorruptMetadataError(path, "'handle' is set but 'submitted' is not a number")
+    return data
+
+
+def _job_state(job: Mapping[str, Any]) -> tuple[str, float]:
+    """The state a job's files imply: submitted, submit in doubt, or not submitted."""
+    if job.get("handle") is not None:
+        return "SUBMITTED", float(job["submitted"])
+    if job.get("intent") is not None:
+        return "UNKNOWN", float(job["intent"]["at"])
+    return "UNSUBMITTED", float(job["created"])
+
+
+class Store:
+    """Experiment and job metadata under one home directory.
+
+    Every method may be called concurrently from many threads and processes.
+
+    Args:
+        home: The store root; defaults to :func:`nemorun_home` (resolved now, at call time).
+        lock_timeout: Seconds to wait for an experiment's lock before raising
+            :class:`~nr_experiment.store.errors.LockTimeoutError`.
+    """
+
+    def __init__(self, home: Path | None = None, *, lock_timeout: float = 30.0) -> None:
+        self.home = (home if home is not None else nemorun_home()).expanduser().absolute()
+        self.lock_timeout = lock_timeout
+        self.catalog = Catalog(self.home)
+
+    @property
+    def experiments_root(self) -> Path:
+        """The directory holding one directory per title."""
+        return self.home / "experiments"
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def experiment_dir(self, experiment_id: str) -> Path:
+        """Return the directory of an experiment (which may not exist).
+
+        Args:
+            experiment_id: An experiment id.
+
+        Returns:
+            ``<home>/experiments/<title>/<experiment_id>``.
+
+        Raises:
+            InvalidNameError: ``experiment_id`` is not a valid id.
+        """
+        return self.experiments_root / title_of(experiment_id) / experiment_id
+
+    def job_dir(self, experiment_id: str, job_id: str) -> Path:
+        """Return the directory of a job (which may not exist).
+
+        Args:
+            experiment_id: An experiment id.
+            job_id: A job id (its directory name, as returned by :meth:`add_job_dir`).
+
+        Returns:
+            ``<experiment dir>/<job_id>``.
+
+        Raises:
+            InvalidNameError: An argument is not a valid id.
+        """
+        return self.experiment_dir(experiment_id) / validate_job_name(job_id)
+
+    def _existing(self, experiment_id: str) -> Path:
+        path = self.experiment_dir(experiment_id)
+        if not (path / EXPERIMENT_FILE).is_file():
+            raise ExperimentNotFoundError(
+                experiment_id, self.home, self._close_matches(experiment_id)
+            )
+        return path
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.home).as_posix()
+
+    # -- experiments ---------------------------------------------------------------------------
+
+    def create_experiment(
+        self, title: str, metadata: Mapping[str, Any] | None = None
+    ) -> ExperimentRef:
+        """Allocate a new experiment id and directory and write its ``experiment.json``.
+
+        The id is ``<title>_<time_ns>``; the directory is created with an atomic ``mkdir`` and a
+        collision (another process, same nanosecond) retries with a later value.
+
+        Args:
+            title: The experiment title (see :func:`~nr_experiment.store.names.validate_title`).
+            metadata: JSON-serialisable content for ``experiment.json`` (tool version, jobs,
+                dependencies, executors, plugins, ...); must not use :data:`EXPERIMENT_KEYS`.
+
+        Returns:
+            The new experiment's id, title and directory.
+
+        Raises:
+            InvalidNameError: The title is not allowed.
+            StoreError: ``metadata`` uses a key the store owns.
+            TypeError: ``metadata`` is not JSON-serialisable (nothing is created).
+        """
+        validate_title(title)
+        content = dict(metadata or {})
+        if clash := sorted(EXPERIMENT_KEYS & content.keys()):
+            raise StoreError(f"metadata keys {clash} are set by the store; rename them")
+        dumps_json(content)  # fail on unserialisable metadata before allocating anything
+        title_dir = self.experiments_root / title
+        title_dir.mkdir(parents=True, exist_ok=True)
+        ns = time.time_ns()
+        while True:
+            eid = make_experiment_id(title, ns)
+            path = title_dir / eid
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                ns = max(time.time_ns(), ns + 1)
+        created = ns / 1e9
+        content.update(format=FORMAT, id=eid, title=title, created=created)
+        try:
+            fsync_dir(title_dir)
+            write_json_atomic(path / EXPERIMENT_FILE, content)
+        except BaseException:
+            path.rmdir()
+            raise
+        self.catalog.record(experiments=[ExperimentRow(eid, title, created, self._relative(path))])
+        return ExperimentRef(eid, title, path)
+
+    def load_experiment(self, experiment_id: str) -> dict[str, Any]:
+        """Read an experiment's ``experiment.json`` (from the file, not the catalog).
+
+        Args:
+            experiment_id: An experiment id.
+
+        Returns:
+            The file's content.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+            CorruptMetadataError: The file is damaged.
+        """
+        return read_json_object(self._existing(experiment_id) / EXPERIMENT_FILE)
+
+    def update_experiment(
+        self, experiment_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Read-modify-write ``experiment.json`` under the experiment's exclusive lock.
+
+        Args:
+            experiment_id: An experiment id.
+            mutate: Receives the current content and returns the new content (it may modify
+                and return its argument); it must not change :data:`EXPERIMENT_KEYS`.
+
+        Returns:
+            The content written.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+            CorruptMetadataError: The file is damaged (it is left as it is).
+            StoreError: ``mutate`` changed a key the store owns.
+            LockTimeoutError: Another process held the lock too long.
+        """
+        path = self._existing(experiment_id)
+        file = path / EXPERIMENT_FILE
+        with file_lock(path / LOCK_FILE, timeout=self.lock_timeout):
+            current = read_json_object(file)
+            owned = {key: current.get(key) for key in EXPERIMENT_KEYS}
+            updated = mutate(current)
+            if {key: updated.get(key) for key in EXPERIMENT_KEYS} != owned:
+                raise StoreError(f"{file}: keys {sorted(EXPERIMENT_KEYS)} cannot be changed")
+            write_json_atomic(file, updated)
+        return updated
+
+    def save_main_source(self, experiment_id: str, source: str) -> Path:
+        """Save the launching script's ``__main__`` source as ``main.py``.
+
+        Args:
+            experiment_id: An experiment id.
+            source: The Python source.
+
+        Returns:
+            The written file.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+        """
+        file = self._existing(experiment_id) / MAIN_FILE
+        write_text_atomic(file, source)
+        return file
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def add_job_dir(self, experiment_id: str, job_name: str) -> Path:
+        """Create a job directory (with ``scripts/``, ``code/``, ``logs/``) and its ``job.json``.
+
+        The directory is named after the job; when that name is taken (jobs with the same name)
+        it is ``<name>-1``, ``<name>-2``, ... The directory name is the job's id.
+
+        Args:
+            experiment_id: An experiment id.
+            job_name: The job's name.
+
+        Returns:
+            The new job directory.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+            InvalidNameError: The job name is not allowed.
+        """
+        validate_job_name(job_name)
+        exp_dir = self._existing(experiment_id)
+        job_id, suffix = job_name, 0
+        while True:
+            try:
+                (exp_dir / job_id).mkdir()
+                break
+            except FileExistsError:
+                suffix += 1
+                job_id = f"{job_name}-{suffix}"
+        path = exp_dir / job_id
+        for sub in JOB_SUBDIRS:
+            (path / sub).mkdir()
+        fsync_dir(exp_dir)
+        job: dict[str, Any] = {
+            "format": FORMAT,
+            "experiment_id": experiment_id,
+            "id": job_id,
+            "name": job_name,
+            "created": time.time(),
+            "backend": None,
+            "intent": None,
+            "handle": None,
+            "submitted": None,
+            "attempts": [],
+        }
+        write_json_atomic(path / JOB_FILE, job)
+        self._index_job(job)
+        return path
+
+    def _job_file(self, experiment_id: str, job_id: str) -> Path:
+        file = self.job_dir(experiment_id, job_id) / JOB_FILE
+        if not file.is_file():
+            self._existing(experiment_id)
+            raise JobNotFoundError(experiment_id, job_id)
+        return file
+
+    def _index_job(self, job: Mapping[str, Any]) -> None:
+        self.catalog.record(jobs=[self._job_row(job)])
+
+    def _job_row(self, job: Mapping[str, Any]) -> JobRow:
+        state, updated = _job_state(job)
+        rel = self._relative(self.job_dir(job["experiment_id"], job["id"]))
+        return JobRow(
+            job["experiment_id"], job["id"], job["name"], rel, job.get("backend"),
+            job.get("handle"), state, updated,
+        )  # fmt: skip
+
+    def load_job(self, experiment_id: str, job_id: str) -> dict[str, Any]:
+        """Read one job's ``job.json``.
+
+        Args:
+            experiment_id: An experiment id.
+            job_id: A job id.
+
+        Returns:
+            The file's content.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+            JobNotFoundError: No such job.
+            CorruptMetadataError: The file is damaged.
+        """
+        file = self._job_file(experiment_id, job_id)
+        return _check_job(file, read_json_object(file))
+
+    def _update_job(
+        self, experiment_id: str, job_id: str, mutate: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        file = self._job_file(experiment_id, job_id)
+        with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
+            job = _check_job(file, read_json_object(file))
+            mutate(job)
+            write_json_atomic(file, job)
+        return job
+
+    def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the caller-owned content of ``job.json`` (task config, executor config, ...).
+
+        Store-owned keys (:data:`JOB_KEYS`: ids, intent, handle, submit time) are kept.
+
+        Args:
+            experiment_id: An experiment id.
+            job_id: A job id.
+            data: JSON-serialisable content; must not use :data:`JOB_KEYS`.
+
+        Returns:
+            The content written.
+
+        Raises:
+            StoreError: ``data`` uses a key the store owns.
+            JobNotFoundError: No such job.
+        """
+        if clash := sorted(JOB_KEYS & data.keys()):
+            raise StoreError(f"job keys {clash} are set by the store; rename them")
+        dumps_json(dict(data))
+
+        def replace(job: dict[str, Any]) -> None:
+            for key in set(job) - JOB_KEYS:
+                del job[key]
+            job.update(data)
+
+        return self._update_job(experiment_id, job_id, replace)
+
+    def jobs(self, experiment_id: str) -> list[dict[str, Any]]:
+        """Read every job of an experiment, in creation order.
+
+        Args:
+            experiment_id: An experiment id.
+
+        Returns:
+            The content of each ``job.json``.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+            CorruptMetadataError: A ``job.json`` is damaged (named in the error).
+        """
+        found = []
+        with os.scandir(self._existing(experiment_id)) as entries:
+            for entry in entries:
+                file = Path(entry.path, JOB_FILE)
+                if entry.name.startswith(".") or not entry.is_dir() or not file.is_file():
+                    continue
+                found.append(_check_job(file, read_json_object(file)))
+        return sorted(found, key=lambda job: (job["created"], job["id"]))
+
+    def record_intent(
+        self,
+        experiment_id: str,
+        job_id: str,
+        backend: str,
+        *,
+        details: Mapping[str, Any] | None = None,
+        replace_unresolved: bool = False,
+    ) -> dict[str, Any]:
+        """Write the intent to submit a job, before talking to the backend.
+
+        An intent without a handle marks a submit that may or may not have happened; the
+        recorded ``backend_job_name`` lets a later process find the job on the backend instead of
+        submitting it twice. A previous attempt that got a handle is kept in ``attempts``.
+
+        Args:
+            experiment_id: An experiment id.
+            job_id: A job id.
+            backend: The backend's name (``"slurm"``, ``"local"``, ...).
+            details: Extra JSON-serialisable facts about the submit (cluster, account, ...).
+            replace_unresolved: Overwrite an earlier intent that never got a handle (only once
+                the backend has been checked for that submit).
+
+        Returns:
+            The intent record.
+
+        Raises:
+            StoreError: The job has an unresolved intent and ``replace_unresolved`` is False.
+            JobNotFoundError: No such job.
+        """
+        intent = {
+            "backend": backend,
+            "backend_job_name": backend_job_name(experiment_id, job_id),
+            "at": time.time(),
+            "host": os.uname().nodename,
+            "pid": os.getpid(),
+            "details": dict(details or {}),
+        }
+        dumps_json(intent)
+
+        def mark(job: dict[str, Any]) -> None:
+            if job["intent"] is not None and job["handle"] is None and not replace_unresolved:
+                raise StoreError(
+                    f"job {job_id!r} of {experiment_id!r} has an unresolved submit intent from "
+                    f"{job['intent'].get('host')} (backend name "
+                    f"{job['intent'].get('backend_job_name')!r}); check the backend for it, then "
+                    "pass replace_unresolved=True"
+                )
+            if job["handle"] is not None:
+                job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
+            job.update(backend=backend, intent=intent, handle=None, submitted=None)
+
+        self._index_job(self._update_job(experiment_id, job_id, mark))
+        return intent
+
+    def record_submitted(
+        self, experiment_id: str, job_id: str, handle: str, *, submitted: float | None = None
+    ) -> dict[str, Any]:
+        """Record the handle the backend returned for a submit recorded by :meth:`record_intent`.
+
+        Args:
+            experiment_id: An experiment id.
+            job_id: A job id.
+            handle: The backend's handle (``<backend>://<cluster-or-host>/<job-id>``).
+            submitted: Submit time in epoch seconds; defaults to now.
+
+        Returns:
+            The updated ``job.json`` content.
+
+        Raises:
+            StoreError: No intent was recorded first.
+            JobNotFoundError: No such job.
+        """
+        when = time.time() if submitted is None else submitted
+
+        def mark(job: dict[str, Any]) -> None:
+            if job["intent"] is None:
+                raise StoreError(f"job {job_id!r} of {experiment_id!r}: record_intent() first")
+            job.update(handle=handle, submitted=when)
+
+        job = self._update_job(experiment_id, job_id, mark)
+        self._index_job(job)
+        return job
+
+    def resolve_backend_job_name(self, name: str) -> tuple[str, str] | None:
+        """Find the experiment and job a scheduler-side job name was made for.
+
+        Args:
+            name: A name from :func:`~nr_experiment.store.names.backend_job_name`.
+
+        Returns:
+            ``(experiment_id, job_id)``, or None if ``name`` is not ours or matches nothing here.
+        """
+        parsed = parse_backend_job_name(name)
+        if parsed is None:
+            return None
+        for exp_dir in self.experiments_root.glob(f"*/*_{parsed.ns:019d}"):
+            for job_dir in exp_dir.iterdir():
+                if parsed.matches(exp_dir.name, job_dir.name):
+                    return exp_dir.name, job_dir.name
+        return None
+
+    # -- lookup and catalog --------------------------------------------------------------------
+
+    def _close_matches(self, query: str) -> list[str]:
+        import difflib  # noqa: PLC0415 (only on the error path)
+
+        candidates: list[str] = []
+        if self.experiments_root.is_dir():
+            candidates = [p.name for p in self.experiments_root.iterdir() if p.is_dir()]
+            title = query.rpartition("_")[0]
+            if title in candidates:
+                candidates += [p.name for p in (self.experiments_root / title).iterdir()]
+        return difflib.get_close_matches(query, candidates, n=5, cutoff=0.6)
+
+    def find(self, id_or_title: str) -> ExperimentRef:
+        """Find an experiment by exact id, or the newest experiment with a title.
+
+        A string is never both: titles shaped like ids are rejected at creation.
+
+        Args:
+            id_or_title: An experiment id (``<title>_<19 digits>``) or a title.
+
+        Returns:
+            The experiment.
+
+        Raises:
+            ExperimentNotFoundError: Nothing matches (the error lists close matches).
+            InvalidNameError: The string is neither a valid id nor a valid title.
+        """
+        if is_experiment_id(id_or_title):
+            path = self._existing(id_or_title)
+            return ExperimentRef(id_or_title, title_of(id_or_title), path)
+        title = validate_title(id_or_title)
+        shape = re.compile(re.escape(title) + r"_[0-9]{19}")
+        title_dir = self.experiments_root / title
+        names = sorted(
+            (p.name for p in title_dir.iterdir() if shape.fullmatch(p.name))
+            if title_dir.is_dir()
+            else (),
+            key=lambda name: name[-19:],
+            reverse=True,
+        )
+        for name in names:
+            if (title_dir / name / EXPERIMENT_FILE).is_file():
+                return ExperimentRef(name, title, title_dir / name)
+        raise ExperimentNotFoundError(title, self.home, self._close_matches(title))
+
+    def list_experiments(self, title: str | None = None) -> list[ExperimentSummary]:
+        """List experiments from the catalog, oldest first.
+
+        A missing, stale or damaged catalog is rebuilt from the files first; anything skipped
+        then is reported with a :class:`~nr_experiment.store.errors.StoreWarning`.
+
+        Args:
+            title: Only experiments with this title.
+
+        Returns:
+            One summary per experiment, with its jobs' last known states.
+
+        Raises:
+            CatalogError: The catalog is locked, or was written by a newer version.
+        """
+        if title is not None:
+            validate_title(title)
+        summaries = self.catalog.list_experiments(title)
+        if summaries is None:
+            report = self.rebuild_catalog()
+            if report.skipped:
+                skipped = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
+                warnings.warn(
+                    f"catalog rebuilt; skipped {len(report.skipped)}: {skipped}",
+                    StoreWarning,
+                    stacklevel=2,
+                )
+            summaries = self.catalog.list_experiments(title, ignore_stale=True)
+            if summaries is None:
+                raise CatalogError(self.catalog.path, "unusable even after a rebuild")
+        return summaries
+
+    def update_states(self, states: Mapping[tuple[str, str], tuple[str, float]]) -> int:
+        """Record last known job states in the catalog, in one transaction (best effort).
+
+        Args:
+            states: ``{(experiment_id, job_id): (state, updated)}``, ``updated`` in epoch
+                seconds; an update older than the recorded one is ignored.
+
+        Returns:
+            How many jobs were updated.
+        """
+        return self.catalog.update_states(states)
+
+    def rebuild_catalog(self) -> RebuildReport:
+        """Rebuild the catalog from the files, atomically, keeping newer last-known states.
+
+        Returns:
+            What was indexed, and every corrupt or incomplete experiment or job skipped.
+
+        Raises:
+            CatalogError: The catalog is locked, or was written by a newer version.
+        """
+        return self.catalog.rebuild(self._scan)
+
+    def _scan(self) -> Scan:
+        found = Scan([], [], [])
+        if not self.experiments_root.is_dir():
+            return found
+        for title_dir in sorted(self.experiments_root.iterdir()):
+            if title_dir.name.startswith(".") or not title_dir.is_dir():
+                continue
+            for path in sorted(title_dir.iterdir()):
+                if not path.name.startswith(".") and path.is_dir():
+                    self._scan_experiment(path, found)
+        return found
+
+    def _scan_experiment(self, path: Path, found: Scan) -> None:
+        eid, title = path.name, path.parent.name
+        if not is_experiment_id(eid) or title_of(eid) != title:
+            found.skipped.append(Skipped(path, f"not an experiment of title {title!r}"))
+            return
+        file = path / EXPERIMENT_FILE
+        try:
+            data = read_json_object(file)
+            if data.get("id") != eid or data.get("title") != title:
+                raise CorruptMetadataError(file, "its 'id' and 'title' do not match its path")
+            if not _is_number(data.get("created")):
+                raise CorruptMetadataError(file, "'created' is missing or not a number")
+        except FileNotFoundError:
+            found.skipped.append(Skipped(path, f"no {EXPERIMENT_FILE} (creation interrupted?)"))
+            return
+        except CorruptMetadataError as error:
+            found.skipped.append(Skipped(error.path, error.reason))
+            return
+        found.experiments.append(ExperimentRow(eid, title, data["created"], self._relative(path)))
+        for job_dir in sorted(path.iterdir()):
+            if job_dir.name.startswith(".") or not job_dir.is_dir():
+                continue
+            try:
+                job = _check_job(job_dir / JOB_FILE, read_json_object(job_dir / JOB_FILE))
+                if job["experiment_id"] != eid:
+                    raise CorruptMetadataError(
+                        job_dir / JOB_FILE, f"belongs to {job['experiment_id']!r}"
+                    )
+            except FileNotFoundError:
+                found.skipped.append(Skipped(job_dir, f"no {JOB_FILE} (creation interrupted?)"))
+                continue
+            except CorruptMetadataError as error:
+                found.skipped.append(Skipped(error.path, error.reason))
+                continue
+            found.jobs.append(self._job_row(job))
