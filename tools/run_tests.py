@@ -4,13 +4,17 @@ Steps:
 1. Build an offline wheelhouse (.cache/wheelhouse) with a wheel of every distribution of
    packages/ and of their runtime dependencies. This is the last step that uses the network; the
    isolated-install tests install from it with ``--no-index``.
-2. Run pytest. When the testbed is up (tools/testbed/up.sh wrote its env file and created a
+2. Install the CPU build of PyTorch that this kind of machine provides (``pip install
+   torch==2.13.0`` finds a local wheel; uv does not look there, so hatch cannot declare it) for
+   the torchrun tests.
+3. Run pytest. When the testbed is up (tools/testbed/up.sh wrote its env file and created a
    loopback-only network namespace) and we are root, pytest runs inside that namespace, so no
    test traffic can leave loopback and every server of the testbed is reachable on 127.0.0.1.
 
 Arguments are passed to pytest.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".cache" / "wheelhouse"
 DEFAULT_TESTBED_ENV = Path("/tmp/nr-testbed/testbed.env")
+TORCH_VERSION = "2.13.0"
 
 
 def build_wheelhouse() -> None:
@@ -46,6 +51,24 @@ def build_wheelhouse() -> None:
     )
 
 
+def install_torch() -> None:
+    if importlib.util.find_spec("torch") is not None:
+        return
+    print(f"installing torch=={TORCH_VERSION} (CPU build) for the torchrun tests", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"torch=={TORCH_VERSION}",
+        ],
+        check=True,
+    )
+
+
 def testbed_namespace() -> str | None:
     env_file = Path(os.environ.get("NR_TESTBED_ENV", DEFAULT_TESTBED_ENV))
     if not env_file.is_file():
@@ -61,6 +84,7 @@ def testbed_namespace() -> str | None:
 
 def main(argv: list[str]) -> int:
     build_wheelhouse()
+    install_torch()
     command = [sys.executable, "-m", "pytest", *argv]
     namespace = testbed_namespace()
     if namespace:

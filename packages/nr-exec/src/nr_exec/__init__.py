@@ -1,6 +1,130 @@
-"""Job model, executors, launchers, backends and the in-job runner."""
+"""Job model, executors, launchers, backends and the in-job runner.
+
+Names are loaded on first access, so ``import nr_exec`` stays cheap: nothing below is imported
+until used, and no backend SDK is imported until its backend is.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
 
 from nr_exec.__about__ import __version__
-from nr_exec.errors import ExecError
+from nr_exec.errors import (
+    BackendError,
+    ExecError,
+    ExecutorConfigError,
+    ExitMarkerError,
+    HandleError,
+    LauncherError,
+    MissingExtraError,
+    UnsupportedFeatureError,
+)
 
-__all__ = ["ExecError", "__version__"]
+if TYPE_CHECKING:
+    from nr_exec.backend import Backend, Capabilities, Request
+    from nr_exec.executor import Executor
+    from nr_exec.extras import require_extra
+    from nr_exec.handle import Handle
+    from nr_exec.jobs import make_job_spec
+    from nr_exec.launchers import (
+        FaultTolerance,
+        LaunchContext,
+        Launcher,
+        SlurmTemplate,
+        Torchrun,
+        launcher_names,
+        register_launcher,
+        resolve_launcher,
+    )
+    from nr_exec.local import LocalBackend, LocalExecutor, LocalRequest
+    from nr_exec.marker import EXIT_MARKER_ENV, ExitMarker, read_exit_marker, write_exit_marker
+    from nr_exec.spec import JobFile, JobSpec, Mount, Resources
+    from nr_exec.states import FailureReason, JobState, JobStatus
+    from nr_exec.wrapper import wrap_command
+
+_LAZY = {
+    "Backend": "nr_exec.backend",
+    "Capabilities": "nr_exec.backend",
+    "Request": "nr_exec.backend",
+    "Executor": "nr_exec.executor",
+    "require_extra": "nr_exec.extras",
+    "Handle": "nr_exec.handle",
+    "make_job_spec": "nr_exec.jobs",
+    "FaultTolerance": "nr_exec.launchers",
+    "LaunchContext": "nr_exec.launchers",
+    "Launcher": "nr_exec.launchers",
+    "SlurmTemplate": "nr_exec.launchers",
+    "Torchrun": "nr_exec.launchers",
+    "launcher_names": "nr_exec.launchers",
+    "register_launcher": "nr_exec.launchers",
+    "resolve_launcher": "nr_exec.launchers",
+    "LocalBackend": "nr_exec.local",
+    "LocalExecutor": "nr_exec.local",
+    "LocalRequest": "nr_exec.local",
+    "EXIT_MARKER_ENV": "nr_exec.marker",
+    "ExitMarker": "nr_exec.marker",
+    "read_exit_marker": "nr_exec.marker",
+    "write_exit_marker": "nr_exec.marker",
+    "JobFile": "nr_exec.spec",
+    "JobSpec": "nr_exec.spec",
+    "Mount": "nr_exec.spec",
+    "Resources": "nr_exec.spec",
+    "FailureReason": "nr_exec.states",
+    "JobState": "nr_exec.states",
+    "JobStatus": "nr_exec.states",
+    "wrap_command": "nr_exec.wrapper",
+}
+
+__all__ = [
+    "EXIT_MARKER_ENV",
+    "Backend",
+    "BackendError",
+    "Capabilities",
+    "ExecError",
+    "Executor",
+    "ExecutorConfigError",
+    "ExitMarker",
+    "ExitMarkerError",
+    "FailureReason",
+    "FaultTolerance",
+    "Handle",
+    "HandleError",
+    "JobFile",
+    "JobSpec",
+    "JobState",
+    "JobStatus",
+    "LaunchContext",
+    "Launcher",
+    "LauncherError",
+    "LocalBackend",
+    "LocalExecutor",
+    "LocalRequest",
+    "MissingExtraError",
+    "Mount",
+    "Request",
+    "Resources",
+    "SlurmTemplate",
+    "Torchrun",
+    "UnsupportedFeatureError",
+    "__version__",
+    "launcher_names",
+    "make_job_spec",
+    "read_exit_marker",
+    "register_launcher",
+    "require_extra",
+    "resolve_launcher",
+    "wrap_command",
+    "write_exit_marker",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nr_exec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

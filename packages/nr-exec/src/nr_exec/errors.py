@@ -1,7 +1,59 @@
-"""Errors raised by nr_exec."""
+"""Errors raised by nr_exec.
 
-__all__ = ["ExecError"]
+Every error derives from :class:`ExecError`, so ``except ExecError`` catches all of them.
+"""
+
+__all__ = [
+    "BackendError",
+    "ExecError",
+    "ExecutorConfigError",
+    "ExitMarkerError",
+    "HandleError",
+    "LauncherError",
+    "MissingExtraError",
+    "UnsupportedFeatureError",
+]
 
 
 class ExecError(Exception):
     """Base class of every execution error raised by nr_exec."""
+
+
+class ExecutorConfigError(ExecError, ValueError):
+    """An executor (or launcher) field has a wrong type or value.
+
+    Attributes:
+        field: The offending field, e.g. ``"LocalExecutor.retries"``.
+        expected: What the field accepts.
+        given: A short representation of what was given.
+    """
+
+    def __init__(self, field: str, expected: str, given: object) -> None:
+        self.field = field
+        self.expected = expected
+        self.given = given
+        super().__init__(f"{field}: expected {expected}, got {given!r}")
+
+
+class LauncherError(ExecutorConfigError):
+    """A launcher name is unknown or a launcher cannot be used with an executor."""
+
+
+class HandleError(ExecError, ValueError):
+    """A string is not a valid job handle (``<backend>://<cluster-or-host>/<job-id>``)."""
+
+
+class ExitMarkerError(ExecError):
+    """An exit marker file exists but cannot be read as an exit marker."""
+
+
+class BackendError(ExecError):
+    """A backend failed to carry out an operation (submit, status, logs, cancel)."""
+
+
+class UnsupportedFeatureError(BackendError):
+    """A job asks for a feature (detach, job groups, GPUs, ...) its backend does not declare."""
+
+
+class MissingExtraError(ExecError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""

@@ -1,0 +1,156 @@
+"""From a task and an executor to a :class:`~nr_exec.JobSpec`."""
+
+import dataclasses
+import re
+import secrets
+import time
+from typing import Any
+
+import nr_config
+from nr_config import Partial, Script
+
+from nr_exec._fs import nemorun_home
+from nr_exec.errors import ExecError, LauncherError
+from nr_exec.executor import Executor
+from nr_exec.launchers import Launcher
+from nr_exec.spec import JobFile, JobSpec
+from nr_exec.wrapper import wrap_command
+
+__all__ = ["RUNNER_MODULE", "make_job_spec", "new_job_id", "safe_name", "task_name"]
+
+#: Module run by ``python -m`` inside the job to build and call a ``Partial``.
+RUNNER_MODULE = "nr_exec.runner"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+_DEBUG_ENV = {
+    "CUDA_LAUNCH_BLOCKING": "1",
+    "NCCL_DESYNC_DEBUG": "1",
+    "TORCH_DISTRIBUTED_DEBUG": "DETAIL",
+    "TORCH_SHOW_CPP_STACKTRACES": "1",
+}
+
+
+def safe_name(name: str) -> str:
+    """Return ``name`` reduced to ``[A-Za-z0-9_.-]`` (other runs become ``_``), never empty."""
+    return _UNSAFE.sub("_", name).strip("._") or "job"
+
+
+def new_job_id(name: str) -> str:
+    """Return a fresh, path-safe job id: ``<name>-<UTC yyyymmddHHMMSS>-<8 hex digits>``."""
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    return f"{safe_name(name)}-{stamp}-{secrets.token_hex(4)}"
+
+
+def task_name(task: Any) -> str:
+    """Default job name of a task: the target's name for a ``Partial``, ``get_name()`` else."""
+    if isinstance(task, Script):
+        return str(task.get_name())
+    return str(getattr(task.__fn_or_cls__, "__name__", "task"))
+
+
+def _script_command(
+    script: Script, safe: str, job_dir: str
+) -> tuple[str, list[str], tuple[JobFile, ...]]:
+    if script.inline:
+        path = f"scripts/{safe}.sh"
+        content = (
+            script.inline
+            if script.inline.startswith("#!")
+            else (f"#!/usr/bin/env {script.entrypoint}\n{script.inline}")
+        )
+        if not content.endswith("\n"):
+            content += "\n"
+        return (
+            script.entrypoint,
+            [f"{job_dir}/{path}", *script.args],
+            (JobFile(path, content, executable=True),),
+        )
+    head = ["-m", script.path] if script.m else [script.path]
+    return script.entrypoint, [*head, *script.args], ()
+
+
+def make_job_spec(
+    task: Any,
+    executor: Executor,
+    *,
+    name: str | None = None,
+    job_dir: str | None = None,
+    job_id: str | None = None,
+) -> JobSpec:
+    """Make the job spec of ``task`` on ``executor``.
+
+    A ``Partial`` is saved as ``configs/<name>.task.json`` in the job directory and run with
+    ``python -m nr_exec.runner <that file>``, which writes the exit marker. A ``Script`` runs
+    ``<entrypoint> <path> <args>`` (an inline script is saved as ``scripts/<name>.sh``) inside
+    the exit-marker wrapper; so does any command under a launcher that starts worker processes
+    (torchrun, ft), whose workers then write no marker of their own.
+
+    Args:
+        task: A ``Partial`` or a ``Script``.
+        executor: Where and how it runs.
+        name: Job name (default: derived from the task).
+        job_dir: Job directory (default: ``executor.job_dir``, else
+            ``$NEMORUN_HOME/jobs/<job-id>``).
+        job_id: Job id (default: a fresh one, see :func:`new_job_id`).
+
+    Raises:
+        ExecError: ``task`` is neither a ``Partial`` nor a ``Script``.
+        LauncherError: The launcher rewrites jobs into scripts but the executor does not allow it.
+    """
+    if not isinstance(task, (Partial, Script)):
+        raise ExecError(f"a task must be a Partial or a Script, got {type(task).__name__}")
+    name = name or task_name(task)
+    safe = safe_name(name)
+    job_id = job_id or new_job_id(safe)
+    job_dir = job_dir or executor.job_dir or str(nemorun_home() / "jobs" / job_id)
+    launcher = executor.get_launcher()
+    env = dict(executor.env_vars)
+    metadata: dict[str, Any] = {}
+    files: tuple[JobFile, ...]
+    if isinstance(task, Partial):
+        config = f"configs/{safe}.task.json"
+        files = (JobFile(config, nr_config.dumps_json(task)),)
+        entrypoint = executor.python_executable()
+        args = ["-m", RUNNER_MODULE, f"{job_dir}/{config}"]
+    else:
+        env.update(task.env)
+        metadata.update(task.metadata)
+        entrypoint, args, files = _script_command(task, safe, job_dir)
+    command = launcher.launch_command(entrypoint, args, executor.launch_context(job_dir))
+    script = launcher.transform(command)
+    if script is not None:
+        if not executor.supports_launcher_transform():
+            raise LauncherError(
+                f"{type(executor).__name__}.launcher",
+                "a launcher this executor supports (only the Slurm backend renders templates)",
+                type(launcher).__name__,
+            )
+        script.env.update(env)
+        direct = dataclasses.replace(executor, launcher=None)
+        templated = make_job_spec(script, direct, name=name, job_dir=job_dir, job_id=job_id)
+        return dataclasses.replace(
+            templated, launcher=launcher.name, files=(*files, *templated.files)
+        )
+    if launcher.spawns_workers:
+        env.setdefault("LOGLEVEL", "INFO")
+        if getattr(executor.packager, "debug", False):
+            env.update(_DEBUG_ENV)
+    wrapped = isinstance(task, Script) or launcher.spawns_workers
+    resources = executor.resources()
+    if launcher.spawns_workers:
+        resources = dataclasses.replace(resources, ntasks_per_node=1)
+    return JobSpec(
+        name=name,
+        job_id=job_id,
+        experiment_id=executor.experiment_id,
+        argv=tuple(wrap_command(command) if wrapped else command),
+        env=env,
+        workdir=executor.working_dir(job_dir),
+        job_dir=job_dir,
+        resources=resources,
+        retries=executor.retries,
+        launcher=None if type(launcher) is Launcher else launcher.name,
+        files=files,
+        metadata=metadata,
+    )

@@ -1,0 +1,97 @@
+"""Type checks of dataclass fields against their annotations, for executors and launchers.
+
+Supported annotations: plain classes (a ``bool`` is not an ``int``; an ``int`` is a ``float``),
+``None``, unions, ``Literal``, ``Any``, and ``list``/``tuple``/``dict``/``set`` (and their
+``collections.abc`` counterparts) checked item by item.
+"""
+
+import collections.abc
+import dataclasses
+import functools
+import types
+import typing
+from typing import Any
+
+from nr_exec.errors import ExecutorConfigError
+
+__all__ = ["check_fields", "describe"]
+
+_UNIONS: tuple[Any, ...] = (typing.Union, types.UnionType)
+_SEQUENCES: tuple[Any, ...] = (list, collections.abc.Sequence, collections.abc.MutableSequence)
+_MAPPINGS: tuple[Any, ...] = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+_SETS: tuple[Any, ...] = (set, frozenset, collections.abc.Set)
+
+
+def describe(annotation: Any) -> str:
+    """Return a readable name of ``annotation``."""
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__name__
+    return repr(annotation).replace("typing.", "")
+
+
+def _is_instance(value: Any, cls: type) -> bool:
+    if cls is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if cls is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, cls)
+
+
+def matches(annotation: Any, value: Any) -> bool:  # noqa: PLR0911 - one branch per form
+    """Whether ``value`` fits ``annotation``."""
+    if annotation is Any:
+        return True
+    if annotation is None or annotation is type(None):
+        return value is None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in _UNIONS:
+        return any(matches(a, value) for a in args)
+    if origin is typing.Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin in _SEQUENCES:
+        kinds = list if origin is list else (list, tuple)
+        return isinstance(value, kinds) and all(matches(args[0], v) for v in value)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(matches(args[0], v) for v in value)
+        return len(args) == len(value) and all(map(matches, args, value))
+    if origin in _MAPPINGS:
+        return isinstance(value, collections.abc.Mapping) and all(
+            matches(args[0], k) and matches(args[1], v) for k, v in value.items()
+        )
+    if origin in _SETS:
+        return isinstance(value, collections.abc.Set) and all(matches(args[0], v) for v in value)
+    if origin is not None:
+        return isinstance(value, origin)
+    if isinstance(annotation, type):
+        return _is_instance(value, annotation)
+    return True
+
+
+@functools.cache
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (f.name, hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.init and typing.get_origin(hints[f.name]) is not typing.ClassVar
+    )
+
+
+def check_fields(obj: Any) -> None:
+    """Check every init field of the dataclass instance ``obj`` against its annotation.
+
+    Raises:
+        ExecutorConfigError: A field's value does not fit its annotation; the error names the
+            field, the expected type and the value given.
+    """
+    cls: type = type(obj)
+    for name, annotation in _field_types(cls):
+        value = getattr(obj, name)
+        if not matches(annotation, value):
+            raise ExecutorConfigError(f"{cls.__name__}.{name}", describe(annotation), value)
