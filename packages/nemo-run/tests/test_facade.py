@@ -27,3 +27,27 @@ def test_unknown_name_is_an_attribute_error() -> None:
 def test_every_public_name_resolves() -> None:
     for name in nemo_run.__all__:
         assert getattr(nemo_run, name) is not None, name
+
+
+def test_experiment_names_are_lazy_and_documented() -> None:
+    code = (
+        "import sys, nemo_run as run; "
+        "assert 'nr_experiment' not in sys.modules and 'nr_exec' not in sys.modules; "
+        "assert run.Experiment.__module__ == 'nr_experiment.experiment'; "
+        "assert callable(run.run) and issubclass(run.LocalExecutor, run.Executor); "
+        "assert run.Plugin().setup(None, None) is None; "
+        "print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "ok"
+
+
+def test_cli_namespace_is_the_cli_layer() -> None:
+    import nemo_run as run
+    import nr_cli
+
+    assert run.cli.entrypoint is nr_cli.entrypoint
+    assert run.cli.main is nr_cli.main
+    assert set(run.cli.__all__) <= set(nr_cli.__all__)

@@ -14,6 +14,12 @@ from nemo_run.errors import NemoRunError
 
 if TYPE_CHECKING:
     from nr_config import Config, Partial, Script, autoconvert, build
+    from nr_exec import Executor, FaultTolerance, LocalExecutor, SlurmTemplate, Torchrun
+    from nr_experiment import Experiment, Plugin, run
+    from nr_package import GitArchivePackager, HybridPackager, Packager, PatternPackager
+    from nr_tunnel import LocalTunnel, SSHTunnel
+
+    from nemo_run import cli
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -22,12 +28,54 @@ _LAZY: dict[str, str] = {
     "Script": "nr_config",
     "autoconvert": "nr_config",
     "build": "nr_config",
+    "Executor": "nr_exec",
+    "LocalExecutor": "nr_exec",
+    "Torchrun": "nr_exec",
+    "FaultTolerance": "nr_exec",
+    "SlurmTemplate": "nr_exec",
+    "Packager": "nr_package",
+    "GitArchivePackager": "nr_package",
+    "PatternPackager": "nr_package",
+    "HybridPackager": "nr_package",
+    "SSHTunnel": "nr_tunnel",
+    "LocalTunnel": "nr_tunnel",
+    "Experiment": "nr_experiment",
+    "Plugin": "nr_experiment",
+    "run": "nr_experiment",
 }
 
-__all__ = ["Config", "NemoRunError", "Partial", "Script", "__version__", "autoconvert", "build"]
+# submodules of the façade, imported on first attribute access
+_SUBMODULES = frozenset({"cli"})
+
+__all__ = [
+    "Config",
+    "Executor",
+    "Experiment",
+    "FaultTolerance",
+    "GitArchivePackager",
+    "HybridPackager",
+    "LocalExecutor",
+    "LocalTunnel",
+    "NemoRunError",
+    "Packager",
+    "Partial",
+    "PatternPackager",
+    "Plugin",
+    "SSHTunnel",
+    "Script",
+    "SlurmTemplate",
+    "Torchrun",
+    "__version__",
+    "autoconvert",
+    "build",
+    "cli",
+    "run",
+]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"nemo_run.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nemo_run' has no attribute {name!r}")

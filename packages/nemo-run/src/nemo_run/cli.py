@@ -1,0 +1,31 @@
+"""``run.cli``: typed command-line entrypoints (re-exported from ``nr_cli``)."""
+
+from nr_cli import (
+    CLIError,
+    Entrypoint,
+    RunContext,
+    entrypoint,
+    factory,
+    list_entrypoints,
+    list_factories,
+    main,
+    parse_cli_args,
+    parse_config,
+    parse_partial,
+    resolve_factory,
+)
+
+__all__ = [
+    "CLIError",
+    "Entrypoint",
+    "RunContext",
+    "entrypoint",
+    "factory",
+    "list_entrypoints",
+    "list_factories",
+    "main",
+    "parse_cli_args",
+    "parse_config",
+    "parse_partial",
+    "resolve_factory",
+]

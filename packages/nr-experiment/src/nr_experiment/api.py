@@ -1,0 +1,143 @@
+"""``run()``: launch one task as a one-job experiment and return its result."""
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nr_config import Partial, Script
+from nr_exec import Executor
+
+from nr_experiment.errors import JobFailedError
+from nr_experiment.experiment import Experiment
+from nr_experiment.plugin import Plugin
+from nr_experiment.store import RebuildReport, Store
+
+__all__ = ["JobResult", "RunResult", "rebuild_catalog", "run"]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """How one job ended (or where it stands, for a detached run).
+
+    Attributes:
+        name: The job's name.
+        id: The job's id.
+        state: Its state (``SUCCEEDED``, ``FAILED``, ...).
+        exit_code: Its exit code, when known.
+        handle: Its backend handle ("" for a direct run).
+    """
+
+    name: str
+    id: str
+    state: str
+    exit_code: int | None
+    handle: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` returns.
+
+    Attributes:
+        experiment_id: The experiment's id (``Experiment.from_id`` takes it).
+        path: The experiment's directory.
+        jobs: One entry per job.
+        exit_code: 0 when every job succeeded; else the first failed job's exit code (1 when
+            unknown); None while jobs still run (detached).
+        dryrun: Whether nothing was launched.
+    """
+
+    experiment_id: str
+    path: Path
+    jobs: list[JobResult] = field(default_factory=list)
+    exit_code: int | None = None
+    dryrun: bool = False
+
+    @property
+    def job_states(self) -> dict[str, str]:
+        """``{job name: state}``."""
+        return {job.name: job.state for job in self.jobs}
+
+    @property
+    def ok(self) -> bool:
+        """Whether every job succeeded (a dry run is ok)."""
+        return self.dryrun or all(job.state == "SUCCEEDED" for job in self.jobs)
+
+
+def _exit_code(jobs: Sequence[JobResult]) -> int | None:
+    for job in jobs:
+        if job.state in ("FAILED", "CANCELLED", "UNKNOWN"):
+            return job.exit_code or 1
+    if all(job.state == "SUCCEEDED" for job in jobs):
+        return 0
+    return None
+
+
+def run(  # noqa: PLR0917 - NeMo-Run's signature
+    task: Partial[Any] | Script,
+    executor: Executor | None = None,
+    name: str = "",
+    plugins: Plugin | Sequence[Plugin] | None = None,
+    dryrun: bool = False,
+    direct: bool = False,
+    detach: bool = False,
+    tail_logs: bool = False,
+    raise_on_failure: bool = True,
+    *,
+    title: str = "",
+) -> RunResult:
+    """Run one task as a one-job experiment and return its result.
+
+    Without an executor (or with ``direct=True``) the task runs in this process. Otherwise
+    the call waits for the job unless ``detach`` (then the result holds the current states).
+
+    Args:
+        task: A ``Partial`` or a ``Script``.
+        executor: Where it runs; None runs it directly in this process.
+        name: Job name (default: derived from the task).
+        plugins: Plugins to apply.
+        dryrun: Print the artifacts instead of launching.
+        direct: Run in this process.
+        detach: Do not wait for the job.
+        tail_logs: Print the job's output while waiting.
+        raise_on_failure: Raise :class:`~nr_experiment.errors.JobFailedError` when the job
+            does not succeed.
+        title: Experiment title (default: the job name).
+
+    Returns:
+        The experiment id, the job's state and the exit code.
+
+    Raises:
+        JobFailedError: The job failed or was cancelled (unless ``raise_on_failure=False``).
+    """
+    from nr_exec.jobs import task_name  # noqa: PLC0415
+
+    job_name = name or task_name(task)
+    in_process = direct or executor is None
+    with Experiment(title or job_name, executor=executor, clean_mode=in_process) as exp:
+        exp.add(task, name=job_name, plugins=plugins, tail_logs=tail_logs)
+        if dryrun:
+            exp.dryrun()
+        else:
+            exp.run(direct=in_process, detach=detach, tail_logs=tail_logs)
+    if not dryrun and detach and not in_process:
+        exp.status(return_dict=True)
+    jobs = [JobResult(j.name, j.id, j.state, j.exit_code, j.handle) for j in exp.jobs]
+    result = RunResult(exp.id, exp.path, jobs, None if dryrun else _exit_code(jobs), dryrun=dryrun)
+    if raise_on_failure and not dryrun and result.exit_code not in (0, None):
+        raise JobFailedError(result)
+    return result
+
+
+def rebuild_catalog(home: str | os.PathLike[str] | None = None) -> RebuildReport:
+    """Rebuild ``catalog.sqlite3`` from the experiment files (also ``python -m nr_experiment``).
+
+    Args:
+        home: Store root (default ``$NEMORUN_HOME``, else ``~/.run``).
+
+    Returns:
+        What was indexed, and every corrupt or incomplete file skipped (by path).
+    """
+    return Store(Path(home) if home is not None else None).rebuild_catalog()

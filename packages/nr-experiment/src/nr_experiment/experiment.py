@@ -1,0 +1,730 @@
+"""``Experiment``: add jobs, launch them, and manage them later, from any process.
+
+Typical use::
+
+    with Experiment("sweep") as exp:
+        first = exp.add(task, executor=LocalExecutor(), name="train")
+        exp.add(script, name="eval", dependencies=[first])
+        exp.run()
+
+Leaving the ``with`` block waits for the jobs (unless ``run(detach=True)``), prints their
+status and how to reconnect. ``Experiment.from_id(id)`` reconstructs the experiment from the
+store in any process, months later.
+"""
+
+import copy
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import nr_config
+from nr_config import Partial, Script
+from nr_exec import Executor, Handle
+from nr_exec.jobs import task_name
+
+from nr_experiment import console
+from nr_experiment.__about__ import __version__
+from nr_experiment.dag import check_new_dependencies, dependents_closure, topological_order
+from nr_experiment.direct import LOG_FILE, run_direct
+from nr_experiment.errors import ExperimentStateError, UnknownJobError
+from nr_experiment.ids import append_ids
+from nr_experiment.interrupt import INTERRUPT_POLICIES, InterruptPolicy, decide
+from nr_experiment.job import BaseJob, Job, JobGroup, job_from_record
+from nr_experiment.launch import Scheduler
+from nr_experiment.plugin import Plugin
+from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
+from nr_experiment.store import ExperimentRef, Store, validate_title
+
+__all__ = ["Experiment", "JobRef"]
+
+#: A job is addressed by its id, its name (the first job of that name) or its index.
+JobRef = str | int
+
+MAIN_FILE = "main.py"
+SUPERVISOR_LOG = "supervisor.log"
+# Supervisors started here, kept referenced: they outlive this process by design.
+_SUPERVISORS: dict[str, "subprocess.Popen[bytes]"] = {}
+
+
+def _main_source() -> str | None:
+    """The source of the launching script's ``__main__`` module, when it is a file."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+class Experiment:
+    """A set of jobs launched together and managed as one, recorded in the store.
+
+    Args:
+        title: The experiment's title; its id is ``<title>_<nanoseconds>``.
+        executor: Default executor of the jobs (default: a ``LocalExecutor``).
+        base_dir: Store root (default ``$NEMORUN_HOME``, else ``~/.run``, read now).
+        log_level: Recorded with the experiment (no global logging setup is done).
+        on_interrupt: What Ctrl+C does while the launcher waits for attached jobs: ``"ask"``
+            (prompt on a terminal; cancel when nobody can answer), ``"cancel"`` or ``"leave"``.
+        clean_mode: Print nothing (status tables, closing message).
+        enable_goodbye_message: Print how to reconnect when the ``with`` block ends.
+        skip_status_at_exit: Do not print the status table when the ``with`` block ends.
+
+    Attributes:
+        title: The title.
+        jobs: The jobs, in the order they were added.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        executor: Executor | None = None,
+        *,
+        base_dir: str | os.PathLike[str] | None = None,
+        log_level: str = "INFO",
+        on_interrupt: InterruptPolicy = "ask",
+        clean_mode: bool = False,
+        enable_goodbye_message: bool = True,
+        skip_status_at_exit: bool = False,
+    ) -> None:
+        if on_interrupt not in INTERRUPT_POLICIES:
+            raise ValueError(
+                f"on_interrupt must be one of {INTERRUPT_POLICIES}, not {on_interrupt!r}"
+            )
+        self.title = validate_title(title)
+        self._executor = executor
+        self._executor_record: Any = None
+        self._store = Store(Path(base_dir) if base_dir is not None else None)
+        self.log_level = log_level
+        self.on_interrupt: InterruptPolicy = on_interrupt
+        self.clean_mode = clean_mode
+        self.enable_goodbye_message = enable_goodbye_message
+        self.skip_status_at_exit = skip_status_at_exit
+        self.jobs: list[BaseJob] = []
+        self._ref: ExperimentRef | None = None
+        self._main_source: str | None = None
+        self._entered = False
+        self._launched = False
+        self._detached = False
+        self._reconstructed = False
+        self._scheduler: Scheduler | None = None
+
+    # -- identity -------------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The experiment id (reserved in the store on first use)."""
+        return self._created().id
+
+    @property
+    def path(self) -> Path:
+        """The experiment's directory in the store (reserved on first use)."""
+        return self._created().path
+
+    @property
+    def store(self) -> Store:
+        """The store the experiment lives in."""
+        return self._store
+
+    @property
+    def executor(self) -> Executor:
+        """The default executor of ``add``."""
+        if self._executor is None:
+            if self._executor_record is not None:
+                self._executor = executor_from_record(self._executor_record)
+            else:
+                from nr_exec.local import LocalExecutor  # noqa: PLC0415
+
+                self._executor = LocalExecutor()
+        return self._executor
+
+    @property
+    def tasks(self) -> list[Partial[Any] | Script]:
+        """Every task of every job, in order."""
+        return [task for job in self.jobs for task in job.tasks]
+
+    def _created(self) -> ExperimentRef:
+        if self._ref is None:
+            source = self._main_source if self._reconstructed else _main_source()
+            self._ref = self._store.create_experiment(self.title, self._metadata("created"))
+            if source is not None:
+                self._store.save_main_source(self._ref.id, source)
+            self._main_source = source
+        return self._ref
+
+    def _metadata(self, state: str) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "state": state,
+            "log_level": self.log_level,
+            "options": {
+                "on_interrupt": self.on_interrupt,
+                "clean_mode": self.clean_mode,
+                "enable_goodbye_message": self.enable_goodbye_message,
+                "skip_status_at_exit": self.skip_status_at_exit,
+            },
+            "executor": self._executor_record
+            if self._executor is None
+            else executor_to_record(self.executor),
+            "jobs": [job.id for job in self.jobs],
+            "dependencies": {job.id: job.dependencies for job in self.jobs},
+            "executors": {job.id: job.executor_info for job in self.jobs},
+            "plugins": {job.id: job.plugins for job in self.jobs},
+            "launch": {"host": socket.gethostname(), "cwd": str(Path.cwd()), "argv": sys.argv},
+        }
+
+    # -- context manager ------------------------------------------------------------------------
+
+    def __enter__(self) -> "Experiment":
+        self._entered = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._entered = False
+        if not self._launched:
+            return
+        try:
+            if exc_type is KeyboardInterrupt and not self._detached:
+                self._interrupted()
+            elif exc_type is None and not self._detached:
+                self.wait()
+            elif exc_type is not None:
+                self._hand_over()
+        finally:
+            self._goodbye()
+
+    def _require_open(self, what: str) -> None:
+        if not self._entered:
+            raise ExperimentStateError(
+                f"Experiment.{what}() must be called inside `with Experiment(...) as exp:`"
+            )
+        if self._launched:
+            raise ExperimentStateError(
+                f"experiment {self.id} was already launched; use reset() to launch it again"
+            )
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def add(  # noqa: PLR0917 - NeMo-Run's signature
+        self,
+        task: Partial[Any] | Script | Sequence[Partial[Any] | Script],
+        executor: Executor | Sequence[Executor] | None = None,
+        name: str = "",
+        plugins: Plugin | Sequence[Plugin] | None = None,
+        tail_logs: bool = False,
+        dependencies: Sequence[JobRef] | None = None,
+    ) -> str:
+        """Add a job: one task, or a list of tasks run together as a group.
+
+        The executor and the task are copied for the job; the plugins' ``setup`` then runs
+        on the copies (for a group, on every task). The task is saved at once, so an
+        unrepresentable value fails here, naming its path.
+
+        Args:
+            task: A ``Partial`` or ``Script``, or a list of them (a ``JobGroup``).
+            executor: Where it runs (default: the experiment's executor); for a group, one
+                executor for all tasks or one per task.
+            name: Job name (default: derived from the task; required for a group). Names may
+                repeat; ids never do (``name``, ``name-1``, ...).
+            plugins: Plugins to apply.
+            tail_logs: Print the job's output while the launcher waits.
+            dependencies: Jobs (ids, names or indexes) that must succeed first.
+
+        Returns:
+            The job id.
+
+        Raises:
+            ExperimentStateError: Outside the ``with`` block, or after ``run``.
+            DependencyError: A dependency is unknown.
+            SerializationError: The task holds a value that cannot be saved.
+        """
+        self._require_open("add")
+        group = not isinstance(task, (Partial, Script))
+        tasks: list[Partial[Any] | Script] = (
+            list(task) if not isinstance(task, (Partial, Script)) else [task]
+        )
+        if not tasks or not all(isinstance(t, (Partial, Script)) for t in tasks):
+            raise TypeError("add() takes a Partial, a Script, or a non-empty list of them")
+        if group and not name:
+            raise ValueError("a group of tasks needs a name: add([...], name=...)")
+        given = executor if executor is not None else self.executor
+        executors = list(given) if isinstance(given, Sequence) else [given]
+        if len(executors) not in (1, len(tasks)):
+            raise ValueError(
+                f"{len(tasks)} tasks need 1 or {len(tasks)} executors, not {len(executors)}"
+            )
+        deps = [self._job(ref).id for ref in dependencies or []]
+        check_new_dependencies(name or "<new job>", deps, [job.id for job in self.jobs])
+        plugin_list = [plugins] if isinstance(plugins, Plugin) else list(plugins or [])
+        return self._add_job(
+            cls=JobGroup if group else Job,
+            name=name or task_name(tasks[0]),
+            tasks=[
+                copy.deepcopy(t) if isinstance(t, Script) else nr_config.clone(t) for t in tasks
+            ],
+            executors=[e.clone() for e in executors],
+            plugins=plugin_list,
+            deps=deps,
+            tail_logs=tail_logs,
+        )
+
+    def _add_job(
+        self,
+        *,
+        cls: type[BaseJob],
+        name: str,
+        tasks: list[Partial[Any] | Script],
+        executors: list[Executor],
+        plugins: list[Plugin],
+        deps: list[str],
+        tail_logs: bool,
+        plugin_records: list[Any] | None = None,
+    ) -> str:
+        eid = self.id
+        for executor in executors:
+            executor.experiment_id = eid
+        for plugin in plugins:
+            plugin.assign(eid)
+            for index, task in enumerate(tasks):
+                plugin.setup(task, executors[index] if len(executors) > 1 else executors[0])
+        job = cls(
+            id="",
+            name=name,
+            tasks=tasks,
+            executors=executors,
+            dependencies=deps,
+            tail_logs=tail_logs,
+            plugins=plugin_records or [plugin_to_record(p) for p in plugins],
+            job_dir=Path(),
+            executor_info=executors[0].info(),
+        )
+        job.task_records()  # validates: an unrepresentable value fails before any file exists
+        job.job_dir = self._store.add_job_dir(eid, name)
+        job.id = job.job_dir.name
+        for executor in executors:
+            executor.job_dir = str(job.job_dir)
+        self._store.write_job(eid, job.id, job.to_record())
+        self.jobs.append(job)
+        return job.id
+
+    def _job(self, ref: JobRef | BaseJob) -> BaseJob:
+        """Find a job by id, then by name (the first of that name), or by index."""
+        if isinstance(ref, BaseJob):
+            return ref
+        known = [job.id for job in self.jobs]
+        if isinstance(ref, int):
+            if -len(self.jobs) <= ref < len(self.jobs):
+                return self.jobs[ref]
+            raise UnknownJobError(ref, known, "no job at index")
+        for job in self.jobs:
+            if job.id == ref:
+                return job
+        for job in self.jobs:
+            if job.name == ref:
+                return job
+        raise UnknownJobError(ref, known)
+
+    def _sched(self) -> Scheduler:
+        if self._scheduler is None:
+            main = self.path / MAIN_FILE
+            self._scheduler = Scheduler(
+                self._store, self.id, self.jobs, main_script=main if main.is_file() else None
+            )
+        return self._scheduler
+
+    # -- launching ------------------------------------------------------------------------------
+
+    def dryrun(self) -> dict[str, list[str]]:
+        """Show what ``run`` would submit, without submitting, and without deleting anything.
+
+        Prints each job's exact artifacts (the backend's ``materialize()``) to stdout. The
+        experiment's files stay in the store; ``run`` may follow.
+
+        Returns:
+            ``{job id: [artifact, ...]}`` (one artifact per request the job makes).
+        """
+        self._require_open("dryrun")
+        topological_order({job.id: job.dependencies for job in self.jobs})
+        sched = self._sched()
+        artifacts: dict[str, list[str]] = {}
+        for job in self.jobs:
+            texts = [b.dryrun(specs).materialize() for b, specs in sched.units(job)]
+            artifacts[job.id] = texts
+            deps = f" (after {', '.join(job.dependencies)})" if job.dependencies else ""
+            for text in texts:
+                print(f"# job {job.id} of {self.id}{deps}\n{text}")
+        return artifacts
+
+    def run(
+        self,
+        sequential: bool = False,
+        detach: bool = False,
+        tail_logs: bool = False,
+        direct: bool = False,
+    ) -> None:
+        """Launch the jobs.
+
+        Jobs without unfinished dependencies are submitted now. A job with dependencies
+        is submitted natively (with its parents' handles) when its backend supports
+        dependencies; otherwise it is submitted once its parents succeeded: by this process
+        while it waits (at the end of the ``with`` block), or, with ``detach=True``, by a small
+        detached supervisor (``python -m nr_experiment.supervisor``) so the launcher may exit.
+
+        Args:
+            sequential: Run the jobs one after the other, in the order added (not allowed
+                together with explicit dependencies).
+            detach: Do not wait at the end of the ``with`` block; jobs outlive the launcher.
+            tail_logs: Print every job's output while waiting.
+            direct: Run every job here, in this process, one after the other.
+
+        Raises:
+            ExperimentStateError: Outside the ``with`` block, already launched, or no jobs.
+            DependencyError: The dependencies have a cycle or name an unknown job.
+        """
+        self._require_open("run")
+        if not self.jobs:
+            raise ExperimentStateError("nothing to run: add() a job first")
+        if sequential:
+            if any(job.dependencies for job in self.jobs):
+                raise ExperimentStateError("sequential=True cannot be combined with dependencies")
+            for previous, job in zip(self.jobs, self.jobs[1:], strict=False):
+                job.dependencies = [previous.id]
+        order = topological_order({job.id: job.dependencies for job in self.jobs})
+        for job in self.jobs:
+            job.tail_logs = job.tail_logs or tail_logs
+            if sequential or tail_logs:
+                self._store.write_job(self.id, job.id, job.to_record())
+        self._store.update_experiment(self.id, self._launch_record(detach, sequential, direct))
+        self._launched = True
+        self._detached = detach and not direct
+        if direct:
+            self._run_direct(order)
+        elif self._sched().step(detach=self._detached) and self._detached:
+            self._spawn_supervisor()
+        append_ids(
+            self.id,
+            str(self.path),
+            ({"name": j.name, "id": j.id, "handle": j.handle} for j in self.jobs),
+        )
+
+    def _launch_record(self, detach: bool, sequential: bool, direct: bool) -> Any:
+        import time  # noqa: PLC0415
+
+        update = self._metadata("launched")
+        update.update(launched=time.time(), detach=detach, sequential=sequential, direct=direct)
+        del update["launch"]
+
+        def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            current.update(update)
+            return current
+
+        return mutate
+
+    def _run_direct(self, order: list[str]) -> None:
+        by_id = {job.id: job for job in self.jobs}
+        for jid in order:
+            job = by_id[jid]
+            parents = [by_id[dep] for dep in job.dependencies]
+            if all(parent.state == "SUCCEEDED" for parent in parents):
+                run_direct(job)
+            else:
+                job.set_state("CANCELLED", message="not started: a dependency did not succeed")
+            self._sched().save(job)
+
+    def _spawn_supervisor(self) -> None:
+        """Start the detached process that submits dependents once their parents end."""
+        log = (self.path / SUPERVISOR_LOG).open("ab")
+        with log:
+            _SUPERVISORS[self.id] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "nr_experiment.supervisor",
+                    "--home",
+                    str(self._store.home),
+                    self.id,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def _hand_over(self) -> None:
+        """Leave the experiment: a supervisor submits jobs still waiting on parents."""
+        if any(not job.launched and not job.is_terminal for job in self.jobs):
+            self._refresh()
+            if self._sched().pending():
+                self._spawn_supervisor()
+
+    def wait(self, timeout: float | None = None) -> dict[str, str]:
+        """Wait until every job ended, submitting dependents as their parents succeed.
+
+        Ctrl+C while waiting follows ``on_interrupt`` (ask, cancel, or leave the jobs
+        running), then re-raises ``KeyboardInterrupt``.
+
+        Args:
+            timeout: Give up after this many seconds.
+
+        Returns:
+            ``{job id: state}``.
+        """
+        sched = self._sched()
+        tailed = [job for job in self.jobs if job.tail_logs]
+
+        def tail() -> None:
+            if tailed:
+                sched.tail(tailed, sys.stdout.write)
+
+        try:
+            sched.wait(detach=self._detached, timeout=timeout, on_tick=tail)
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+        return {job.id: job.state for job in self.jobs}
+
+    def _interrupted(self) -> None:
+        if decide(self.on_interrupt) == "cancel":
+            self._say("Interrupted: cancelling the experiment's jobs.")
+            self.cancel()
+        else:
+            self._say("Interrupted: the jobs keep running.")
+            self._hand_over()
+
+    def _say(self, text: str) -> None:
+        if not self.clean_mode:
+            console.echo(text)
+
+    def _goodbye(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.close()
+        if self.clean_mode:
+            return
+        if not self.skip_status_at_exit:
+            self.status()
+        if self.enable_goodbye_message:
+            console.closing_message(self.id, str(self.path))
+
+    # -- management -----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Re-read jobs another process may have submitted or cancelled (the supervisor)."""
+        for job in self.jobs:
+            if not job.launched and not job.is_terminal:
+                job.load_state(self._store.load_job(self.id, job.id))
+
+    def status(self, return_dict: bool = False) -> dict[str, dict[str, Any]] | None:
+        """Refresh and show the state of every job (one backend query per backend).
+
+        A submit in doubt (an intent record without a handle, left by a launcher killed
+        mid-submit) is first resolved with the backend. Jobs that ended are recorded in
+        ``job.json`` and the catalog.
+
+        Args:
+            return_dict: Return the states instead of printing a table.
+
+        Returns:
+            With ``return_dict``: ``{job id: {"name", "status", "exit_code", "message",
+            "executor", "job_id", "handle", "local_dir"}}``; otherwise None.
+        """
+        self._refresh()
+        sched = self._sched()
+        for job in self.jobs:
+            if job.intent is not None and not job.handles and not job.is_terminal:
+                sched.reconcile(job, job.intent)
+        sched.poll()
+        rows = {
+            job.id: {
+                "name": job.name,
+                "status": job.state,
+                "exit_code": job.exit_code,
+                "message": job.message,
+                "executor": job.executor_info,
+                "job_id": job.id,
+                "handle": job.handle,
+                "handles": list(job.handles),
+                "local_dir": str(job.job_dir),
+            }
+            for job in self.jobs
+        }
+        if return_dict:
+            return rows
+        console.print_status(self.id, rows)
+        return None
+
+    def logs(self, job: JobRef = 0, *, follow: bool = False) -> None:
+        """Print a job's output to stdout.
+
+        Args:
+            job: Id, unique name or index of the job (default: the first).
+            follow: Keep printing until the job ends.
+        """
+        target = self._job(job)
+        if target.direct or not target.handles:
+            path = Path(target.job_dir) / LOG_FILE
+            if path.is_file():
+                sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+            else:
+                print(f"job {target.id} has no output yet ({target.state})", file=sys.stderr)
+            return
+        handle = Handle.parse(target.handles[0])
+        for line in self._sched().backend_for_handle(handle, target).logs(handle, follow=follow):
+            sys.stdout.write(line)
+        sys.stdout.flush()
+
+    def cancel(self, job: JobRef | None = None, *, dependents: bool = True) -> list[str]:
+        """Cancel a job (and, by default, every job depending on it), or all jobs.
+
+        Cancelling is idempotent. A job not submitted yet is marked ``CANCELLED`` and will
+        never be submitted (also by a detached supervisor).
+
+        Args:
+            job: Id, unique name or index; None cancels every job.
+            dependents: Also cancel the jobs that depend on it, directly or not.
+
+        Returns:
+            The ids of the jobs cancelled (or already ended).
+        """
+        self._refresh()
+        graph = {j.id: j.dependencies for j in self.jobs}
+        if job is None:
+            ids = list(graph)
+        else:
+            root = self._job(job).id
+            ids = dependents_closure(graph, [root]) if dependents else [root]
+        sched = self._sched()
+        targets = [j for j in self.jobs if j.id in ids]
+        for target in targets:
+            if target.is_terminal:
+                continue
+            if target.handles:
+                for text in target.handles:
+                    handle = Handle.parse(text)
+                    sched.backend_for_handle(handle, target).cancel(handle)
+            else:
+                target.cancel_requested = True
+                target.set_state("CANCELLED", message="cancelled before submission")
+                sched.save(target)
+        sched.poll(targets)
+        return ids
+
+    def reset(self) -> "Experiment":
+        """Prepare a relaunch: a new id, with copies of the same jobs (same tasks and executors).
+
+        Allowed after a launch or on a reconstructed experiment. Plugins are not applied
+        again (their effect is already in the saved tasks). The launching script's saved
+        ``main.py`` is carried over, so ``__main__`` tasks still resolve.
+
+        Returns:
+            ``self``, ready for ``with exp: exp.run()``.
+        """
+        if not (self._launched or self._reconstructed):
+            raise ExperimentStateError("reset() is for an experiment that was launched or loaded")
+        old = self.jobs
+        self._main_source = self._saved_main()
+        self._reconstructed = True
+        self._ref = None
+        self._scheduler = None
+        self._launched = self._detached = False
+        self.jobs = []
+        ids: dict[str, str] = {}
+        for job in old:
+            ids[job.id] = self._add_job(
+                cls=type(job),
+                name=job.name,
+                tasks=[
+                    copy.deepcopy(t) if isinstance(t, Script) else nr_config.clone(t)
+                    for t in job.tasks
+                ],
+                executors=[e.clone() for e in job.executors],
+                plugins=[],
+                deps=[ids[dep] for dep in job.dependencies],
+                tail_logs=job.tail_logs,
+                plugin_records=job.plugins,
+            )
+        return self
+
+    def _saved_main(self) -> str | None:
+        if self._ref is None:
+            return self._main_source
+        path = self._ref.path / MAIN_FILE
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    # -- reconstruction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_id(cls, id: str, *, base_dir: str | os.PathLike[str] | None = None) -> "Experiment":
+        """Load an experiment from the store, in any process.
+
+        Args:
+            id: The experiment id.
+            base_dir: Store root (default ``$NEMORUN_HOME``, else ``~/.run``).
+
+        Raises:
+            ExperimentNotFoundError: No such experiment (close matches are suggested).
+            CorruptMetadataError: A metadata file is damaged (named in the error).
+        """
+        store = Store(Path(base_dir) if base_dir is not None else None)
+        store.load_experiment(id)  # raises for a missing experiment
+        return cls._load(store, store.find(id))
+
+    @classmethod
+    def from_title(
+        cls, title: str, *, base_dir: str | os.PathLike[str] | None = None
+    ) -> "Experiment":
+        """Load the newest experiment with this title (see :meth:`from_id`)."""
+        store = Store(Path(base_dir) if base_dir is not None else None)
+        return cls._load(store, store.find(validate_title(title)))
+
+    @classmethod
+    def _load(cls, store: Store, ref: ExperimentRef) -> "Experiment":
+        meta = store.load_experiment(ref.id)
+        options = meta.get("options") or {}
+        exp = cls(
+            ref.title,
+            base_dir=store.home,
+            log_level=meta.get("log_level", "INFO"),
+            on_interrupt=options.get("on_interrupt", "ask"),
+            clean_mode=bool(options.get("clean_mode", False)),
+            enable_goodbye_message=bool(options.get("enable_goodbye_message", True)),
+            skip_status_at_exit=bool(options.get("skip_status_at_exit", False)),
+        )
+        exp._ref = ref
+        exp._reconstructed = True
+        exp._launched = meta.get("state") == "launched"
+        exp._executor_record = meta.get("executor")
+        main = ref.path / MAIN_FILE
+        for record in store.jobs(ref.id):
+            job = job_from_record(ref.path / record["id"], record)
+            job.main_script = main if main.is_file() else None
+            exp.jobs.append(job)
+        return exp
+
+    @staticmethod
+    def catalog(
+        title: str | None = None, *, base_dir: str | os.PathLike[str] | None = None
+    ) -> list[str]:
+        """List experiment ids, oldest first (from the catalog, rebuilt if needed).
+
+        Args:
+            title: Only experiments with this title.
+            base_dir: Store root (default ``$NEMORUN_HOME``, else ``~/.run``).
+        """
+        store = Store(Path(base_dir) if base_dir is not None else None)
+        return [summary.id for summary in store.list_experiments(title or None)]
+
+    def __repr__(self) -> str:
+        ident = self._ref.id if self._ref is not None else f"{self.title} (no id yet)"
+        return f"Experiment({ident}, jobs={[job.id for job in self.jobs]})"
