@@ -1,6 +1,85 @@
-"""Typed CLI entrypoints, the override grammar and the nemorun console app."""
+"""Typed CLI entrypoints, the override grammar and the nemorun console app.
+
+Names are loaded on first access, so ``import nr_cli`` (and the ``nemorun`` app) stays cheap.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
 
 from nr_cli.__about__ import __version__
-from nr_cli.errors import CLIError
+from nr_cli.errors import (
+    AmbiguousFactoryError,
+    CLIError,
+    ConfigFileError,
+    FactoryNotFoundError,
+    GrammarError,
+    OperationError,
+    UnknownArgumentError,
+    UnknownOptionError,
+    ValueParseError,
+)
 
-__all__ = ["CLIError", "__version__"]
+if TYPE_CHECKING:
+    from nr_cli.command import main, parse_cli_args, parse_config, parse_partial
+    from nr_cli.context import RunContext
+    from nr_cli.entrypoint import Entrypoint, entrypoint, list_entrypoints
+    from nr_cli.factories import factory, list_factories, resolve_factory
+    from nr_cli.registry import ENTRY_POINT_GROUP, FactoryEntry
+    from nr_cli.workspace import load_workspace_files
+
+_LAZY = {
+    "main": "nr_cli.command",
+    "parse_cli_args": "nr_cli.command",
+    "parse_config": "nr_cli.command",
+    "parse_partial": "nr_cli.command",
+    "RunContext": "nr_cli.context",
+    "Entrypoint": "nr_cli.entrypoint",
+    "entrypoint": "nr_cli.entrypoint",
+    "list_entrypoints": "nr_cli.entrypoint",
+    "factory": "nr_cli.factories",
+    "list_factories": "nr_cli.factories",
+    "resolve_factory": "nr_cli.factories",
+    "ENTRY_POINT_GROUP": "nr_cli.registry",
+    "FactoryEntry": "nr_cli.registry",
+    "load_workspace_files": "nr_cli.workspace",
+}
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AmbiguousFactoryError",
+    "CLIError",
+    "ConfigFileError",
+    "Entrypoint",
+    "FactoryEntry",
+    "FactoryNotFoundError",
+    "GrammarError",
+    "OperationError",
+    "RunContext",
+    "UnknownArgumentError",
+    "UnknownOptionError",
+    "ValueParseError",
+    "__version__",
+    "entrypoint",
+    "factory",
+    "list_entrypoints",
+    "list_factories",
+    "load_workspace_files",
+    "main",
+    "parse_cli_args",
+    "parse_config",
+    "parse_partial",
+    "resolve_factory",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nr_cli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

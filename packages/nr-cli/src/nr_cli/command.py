@@ -1,0 +1,429 @@
+"""Running an entrypoint as a command: options, overrides, export, dry run, confirm, launch.
+
+`main` is the front door (``run.cli.main(fn)``); `parse_cli_args` and friends give the resolved
+configuration without running anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from nr_config import Buildable, Config, ConfigError, Partial, build, dump
+from nr_config.signatures import NO_DEFAULT, signature_info
+
+from nr_cli.context import RunContext
+from nr_cli.entrypoint import ENTRYPOINT_ATTRIBUTE, Entrypoint
+from nr_cli.errors import CLIError, ValueParseError
+from nr_cli.files import is_file_reference, read_data
+from nr_cli.grammar import Assignment, Positional, parse_call
+from nr_cli.options import Options, parse_options
+from nr_cli.overrides import apply_overrides, parse_tokens
+from nr_cli.registry import discover, namespace_of
+from nr_cli.values import apply_mapping, call_factory
+
+__all__ = [
+    "Invocation",
+    "main",
+    "parse_cli_args",
+    "parse_config",
+    "parse_invocation",
+    "parse_partial",
+    "run_main",
+]
+
+EXIT_USAGE = 2
+_RUN_PREFIX = "run."
+_RUN_SHORTHANDS = ("executor", "plugins")
+_CONTEXT_FLAGS = ("name", "direct", "dryrun", "detach", "yes", "tail_logs", "verbose", "repl")
+
+
+@dataclasses.dataclass
+class Invocation:
+    """A parsed command: the task configuration, the run context and the options.
+
+    Attributes:
+        entrypoint: The entrypoint invoked.
+        task: The resolved ``Partial`` of the function (without the run context argument).
+        context: The built `RunContext`.
+        options: The parsed options.
+    """
+
+    entrypoint: Entrypoint
+    task: Partial[Any]
+    context: RunContext
+    options: Options
+
+
+def _split_run_tokens(
+    point: Entrypoint, tokens: Sequence[Assignment | Positional], keyed: Sequence[Assignment]
+) -> tuple[list[Assignment | Positional], list[Assignment]]:
+    parameters = signature_info(point.fn).names
+    run_tokens: list[Assignment] = []
+    for token in keyed:
+        head = token.path.split(".", 1)[0].split("[", 1)[0]
+        if head in _RUN_SHORTHANDS and head not in parameters:
+            run_tokens.append(token)
+    task_tokens: list[Assignment | Positional] = [t for t in keyed if t not in run_tokens]
+    for item in tokens:
+        if isinstance(item, Assignment) and item.path.startswith(_RUN_PREFIX):
+            if not point.enable_executor:
+                raise CLIError(
+                    "this command takes no run options", argument=str(item), hint="drop it"
+                )
+            run_tokens.append(Assignment(item.path[len(_RUN_PREFIX) :], item.op, item.value))
+        else:
+            task_tokens.append(item)
+    return task_tokens, run_tokens
+
+
+def _as_partial(node: Any, point: Entrypoint, argument: str) -> Partial[Any]:
+    if isinstance(node, Buildable) and node.__fn_or_cls__ is point.fn:
+        if isinstance(node, Partial):
+            return node
+        return Partial(point.fn, **node.__arguments__)
+    raise ValueParseError(
+        f"expected a configuration of {point.name}(), got {node!r}", argument=argument
+    )
+
+
+def _base_task(point: Entrypoint, base: str | None, holder: Config[Any]) -> Partial[Any]:
+    scopes = (namespace_of(point.fn),)
+    if base is None:
+        if point.default_factory is None:
+            return Partial(point.fn)
+        return _as_partial(point.default_factory(), point, "default_factory")
+    if is_file_reference(base):
+        task = Partial(point.fn)
+        _merge_file(task, holder, base, point)
+        return task
+    call = parse_call(base)
+    if call is None:
+        raise ValueParseError(
+            "expected a factory name, name(key=value, ...) or @file", argument=base
+        )
+    node = call_factory(call, point.fn, argument=base, scopes=scopes, kind=Partial)
+    return _as_partial(node, point, base)
+
+
+def _merge_file(task: Partial[Any], holder: Config[Any], reference: str, point: Entrypoint) -> None:
+    data = read_data(reference, argument=reference)
+    if isinstance(data, Buildable):
+        replacement = _as_partial(data, point, reference)
+        for name, value in replacement.__arguments__.items():
+            setattr(task, name, value)
+        return
+    if not isinstance(data, dict):
+        raise ValueParseError("expected a mapping of arguments", argument=reference)
+    data = dict(data)
+    if "run" in data and "run" not in signature_info(point.fn).names:
+        run_section = data.pop("run")
+        if not isinstance(run_section, dict):
+            raise ValueParseError("the 'run' section must be a mapping", argument=reference)
+        apply_mapping(holder, run_section, argument=f"{reference}:run")
+    factory_text = data.pop("_factory_", None)
+    if factory_text is not None:
+        replacement = _base_task(point, str(factory_text), holder)
+        for name, value in replacement.__arguments__.items():
+            setattr(task, name, value)
+    apply_mapping(task, data, argument=reference)
+
+
+def _context_holder(point: Entrypoint, options: Options) -> Config[Any]:
+    flags = {name: getattr(options, name) for name in _CONTEXT_FLAGS}
+    flags.update(to_yaml=options.to_yaml, to_toml=options.to_toml, to_json=options.to_json)
+    holder: Config[Any] = Config(point.run_ctx_cls, **flags)
+    if point.default_executor is not None:
+        holder.executor = point.default_executor
+    if point.default_plugins is not None:
+        plugins = point.default_plugins
+        holder.plugins = list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+    return holder
+
+
+def parse_invocation(
+    point: Entrypoint, argv: Sequence[str], cmd_defaults: Mapping[str, Any] | None = None
+) -> Invocation:
+    """Parse a command line for `point` without running anything.
+
+    Args:
+        point: The entrypoint.
+        argv: Arguments without the program name.
+        cmd_defaults: Defaults of option fields (e.g. ``{"yes": True}``).
+
+    Returns:
+        The invocation.
+
+    Raises:
+        CLIError: Any usage error; the error names the argument.
+    """
+    options = parse_options(argv, cmd_defaults)
+    discover()
+    keyed: list[Assignment] = []
+    bases: list[str] = []
+    for text in options.factories:
+        token = parse_tokens([text])[0]
+        if isinstance(token, Assignment) and not is_file_reference(text):
+            keyed.append(token)
+        else:
+            bases.append(text)
+    if len(bases) > 1:
+        raise CLIError("only one base --factory may be given", argument=bases[1])
+    task_tokens, run_tokens = _split_run_tokens(point, parse_tokens(options.overrides), keyed)
+    holder = _context_holder(point, options)
+    task = _base_task(point, bases[0] if bases else None, holder)
+    for reference in options.yaml:
+        _merge_file(
+            task, holder, reference if is_file_reference(reference) else f"@{reference}", point
+        )
+    context_parameter = point.context_parameter
+    skip = frozenset({context_parameter} if context_parameter else ())
+    apply_overrides(task, task_tokens, skip_positional=skip)
+    apply_overrides(holder, run_tokens, label_prefix=_RUN_PREFIX)
+    try:
+        context = build(holder)
+    except ConfigError as error:
+        raise CLIError(f"invalid run options: {error}", argument="run") from error
+    return Invocation(point, task, context, options)
+
+
+def _check_required(invocation: Invocation) -> None:
+    point = invocation.entrypoint
+    info = signature_info(point.fn)
+    arguments = invocation.task.__arguments__
+    for name in info.names:
+        if name == point.context_parameter or name in arguments:
+            continue
+        if info.defaults.get(name, NO_DEFAULT) is NO_DEFAULT:
+            raise CLIError(
+                f"missing required argument {name!r} for {point.name}()",
+                argument=name,
+                hint=f"add {name}=<value>",
+            )
+
+
+def _summary(invocation: Invocation) -> str:
+    context = invocation.context
+    lines = [f"{invocation.entrypoint.name}: {invocation.task!r}"]
+    if invocation.entrypoint.enable_executor:
+        where = repr(context.executor) if context.executor is not None else "this process"
+        lines.append(f"executor: {where}")
+        if context.plugins:
+            lines.append(f"plugins: {context.plugins!r}")
+    return "\n".join(lines)
+
+
+def _confirm(invocation: Invocation) -> bool:
+    context = invocation.context
+    point = invocation.entrypoint
+    launches = point.type == "experiment" or context.executor is not None
+    if not launches or context.yes or point.skip_confirmation or context.dryrun:
+        return True
+    if int(os.environ.get("WORLD_SIZE", "1") or "1") > 1:
+        return True
+    print("Launch? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _repl(invocation: Invocation) -> None:
+    import importlib.util  # noqa: PLC0415 - only for --repl
+
+    if importlib.util.find_spec("IPython") is None:
+        raise CLIError("--repl needs IPython", argument="--repl", hint="pip install ipython")
+    from IPython import embed  # type: ignore[import-not-found]  # noqa: PLC0415 - optional
+
+    task = invocation.task
+    context = invocation.context
+    embed(user_ns={"task": task, "ctx": context, "build": build}, colors="neutral")
+
+
+def _launch_task(invocation: Invocation) -> Any:
+    context = invocation.context
+    task = invocation.task
+    if context.executor is None:
+        if context.dryrun:
+            return None
+        return build(task)()
+    from nr_experiment import run as run_task  # noqa: PLC0415 - the experiment layer is heavy
+
+    return run_task(
+        task,
+        executor=context.executor,
+        plugins=context.plugins or None,
+        name=context.name or invocation.entrypoint.name,
+        dryrun=context.dryrun,
+        direct=context.direct,
+        detach=context.detach,
+        tail_logs=context.tail_logs,
+    )
+
+
+def run_invocation(invocation: Invocation) -> Any:
+    """Export, dry-run, confirm and launch a parsed invocation.
+
+    Args:
+        invocation: From `parse_invocation`.
+
+    Returns:
+        What the function returned (in-process runs), the launch result (executor runs), or None
+        (exports, dry runs, declined confirmation).
+
+    Raises:
+        CLIError: A missing required argument or an unusable option.
+    """
+    context = invocation.context
+    exports = context.exports()
+    for target in exports:
+        try:
+            path = dump(invocation.task, target)
+        except ConfigError as error:
+            raise CLIError(str(error), argument=target) from error
+        print(f"Exported {invocation.entrypoint.name} to {path}", file=sys.stderr)
+    if exports:
+        return None
+    _check_required(invocation)
+    if context.repl:
+        _repl(invocation)
+        return None
+    if context.dryrun or context.executor is not None:
+        print(_summary(invocation))
+    if not _confirm(invocation):
+        print("Aborted.", file=sys.stderr)
+        return None
+    if invocation.entrypoint.type == "experiment":
+        parameter = invocation.entrypoint.context_parameter or "ctx"
+        return build(invocation.task)(**{parameter: context})
+    return _launch_task(invocation)
+
+
+def _verbose(argv: Sequence[str]) -> bool:
+    head = list(argv)[: list(argv).index("--")] if "--" in argv else list(argv)
+    return "--verbose" in head or "-v" in head
+
+
+def report(error: BaseException, *, verbose: bool) -> None:
+    """Print a usage error on one line (with the traceback when `verbose`)."""
+    if verbose:
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    message = error.user_message() if isinstance(error, CLIError) else str(error)
+    print(f"error: {message}", file=sys.stderr)
+
+
+def run_main(
+    point: Entrypoint, argv: Sequence[str] | None, cmd_defaults: Mapping[str, Any] | None = None
+) -> Any:
+    """Run `point` with `argv` (default ``sys.argv[1:]``); usage errors exit with code 2.
+
+    Args:
+        point: The entrypoint.
+        argv: Arguments without the program name.
+        cmd_defaults: Defaults of option fields.
+
+    Returns:
+        See `run_invocation`; None after ``--help``.
+
+    Raises:
+        SystemExit: Code 2 on a usage error.
+    """
+    from nr_cli.help import render_help  # noqa: PLC0415 - only for --help
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        options = parse_options(args, cmd_defaults)
+        if options.help:
+            print(render_help(point))
+            return None
+        return run_invocation(parse_invocation(point, args, cmd_defaults))
+    except (CLIError, ConfigError) as error:
+        report(error, verbose=_verbose(args))
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _entrypoint_for(fn: Callable[..., Any], **kwargs: Any) -> Entrypoint:
+    point = getattr(fn, ENTRYPOINT_ATTRIBUTE, None)
+    if isinstance(point, Entrypoint):
+        changes = {k: v for k, v in kwargs.items() if v is not None}
+        return dataclasses.replace(point, **changes) if changes else point
+    return Entrypoint(fn, **{k: v for k, v in kwargs.items() if v is not None})
+
+
+def main(
+    fn: Callable[..., Any],
+    *,
+    argv: Sequence[str] | None = None,
+    default_factory: Callable[..., Any] | None = None,
+    default_executor: Any = None,
+    default_plugins: Any = None,
+    cmd_defaults: Mapping[str, Any] | None = None,
+    **entrypoint_kwargs: Any,
+) -> Any:
+    """Run a function as a command-line program.
+
+    ``python train.py model.hidden_size=1024 --yes`` parses the arguments with the function's
+    types, then runs it (in-process, or through ``run.executor=...``).
+
+    Args:
+        fn: The function (decorated with `entrypoint` or not).
+        argv: Arguments without the program name (default: ``sys.argv[1:]``).
+        default_factory: Overrides the entrypoint's default factory.
+        default_executor: Overrides the entrypoint's default executor.
+        default_plugins: Overrides the entrypoint's default plugins.
+        cmd_defaults: Defaults of options, e.g. ``{"yes": True, "dryrun": True}``.
+        **entrypoint_kwargs: Other `Entrypoint` fields (``type``, ``skip_confirmation``, ...).
+
+    Returns:
+        What the function returned for an in-process run; the launch result for executor runs;
+        None for ``--help``, exports and dry runs.
+
+    Raises:
+        SystemExit: With code 2 on a usage error (a one-line message on stderr).
+    """
+    point = _entrypoint_for(
+        fn,
+        default_factory=default_factory,
+        default_executor=default_executor,
+        default_plugins=default_plugins,
+        **entrypoint_kwargs,
+    )
+    return run_main(point, argv, cmd_defaults)
+
+
+def parse_cli_args(
+    fn: Callable[..., Any], args: Sequence[str], output_type: type[Buildable[Any]] = Partial
+) -> Buildable[Any]:
+    """Apply command-line overrides to a function (or an existing configuration).
+
+    Args:
+        fn: A function or class, or a `Config`/`Partial` to edit (it is copied).
+        args: Tokens such as ``["model.size=2", "lr*=0.5"]``.
+        output_type: `Partial` or `Config` (when `fn` is a callable).
+
+    Returns:
+        The configuration.
+
+    Raises:
+        CLIError: The first token that cannot be applied.
+    """
+    discover()
+    root = fn.clone() if isinstance(fn, Buildable) else output_type(fn)
+    apply_overrides(root, args)
+    return root
+
+
+def parse_partial(fn: Callable[..., Any], *args: str) -> Partial[Any]:
+    """``parse_cli_args(fn, args)`` as a `Partial`."""
+    result = parse_cli_args(fn, args, Partial)
+    assert isinstance(result, Partial)  # noqa: S101 - output_type is Partial
+    return result
+
+
+def parse_config(fn: Callable[..., Any], *args: str) -> Config[Any]:
+    """``parse_cli_args(fn, args)`` as a `Config`."""
+    result = parse_cli_args(fn, args, Config)
+    assert isinstance(result, Config)  # noqa: S101 - output_type is Config
+    return result

@@ -1,0 +1,261 @@
+"""``nemorun experiment ...``: list, status, logs, cancel, diff, show, rebuild-catalog.
+
+Read commands work from the store's files and catalog (``list``, ``show``, ``diff`` never import
+the user's code); ``status``, ``logs`` and ``cancel`` load the experiment to talk to its backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from nr_experiment.store import (
+    ExperimentNotFoundError,
+    InvalidNameError,
+    JobNotFoundError,
+    Store,
+    StoreError,
+)
+
+from nr_cli.output import (
+    EXIT_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    print_json,
+    print_table,
+)
+
+__all__ = ["FAILED_STATES", "dispatch", "flatten"]
+
+FAILED_STATES = frozenset({"FAILED", "CANCELLED"})
+"""Job states that make ``status`` exit with code 1."""
+_VOLATILE_JOB_KEYS = frozenset(
+    {"format", "experiment_id", "id", "created", "backend", "intent", "handle", "handles",
+     "submitted", "attempts", "state", "exit_code", "message", "updated", "cancel_requested"}
+)  # fmt: skip
+_VOLATILE_EXPERIMENT_KEYS = frozenset(
+    {"format", "id", "title", "created", "jobs", "state", "launched"}
+)
+_VOLATILE_LEAVES = frozenset({"experiment_id", "job_dir", "launched", "updated"})
+
+
+def _time(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds).isoformat(sep=" ", timespec="seconds")
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _job_ref(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``experiment list [title]``."""
+    summaries = Store().list_experiments(args.title)
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "created": s.created,
+                    "jobs": s.jobs,
+                    "states": s.states,
+                    "path": str(s.path),
+                }
+                for s in summaries
+            ]
+        )
+    elif summaries:
+        rows = [
+            (s.id, _time(s.created), s.jobs, ", ".join(f"{k}:{v}" for k, v in s.states.items()))
+            for s in summaries
+        ]
+        print_table(("ID", "CREATED", "JOBS", "STATES"), rows)
+    if args.title and not summaries:
+        _error(f"no experiment titled {args.title!r}")
+        return EXIT_NOT_FOUND
+    return EXIT_OK
+
+
+def _experiment(store: Store, id_or_title: str) -> Any:
+    from nr_experiment.experiment import Experiment  # noqa: PLC0415 - heavy; only when needed
+
+    ref = store.find(id_or_title)
+    return Experiment.from_id(ref.id)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``experiment status <id|title>``: exit 1 when a job FAILED or was CANCELLED."""
+    experiment = _experiment(Store(), args.experiment)
+    rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
+    keys = ("name", "status", "exit_code", "message", "executor", "handle", "local_dir")
+    jobs = [{"id": job_id, **{k: row.get(k) for k in keys}} for job_id, row in rows.items()]
+    if args.json:
+        print_json({"id": experiment.id, "jobs": jobs})
+    else:
+        print(f"Experiment {experiment.id}")
+        print_table(
+            ("JOB", "STATUS", "EXIT", "EXECUTOR", "HANDLE"),
+            [
+                (j["id"], j["status"], "" if j["exit_code"] is None else j["exit_code"],
+                 j["executor"] or "", j["handle"] or "")
+                for j in jobs
+            ],
+        )  # fmt: skip
+    failed = any(j["status"] in FAILED_STATES for j in jobs)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """``experiment logs <id> [job] [--follow]``."""
+    experiment = _experiment(Store(), args.experiment)
+    experiment.logs(_job_ref(args.job), follow=args.follow)
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """``experiment cancel <id> [job | --all] [--dependents]``."""
+    if (args.job is None) == (not args.all):
+        _error("give a job or --all (not both)")
+        return EXIT_USAGE
+    experiment = _experiment(Store(), args.experiment)
+    job = None if args.all else _job_ref(args.job)
+    cancelled = experiment.cancel(job, dependents=args.dependents)
+    if args.json:
+        print_json({"id": experiment.id, "cancelled": cancelled})
+    else:
+        print(f"Cancelled {', '.join(cancelled) or 'nothing'} in {experiment.id}")
+    return EXIT_OK
+
+
+def _load(store: Store, id_or_title: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    ref = store.find(id_or_title)
+    return store.load_experiment(ref.id), store.jobs(ref.id)
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(path, leaf)`` pairs of nested JSON data (``a.b[0].c``)."""
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, value
+
+
+def _comparable(metadata: dict[str, Any], jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {k: v for k, v in metadata.items() if k not in _VOLATILE_EXPERIMENT_KEYS}
+    for job in jobs:
+        data[f"jobs[{job.get('name', job['id'])!r}]"] = {
+            k: v for k, v in job.items() if k not in _VOLATILE_JOB_KEYS
+        }
+    return data
+
+
+def _leaves(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        path: value
+        for path, value in flatten(data)
+        if path.rsplit(".", 1)[-1] not in _VOLATILE_LEAVES
+    }
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``experiment diff <old> <new>``: exit 1 when the configurations differ."""
+    store = Store()
+    old = _leaves(_comparable(*_load(store, args.old)))
+    new = _leaves(_comparable(*_load(store, args.new)))
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        if path not in new:
+            changes.append({"path": path, "kind": "removed", "old": old[path], "new": None})
+        elif path not in old:
+            changes.append({"path": path, "kind": "added", "old": None, "new": new[path]})
+        elif old[path] != new[path]:
+            changes.append({"path": path, "kind": "changed", "old": old[path], "new": new[path]})
+    if args.json:
+        print_json({"old": args.old, "new": args.new, "changes": changes})
+    else:
+        signs = {"removed": "-", "added": "+", "changed": "~"}
+        for change in changes:
+            shown = change["new"] if change["kind"] == "added" else change["old"]
+            line = f"{signs[change['kind']]} {change['path']}: {shown!r}"
+            if change["kind"] == "changed":
+                line += f" -> {change['new']!r}"
+            print(line)
+        if not changes:
+            print("no differences")
+    return EXIT_FAILED if changes else EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``experiment show <id|title>``: metadata, each job's configs, commands and paths."""
+    store = Store()
+    ref = store.find(args.experiment)
+    metadata = store.load_experiment(ref.id)
+    jobs = []
+    for job in store.jobs(ref.id):
+        job_dir = store.job_dir(ref.id, job["id"])
+        scripts = sorted(str(p) for p in (job_dir / "scripts").glob("*") if p.is_file())
+        jobs.append({**job, "dir": str(job_dir), "scripts": scripts})
+    if args.json:
+        print_json({"id": ref.id, "title": ref.title, "path": str(ref.path),
+                    "metadata": metadata, "jobs": jobs})  # fmt: skip
+        return EXIT_OK
+    print(f"Experiment {ref.id}  ({ref.path})")
+    print(f"  created {_time(metadata['created'])}")
+    for job in jobs:
+        print(f"Job {job['id']}  state={job.get('state')}  dir={job['dir']}")
+        for path, value in flatten({"tasks": job.get("tasks"), "executors": job.get("executors")}):
+            print(f"  {path} = {value!r}")
+        for script in job["scripts"]:
+            print(f"  script: {script}")
+    return EXIT_OK
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """``experiment rebuild-catalog``: exit 1 when something could not be indexed."""
+    report = Store().rebuild_catalog()
+    skipped = [{"path": str(s.path), "reason": s.reason} for s in report.skipped]
+    if args.json:
+        print_json({"experiments": report.experiments, "jobs": report.jobs, "skipped": skipped})
+    else:
+        print(f"Indexed {report.experiments} experiments and {report.jobs} jobs")
+        for item in skipped:
+            print(f"  skipped {item['path']}: {item['reason']}")
+    return EXIT_FAILED if skipped else EXIT_OK
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": cmd_list,
+    "status": cmd_status,
+    "logs": cmd_logs,
+    "cancel": cmd_cancel,
+    "diff": cmd_diff,
+    "show": cmd_show,
+    "rebuild-catalog": cmd_rebuild,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the ``experiment`` subcommand in `args` and return its exit code."""
+    try:
+        return _COMMANDS[args.command](args)
+    except (ExperimentNotFoundError, JobNotFoundError, LookupError) as error:
+        _error(str(error))
+        return EXIT_NOT_FOUND
+    except InvalidNameError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except StoreError as error:
+        _error(str(error))
+        return EXIT_FAILED
