@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-BACKENDS: tuple[str, ...] = ("slurm", "ssh", "docker", "ray")
+BACKENDS: tuple[str, ...] = ("slurm", "ssh", "docker", "ray", "podman")
 DEFAULT_ENV_FILE = "/tmp/nr-testbed/testbed.env"
 
 

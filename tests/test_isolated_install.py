@@ -30,8 +30,8 @@ imported, missing = [], {}
 for info in pkgutil.walk_packages(module.__path__, module.__name__ + "."):
     try:
         importlib.import_module(info.name)
-    except ModuleNotFoundError as error:
-        missing[info.name] = (error.name or "").split(".")[0]
+    except ImportError as error:
+        missing[info.name] = (error.name or repr(error)).split(".")[0]
     else:
         imported.append(info.name)
 print(json.dumps({
@@ -102,6 +102,7 @@ def test_installs_alone_from_this_repo(package: Path, tmp_path: Path) -> None:
             "install",
             "--quiet",
             "--offline",
+            "--no-cache",
             "--no-index",
             "--find-links",
             str(wheels),

@@ -14,10 +14,16 @@ from nemo_run.errors import NemoRunError
 
 if TYPE_CHECKING:
     from nr_config import Config, Partial, Script, autoconvert, build
-    from nr_exec import Executor, FaultTolerance, LocalExecutor, SlurmTemplate, Torchrun
+    from nr_exec import (
+        DockerExecutor,
+        Executor,
+        FaultTolerance,
+        LocalExecutor,
+        SlurmTemplate,
+        Torchrun,
+    )
     from nr_experiment import Experiment, Plugin, run
     from nr_package import GitArchivePackager, HybridPackager, Packager, PatternPackager
-    from nr_tunnel import LocalTunnel, SSHTunnel
 
     from nemo_run import cli
 
@@ -30,6 +36,7 @@ _LAZY: dict[str, str] = {
     "build": "nr_config",
     "Executor": "nr_exec",
     "LocalExecutor": "nr_exec",
+    "DockerExecutor": "nr_exec",
     "Torchrun": "nr_exec",
     "FaultTolerance": "nr_exec",
     "SlurmTemplate": "nr_exec",
@@ -37,8 +44,6 @@ _LAZY: dict[str, str] = {
     "GitArchivePackager": "nr_package",
     "PatternPackager": "nr_package",
     "HybridPackager": "nr_package",
-    "SSHTunnel": "nr_tunnel",
-    "LocalTunnel": "nr_tunnel",
     "Experiment": "nr_experiment",
     "Plugin": "nr_experiment",
     "run": "nr_experiment",
@@ -49,19 +54,18 @@ _SUBMODULES = frozenset({"cli"})
 
 __all__ = [
     "Config",
+    "DockerExecutor",
     "Executor",
     "Experiment",
     "FaultTolerance",
     "GitArchivePackager",
     "HybridPackager",
     "LocalExecutor",
-    "LocalTunnel",
     "NemoRunError",
     "Packager",
     "Partial",
     "PatternPackager",
     "Plugin",
-    "SSHTunnel",
     "Script",
     "SlurmTemplate",
     "Torchrun",

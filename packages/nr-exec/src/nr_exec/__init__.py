@@ -21,6 +21,7 @@ from nr_exec.errors import (
 
 if TYPE_CHECKING:
     from nr_exec.backend import Backend, Capabilities, Request
+    from nr_exec.docker import DockerBackend, DockerExecutor, DockerRequest
     from nr_exec.executor import Executor
     from nr_exec.extras import require_extra
     from nr_exec.handle import Handle
@@ -46,6 +47,9 @@ _LAZY = {
     "Capabilities": "nr_exec.backend",
     "Request": "nr_exec.backend",
     "Executor": "nr_exec.executor",
+    "DockerBackend": "nr_exec.docker",
+    "DockerExecutor": "nr_exec.docker",
+    "DockerRequest": "nr_exec.docker",
     "require_extra": "nr_exec.extras",
     "Handle": "nr_exec.handle",
     "make_job_spec": "nr_exec.jobs",
@@ -79,6 +83,9 @@ __all__ = [
     "Backend",
     "BackendError",
     "Capabilities",
+    "DockerBackend",
+    "DockerExecutor",
+    "DockerRequest",
     "ExecError",
     "Executor",
     "ExecutorConfigError",

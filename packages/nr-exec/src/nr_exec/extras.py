@@ -29,7 +29,9 @@ def require_extra(
         return importlib.import_module(module)
     except ImportError as exc:
         what = feature or f"the {extra} backend"
-        raise MissingExtraError(
+        error = MissingExtraError(
             f"{what} needs the '{extra}' extra: pip install '{dist}[{extra}]' "
             f"(import of {module!r} failed: {exc})"
-        ) from exc
+        )
+        error.name = exc.name or module
+        raise error from exc

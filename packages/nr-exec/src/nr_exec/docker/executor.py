@@ -1,0 +1,295 @@
+"""``DockerExecutor``: run a task in a container of a local Docker (or Podman) engine."""
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nr_package import GitArchivePackager, Packager
+
+from nr_exec._fs import nemorun_home
+from nr_exec.docker.settings import CONTAINER_JOB_DIR, SPEC_METADATA_KEY, DockerSettings
+from nr_exec.executor import Executor
+from nr_exec.spec import JobSpec, Resources
+
+if TYPE_CHECKING:
+    from nr_exec.docker.backend import DockerBackend
+
+__all__ = ["RESERVED_KWARGS", "ULIMIT_TYPES", "DockerExecutor"]
+
+#: Resource names accepted in ``ulimits`` (those of ``setrlimit``, as the engine spells them).
+ULIMIT_TYPES = frozenset(
+    {
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    }
+)
+#: ``additional_kwargs`` keys the backend sets itself, mapped to what to use instead.
+RESERVED_KWARGS = {
+    "image": "container_image",
+    "command": "the task",
+    "entrypoint": "the task (the backend sets the entrypoint that writes the job log)",
+    "name": "nothing (names are generated so that they never clash)",
+    "labels": "nothing (the backend's labels find the job's containers)",
+    "detach": "nothing",
+    "auto_remove": "nothing (the backend removes containers once it has read their exit code)",
+    "remove": "nothing (the backend removes containers once it has read their exit code)",
+    "environment": "env_vars",
+    "working_dir": "the packager (the job runs in /nemo_run/code or /nemo_run)",
+    "volumes": "volumes",
+    "network": "network",
+    "network_mode": "network",
+    "runtime": "runtime",
+    "shm_size": "shm_size",
+    "ulimits": "ulimits",
+    "ipc_mode": "ipc_mode",
+    "healthcheck": "healthcheck",
+    "privileged": "privileged",
+    "restart_policy": "retries",
+}
+
+_ULIMIT = re.compile(r"(?P<type>[a-z]+)=(?P<soft>-?\d+)(?::(?P<hard>-?\d+))?")
+_VOLUME_MODES = frozenset(
+    {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy"}
+)
+_VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def parse_ulimit(text: str) -> tuple[str, int, int]:
+    """Parse ``type=soft[:hard]`` into ``(type, soft, hard)`` (hard defaults to soft).
+
+    Raises:
+        ValueError: The text is not a valid ulimit.
+    """
+    match = _ULIMIT.fullmatch(text)
+    if match is None or match["type"] not in ULIMIT_TYPES:
+        raise ValueError(text)
+    soft = int(match["soft"])
+    hard = int(match["hard"]) if match["hard"] is not None else soft
+    if soft < -1 or hard < -1 or (hard != -1 and (soft == -1 or soft > hard)):
+        raise ValueError(text)
+    return match["type"], soft, hard
+
+
+def _valid_volume(text: str) -> bool:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
+        return False
+    source, target = parts[0], parts[1].rstrip("/") or "/"
+    if not (source.startswith("/") or _VOLUME_NAME.fullmatch(source)):
+        return False
+    if target == CONTAINER_JOB_DIR or target.startswith(f"{CONTAINER_JOB_DIR}/"):
+        return False
+    return len(parts) == 2 or all(mode in _VOLUME_MODES for mode in parts[2].split(","))
+
+
+@dataclass(kw_only=True)
+class DockerExecutor(Executor):
+    """Run the task in one container per task on a Docker engine (or Podman's Docker API).
+
+    The job directory is mounted at ``/nemo_run`` in the container; shipped code is extracted
+    to ``<job dir>/code`` and is the working directory. Specs made by this executor therefore
+    name in-container paths (``JobSpec.job_dir == "/nemo_run"``) and carry the host's job
+    directory in their metadata.
+
+    Attributes:
+        container_image: Image to run (required). It needs ``/bin/sh``; for a ``Partial``, also
+            ``python3`` of the launcher's minor version (see ``ship_runner``).
+        num_gpus: GPUs to request (-1 for all), or None for none.
+        runtime: OCI runtime (``"nvidia"``), or None for the engine's default.
+        shm_size: Size of ``/dev/shm`` (``"30g"``), or None for the engine's default.
+        ulimits: Resource limits as ``type=soft[:hard]`` (``"nofile=1024:2048"``); -1 is
+            unlimited.
+        ipc_mode: IPC mode (``"host"``), or None.
+        healthcheck: The engine's healthcheck settings (``test``, ``interval``, ``timeout``,
+            ``retries``, ``start_period``; durations in nanoseconds).
+        privileged: Run the container privileged.
+        network: Network mode (``"host"``, ``"none"``) or the name of an existing network.
+            The default ``"host"`` needs no network to be created.
+        volumes: Extra mounts as ``src:dst[:mode]`` (``src`` a host path or a volume name);
+            ``/nemo_run`` is reserved for the job directory.
+        additional_kwargs: Further keyword arguments of the docker SDK's
+            ``containers.create`` (e.g. ``mem_limit``, ``cpu_count``, ``user``, ``init``),
+            checked against the SDK's names when the job is dry-run.
+        ntasks_per_node: Containers started per task, with ``RANK``, ``LOCAL_RANK`` and
+            ``WORLD_SIZE`` set.
+        docker_host: Engine URL (``unix:///run/podman/podman.sock``); None reads
+            ``$DOCKER_HOST``, else the default socket.
+        ship_runner: For a ``Partial``, mount the launcher's ``nr_exec``/``nr_config`` and
+            their dependencies read-only into the container and put them on ``PYTHONPATH``;
+            the image's Python must then have the launcher's minor version. Set it to False
+            when the image has nr-exec installed.
+    """
+
+    container_image: str
+    num_gpus: int | None = None
+    runtime: str | None = None
+    shm_size: str | None = None
+    ulimits: list[str] = field(default_factory=list)
+    ipc_mode: str | None = None
+    healthcheck: dict[str, object] = field(default_factory=dict)
+    privileged: bool = False
+    network: str = "host"
+    volumes: list[str] = field(default_factory=list)
+    additional_kwargs: dict[str, object] = field(default_factory=dict)
+    ntasks_per_node: int = 1
+    packager: Packager = field(default_factory=GitArchivePackager)
+    docker_host: str | None = None
+    ship_runner: bool = True
+
+    def validate(self) -> None:
+        """Check every field.
+
+        Raises:
+            ExecutorConfigError: A field has a wrong type or value; the error names it.
+        """
+        super().validate()
+        self._require(
+            bool(self.container_image.strip()),
+            "container_image",
+            "an image name",
+            self.container_image,
+        )
+        gpus = self.num_gpus
+        self._require(
+            gpus is None or gpus == -1 or gpus >= 1, "num_gpus", "None, -1 (all) or >= 1", gpus
+        )
+        for item in self.ulimits:
+            try:
+                parse_ulimit(item)
+            except ValueError:
+                self._require(
+                    False,
+                    "ulimits",
+                    f"items 'type=soft[:hard]' with type in {sorted(ULIMIT_TYPES)}, soft <= hard",
+                    item,
+                )
+        for item in self.volumes:
+            self._require(
+                _valid_volume(item),
+                "volumes",
+                "items 'src:dst[:mode]' (absolute dst other than /nemo_run)",
+                item,
+            )
+        self._require(bool(self.network), "network", "a network mode or name", self.network)
+        for key in self.additional_kwargs:
+            self._require(
+                bool(_IDENTIFIER.fullmatch(key)), "additional_kwargs", "keyword names", key
+            )
+            if key in RESERVED_KWARGS:
+                self._require(
+                    False,
+                    "additional_kwargs",
+                    f"no {key!r} (set by the backend; use {RESERVED_KWARGS[key]})",
+                    key,
+                )
+        if "device_requests" in self.additional_kwargs:
+            self._require(
+                self.num_gpus is None,
+                "additional_kwargs",
+                "no 'device_requests' together with num_gpus",
+                "device_requests",
+            )
+        self._require(
+            self.ntasks_per_node >= 1, "ntasks_per_node", "an int >= 1", self.ntasks_per_node
+        )
+        if self.docker_host is not None:
+            self._require(
+                "://" in self.docker_host,
+                "docker_host",
+                "an engine URL (unix://..., tcp://..., ssh://...) or None",
+                self.docker_host,
+            )
+
+    def nproc_per_node(self) -> int:
+        """Containers per task (``ntasks_per_node``)."""
+        return self.ntasks_per_node
+
+    def resources(self) -> Resources:
+        """One node, ``ntasks_per_node`` tasks, ``num_gpus`` GPUs (None for "all" or none)."""
+        gpus = self.num_gpus if self.num_gpus is not None and self.num_gpus > 0 else None
+        return Resources(nodes=1, ntasks_per_node=self.ntasks_per_node, gpus_per_node=gpus)
+
+    def python_executable(self) -> str:
+        """``python3``: the image's interpreter."""
+        return "python3"
+
+    def ships_code(self) -> bool:
+        """Whether the packager ships an archive (anything but the passthrough ``Packager``)."""
+        return type(self.packager) is not Packager
+
+    def working_dir(self, job_dir: str) -> str:
+        """``<job dir>/code`` when code is shipped, else the job directory."""
+        return f"{job_dir}/code" if self.ships_code() else job_dir
+
+    def settings(self, host_job_dir: str) -> DockerSettings:
+        """The settings a spec carries to the backend, for the job in ``host_job_dir``."""
+        import nr_config  # noqa: PLC0415 - only needed when making specs
+
+        return DockerSettings(
+            host_job_dir=host_job_dir,
+            docker_host=self.docker_host,
+            num_gpus=self.num_gpus,
+            runtime=self.runtime,
+            shm_size=self.shm_size,
+            ulimits=tuple(self.ulimits),
+            ipc_mode=self.ipc_mode,
+            healthcheck=dict(self.healthcheck),
+            privileged=self.privileged,
+            network=self.network,
+            volumes=tuple(self.volumes),
+            additional_kwargs=dict(self.additional_kwargs),
+            packager=nr_config.dumps_json(
+                nr_config.dataclass_to_config(self.packager), indent=None
+            ),
+            ships_code=self.ships_code(),
+            ship_runner=self.ship_runner,
+        )
+
+    def to_job_spec(
+        self,
+        task: Any,
+        *,
+        name: str | None = None,
+        job_dir: str | None = None,
+        job_id: str | None = None,
+    ) -> JobSpec:
+        """Make the job spec of ``task`` with in-container paths.
+
+        ``job_dir`` (default: ``executor.job_dir``, else ``$NEMORUN_HOME/jobs/<job id>``) is
+        the directory on this host; the spec's ``job_dir`` is ``/nemo_run``, where it is
+        mounted, and ``spec.metadata["docker"]`` holds the host path and the Docker settings.
+        """
+        from nr_exec.jobs import make_job_spec, new_job_id, safe_name, task_name  # noqa: PLC0415
+
+        name = name or task_name(task)
+        job_id = job_id or new_job_id(safe_name(name))
+        host = job_dir or self.job_dir or str(nemorun_home() / "jobs" / job_id)
+        spec = make_job_spec(task, self, name=name, job_dir=CONTAINER_JOB_DIR, job_id=job_id)
+        settings = self.settings(str(Path(host).absolute()))
+        return dataclasses.replace(
+            spec,
+            image=self.container_image,
+            metadata={**spec.metadata, SPEC_METADATA_KEY: settings.to_metadata()},
+        )
+
+    def backend(self) -> "DockerBackend":
+        """Return a :class:`~nr_exec.docker.DockerBackend` for ``docker_host``."""
+        from nr_exec.docker.backend import DockerBackend  # noqa: PLC0415 - loaded on first use
+
+        return DockerBackend(docker_host=self.docker_host)

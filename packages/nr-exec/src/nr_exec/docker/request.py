@@ -1,0 +1,254 @@
+"""``DockerRequest``: the exact ``containers.create`` arguments of every container of a job."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nr_exec.backend import Request, as_group
+from nr_exec.docker.client import accepted_create_kwargs
+from nr_exec.docker.executor import parse_ulimit
+from nr_exec.docker.naming import labels
+from nr_exec.docker.runtime import runner_mounts
+from nr_exec.docker.settings import (
+    CONTAINER_JOB_DIR,
+    LOG_FILE,
+    RUNTIME_DIR,
+    DockerSettings,
+    task_marker,
+)
+from nr_exec.errors import BackendError, ExecutorConfigError
+from nr_exec.marker import EXIT_MARKER_ENV
+from nr_exec.spec import JobSpec
+
+__all__ = [
+    "LOG_ENTRYPOINT",
+    "CodePackage",
+    "ContainerTask",
+    "DockerRequest",
+    "StagedFile",
+    "build_request",
+]
+
+#: Entrypoint of every container: sends the job's output to the job log, then runs the command.
+LOG_ENTRYPOINT = (
+    "/bin/sh",
+    "-c",
+    'log=$1; shift; exec >>"$log" 2>&1; exec "$@"',
+    "nr-exec-log",
+    f"{CONTAINER_JOB_DIR}/{LOG_FILE}",
+)
+_RUNNER_MODULE = "nr_exec.runner"
+
+
+@dataclass(frozen=True)
+class ContainerTask:
+    """One container of a job.
+
+    Attributes:
+        index: Task index within the job (0 for the first).
+        name: Name of the task's spec.
+        host_job_dir: The task's job directory on this host.
+        arguments: Keyword arguments of ``containers.create`` (all but ``name``).
+    """
+
+    index: int
+    name: str
+    host_job_dir: str
+    arguments: dict[str, object]
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file written into a job directory before the containers start.
+
+    Attributes:
+        path: Absolute path on this host.
+        content: The file's text.
+        executable: Whether to make it executable.
+    """
+
+    path: str
+    content: str
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    """Code to package and extract into ``<host_job_dir>/code`` before the containers start.
+
+    Attributes:
+        packager: The packager as nr-config JSON.
+        host_job_dir: The job directory on this host.
+    """
+
+    packager: str
+    host_job_dir: str
+
+
+@dataclass(frozen=True)
+class DockerRequest(Request):
+    """What :meth:`DockerBackend.submit` does: package, write files, start the containers.
+
+    Attributes:
+        job_id: The job's id (the first spec's), in its handle and labels.
+        host_job_dir: The first spec's job directory on this host (log, markers, state).
+        docker_host: Engine URL the executor asked for, if any.
+        containers: One entry per container, all started together.
+        code: The code packages to extract (one per packager and job directory).
+        files: The files to write.
+    """
+
+    job_id: str = ""
+    host_job_dir: str = ""
+    docker_host: str | None = None
+    containers: tuple[ContainerTask, ...] = ()
+    code: tuple[CodePackage, ...] = ()
+    files: tuple[StagedFile, ...] = ()
+
+    def materialize(self) -> str:
+        """Return the plan as JSON: containers (``containers.create`` arguments), code, files.
+
+        A container's name is ``nr-<job id>-<task>-<random>``, drawn at submit.
+        """
+        plan = {
+            "job_id": self.job_id,
+            "job_dir": self.host_job_dir,
+            "docker_host": self.docker_host,
+            "containers": [
+                {
+                    "task": task.index,
+                    "name": f"nr-{self.job_id}-{task.index}-<random>",
+                    "job_dir": task.host_job_dir,
+                    "arguments": task.arguments,
+                }
+                for task in self.containers
+            ],
+            "code": [
+                {"packager": json.loads(c.packager), "target": f"{c.host_job_dir}/code"}
+                for c in self.code
+            ],
+            "files": [f.path for f in self.files],
+        }
+        return json.dumps(plan, sort_keys=True, indent=2)
+
+
+def _check_kwargs(settings: DockerSettings) -> None:
+    accepted = accepted_create_kwargs()
+    if accepted is None:
+        return
+    unknown = sorted(set(settings.additional_kwargs) - accepted)
+    if unknown:
+        raise ExecutorConfigError(
+            "DockerExecutor.additional_kwargs",
+            "keyword arguments of the docker SDK's containers.create",
+            unknown,
+        )
+
+
+def _environment(
+    spec: JobSpec, settings: DockerSettings, index: int, rank: int, count: int
+) -> dict[str, str]:
+    env = {
+        "NR_EXEC_JOB_ID": spec.job_id,
+        "NR_EXEC_JOB_DIR": CONTAINER_JOB_DIR,
+        **spec.env,
+        EXIT_MARKER_ENV: f"{CONTAINER_JOB_DIR}/{task_marker(index)}",
+    }
+    if count > 1:
+        env.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(count))
+    if settings.ship_runner and _RUNNER_MODULE in spec.argv:
+        path = spec.env.get("PYTHONPATH")
+        env["PYTHONPATH"] = f"{path}:{RUNTIME_DIR}" if path else RUNTIME_DIR
+    return env
+
+
+def container_arguments(
+    spec: JobSpec, settings: DockerSettings, *, job_id: str, index: int, rank: int, tasks: int
+) -> dict[str, object]:
+    """The ``containers.create`` arguments (but ``name``) of task ``index`` of a job."""
+    if not spec.image:
+        raise BackendError(f"job {spec.name!r} has no container image")
+    volumes = [f"{settings.host_job_dir}:{CONTAINER_JOB_DIR}:rw", *settings.volumes]
+    if settings.ship_runner and _RUNNER_MODULE in spec.argv:
+        volumes += runner_mounts()
+    arguments: dict[str, object] = {
+        "image": spec.image,
+        "entrypoint": list(LOG_ENTRYPOINT),
+        "command": list(spec.argv),
+        "environment": _environment(spec, settings, index, rank, spec.resources.ntasks_per_node),
+        "working_dir": spec.workdir or CONTAINER_JOB_DIR,
+        "labels": labels(
+            job_id=job_id,
+            experiment_id=spec.experiment_id,
+            task=index,
+            tasks=tasks,
+            name=spec.name,
+            host_job_dir=settings.host_job_dir,
+        ),
+        "volumes": volumes,
+        "network_mode": settings.network,
+        "auto_remove": False,
+        "init": True,
+    }
+    optional: dict[str, object | None] = {
+        "runtime": settings.runtime,
+        "shm_size": settings.shm_size,
+        "ipc_mode": settings.ipc_mode,
+        "healthcheck": dict(settings.healthcheck) or None,
+        "privileged": settings.privileged or None,
+    }
+    arguments.update({k: v for k, v in optional.items() if v is not None})
+    if settings.ulimits:
+        limits = [parse_ulimit(item) for item in settings.ulimits]
+        arguments["ulimits"] = [{"name": n, "soft": s, "hard": h} for n, s, h in limits]
+    if settings.num_gpus is not None:
+        arguments["device_requests"] = [{"count": settings.num_gpus, "capabilities": [["gpu"]]}]
+    if spec.retries:
+        arguments["restart_policy"] = {"Name": "on-failure", "MaximumRetryCount": spec.retries}
+    arguments.update(settings.additional_kwargs)
+    return arguments
+
+
+def build_request(
+    specs: JobSpec | Sequence[JobSpec], *, backend: str, detach: bool
+) -> DockerRequest:
+    """Make the request running ``specs`` (a job or a group) as one container per task.
+
+    Raises:
+        BackendError: A spec was not made by a ``DockerExecutor`` or has no image.
+        ExecutorConfigError: ``additional_kwargs`` names an argument the SDK does not accept.
+    """
+    group = as_group(specs)
+    head = group[0]
+    if "/" in head.job_id or head.job_id in {".", ".."}:
+        raise BackendError(f"job id {head.job_id!r} is not path-safe")
+    settings = [DockerSettings.from_metadata(spec.metadata) for spec in group]
+    tasks = sum(spec.resources.ntasks_per_node for spec in group)
+    containers: list[ContainerTask] = []
+    for spec, spec_settings in zip(group, settings, strict=True):
+        _check_kwargs(spec_settings)
+        for rank in range(spec.resources.ntasks_per_node):
+            index = len(containers)
+            arguments = container_arguments(
+                spec, spec_settings, job_id=head.job_id, index=index, rank=rank, tasks=tasks
+            )
+            containers.append(
+                ContainerTask(index, spec.name, spec_settings.host_job_dir, arguments)
+            )
+    code = {CodePackage(s.packager, s.host_job_dir): None for s in settings if s.ships_code}
+    files = tuple(
+        StagedFile(f"{s.host_job_dir}/{f.path}", f.content, f.executable)
+        for spec, s in zip(group, settings, strict=True)
+        for f in spec.files
+    )
+    return DockerRequest(
+        backend=backend,
+        specs=group,
+        detach=detach,
+        job_id=head.job_id,
+        host_job_dir=settings[0].host_job_dir,
+        docker_host=settings[0].docker_host,
+        containers=tuple(containers),
+        code=tuple(code),
+        files=files,
+    )
