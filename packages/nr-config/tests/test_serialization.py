@@ -318,3 +318,17 @@ def test_to_code_is_readable() -> None:
     assert "task = Partial(" in code
     with pytest.raises(nc.SerializationError):
         nc.to_code(nc.Config(anything, f=lambda: 1))
+
+
+def test_two_saved_main_scripts_in_one_process_both_serialize_as_main(tmp_path: Path) -> None:
+    from nr_config.serialization.refs import _as_module
+
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text("def alpha(x: int = 1) -> int:\n    return x\n")
+    second.write_text("def beta(y: int = 2) -> int:\n    return y\n")
+    for path, name in ((first, "alpha"), (second, "beta")):
+        function = getattr(_as_module(path), name)
+        data = nc.to_dict(nc.Partial(function))
+        assert data["_target_"] == f"__main__:{name}"
+        rebuilt = nc.from_dict(data, main_module=path)
+        assert rebuilt.__fn_or_cls__ is function

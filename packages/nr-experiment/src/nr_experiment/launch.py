@@ -25,7 +25,7 @@ __all__ = ["Scheduler"]
 
 _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
-_MAIN_REFS = ('"__main__:', '"__nr_main__:')
+_MAIN_REF = '"__main__:'
 
 
 def _combine(states: Sequence[str]) -> str:
@@ -133,7 +133,7 @@ class Scheduler:
         if self.main_script is None:
             return False
         text = json.dumps(record)
-        return any(ref in text for ref in _MAIN_REFS)
+        return _MAIN_REF in text
 
     # -- submitting -----------------------------------------------------------------------------
 

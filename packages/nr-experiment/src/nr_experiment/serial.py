@@ -34,7 +34,7 @@ def use_main_script(path: Path, records: list[Any]) -> None:
         records: Saved tasks or executors about to be rebuilt.
     """
     text = json.dumps(records)
-    if '"__main__:' not in text and '"__nr_main__:' not in text:
+    if '"__main__:' not in text:
         return
     if _main_script != [path]:
         nr_config.register_main_module(path)

@@ -8,6 +8,7 @@ register one with `register_main_module`.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -20,13 +21,16 @@ __all__ = ["MainModule", "reference", "register_main_module", "resolve"]
 MainModule = types.ModuleType | str | Path | None
 _registered_main: types.ModuleType | None = None
 _loaded_files: dict[Path, types.ModuleType] = {}
+# Names of the modules that stand for ``__main__``: the running one and every loaded saved copy.
+_main_names: set[str] = {"__main__"}
 
 
 def reference(obj: Any) -> str | None:
     """Return ``module:qualname`` for an importable class or function, or None.
 
     The reference is returned only if resolving it gives back the very same object, so local
-    functions, lambdas and shadowed names are refused.
+    functions, lambdas and shadowed names are refused. Objects of a loaded copy of a launching
+    script are recorded as ``__main__:qualname``, like those of the running ``__main__``.
     """
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
@@ -38,7 +42,9 @@ def reference(obj: Any) -> str | None:
     found: Any = loaded
     for part in qualname.split("."):
         found = getattr(found, part, None)
-    return f"{module}:{qualname}" if found is obj else None
+    if found is not obj:
+        return None
+    return f"__main__:{qualname}" if module in _main_names else f"{module}:{qualname}"
 
 
 def register_main_module(module: MainModule) -> None:
@@ -46,7 +52,8 @@ def register_main_module(module: MainModule) -> None:
 
     Args:
         module: A module object, or the path of a Python file (a saved copy of the launching
-            script) that is executed once under the name ``__nr_main__`` to provide the names.
+            script) that is executed once, under a private module name derived from its path,
+            to provide the names.
     """
     global _registered_main  # noqa: PLW0603 - a process-wide hook by design
     _registered_main = None if module is None else _as_module(module)
@@ -58,12 +65,18 @@ def _as_module(module: types.ModuleType | str | Path) -> types.ModuleType:
     path = Path(module).resolve()
     if path in _loaded_files:
         return _loaded_files[path]
-    spec = importlib.util.spec_from_file_location("__nr_main__", path)
+    name = f"__nr_main_{hashlib.sha256(str(path).encode()).hexdigest()[:16]}__"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path} as the __main__ module")
     loaded = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("__nr_main__", loaded)
-    spec.loader.exec_module(loaded)
+    sys.modules[name] = loaded
+    _main_names.add(name)
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        del sys.modules[name]
+        raise
     _loaded_files[path] = loaded
     return loaded
 

@@ -59,6 +59,17 @@ SUPERVISOR_MODULE = "nr_exec.local.supervisor"
 # Children started by this process, by job id. They belong to the process, not to one backend
 # instance: any LocalBackend here can wait for them, and none is garbage-collected while running.
 _CHILDREN: dict[str, "subprocess.Popen[bytes]"] = {}
+# A job writes its exit marker as its last act; its process is gone moments later.
+_REAP_GRACE = 1.0
+
+
+def _reap(proc: "subprocess.Popen[bytes]") -> bool:
+    """Collect a child whose exit marker exists; True once it has exited."""
+    try:
+        proc.wait(_REAP_GRACE)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -242,7 +253,7 @@ class LocalBackend(Backend):
         marker = read_exit_marker(job_dir / "exit.json")
         proc = _CHILDREN.get(job_id)
         if marker is not None:
-            if proc is not None and proc.poll() is not None:
+            if proc is not None and _reap(proc):
                 del _CHILDREN[job_id]
             return marker.to_status()
         if proc is not None:
