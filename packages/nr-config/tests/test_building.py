@@ -208,3 +208,19 @@ def test_dataclass_to_config_rejects_non_dataclass() -> None:
 def test_non_callable_target_is_refused() -> None:
     with pytest.raises(nc.ConfigError, match="class or a function"):
         nc.Config(3)  # type: ignore[call-overload]
+
+
+def test_unset_default_factory_argument_reads_as_a_fresh_value_kept_for_edits() -> None:
+    import dataclasses
+
+    import nr_config as nc
+
+    @dataclasses.dataclass
+    class Layers:
+        sizes: list[int] = dataclasses.field(default_factory=list)
+
+    cfg = nc.Config(Layers)
+    assert cfg.sizes == []
+    cfg.sizes.append(4)
+    assert cfg.build() == Layers(sizes=[4])
+    assert nc.Config(Layers).sizes is not nc.Config(Layers).sizes

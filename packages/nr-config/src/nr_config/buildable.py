@@ -111,6 +111,12 @@ class Buildable(Node, Generic[T]):
         if name in arguments:
             return arguments[name]
         info = self._nr_signature
+        factory = info.default_factories.get(name)
+        if factory is not None:
+            # A fresh value from the field's default_factory is kept, so that editing it in
+            # place (``cfg.layers.append(...)``) changes the configuration, not a throwaway.
+            arguments[name] = value = factory()
+            return value
         default = info.defaults.get(name, NO_DEFAULT)
         if default is not NO_DEFAULT:
             return default

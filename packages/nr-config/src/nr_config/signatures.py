@@ -33,6 +33,8 @@ class SignatureInfo:
         annotations: Resolved annotation per name (absent when unannotated or unresolvable).
         var_keyword: Name of the ``**kwargs`` parameter, if any.
         var_keyword_annotation: Annotation of ``**kwargs`` values, if any.
+        default_factories: Per name, the ``default_factory`` of a dataclass field (whose
+            signature default is only a marker).
     """
 
     known: bool
@@ -43,6 +45,7 @@ class SignatureInfo:
     annotations: dict[str, Any]
     var_keyword: str | None
     var_keyword_annotation: Any
+    default_factories: dict[str, Callable[[], Any]] = dataclasses.field(default_factory=dict)
 
     def accepts(self, name: str) -> bool:
         """Return True when `name` can be given to the target."""
@@ -106,6 +109,13 @@ def _inspect(target: Callable[..., Any]) -> SignatureInfo:
             positional.append(parameter.name)
         if parameter.name in hints:
             annotations[parameter.name] = hints[parameter.name]
+    factories: dict[str, Callable[[], Any]] = {}
+    if isinstance(target, type) and dataclasses.is_dataclass(target):
+        factories = {
+            f.name: f.default_factory
+            for f in dataclasses.fields(target)
+            if f.init and f.default_factory is not dataclasses.MISSING
+        }
     return SignatureInfo(
         known=True,
         names=tuple(names),
@@ -115,6 +125,7 @@ def _inspect(target: Callable[..., Any]) -> SignatureInfo:
         annotations=annotations,
         var_keyword=var_keyword,
         var_keyword_annotation=var_keyword_annotation,
+        default_factories=factories,
     )
 
 
