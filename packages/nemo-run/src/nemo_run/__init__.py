@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from nr_experiment import Experiment, Plugin, run
     from nr_package import GitArchivePackager, HybridPackager, Packager, PatternPackager
+    from nr_tunnel import LocalTunnel, SSHTunnel
 
     from nemo_run import cli
 
@@ -44,6 +45,8 @@ _LAZY: dict[str, str] = {
     "GitArchivePackager": "nr_package",
     "PatternPackager": "nr_package",
     "HybridPackager": "nr_package",
+    "SSHTunnel": "nr_tunnel",
+    "LocalTunnel": "nr_tunnel",
     "Experiment": "nr_experiment",
     "Plugin": "nr_experiment",
     "run": "nr_experiment",
@@ -61,11 +64,13 @@ __all__ = [
     "GitArchivePackager",
     "HybridPackager",
     "LocalExecutor",
+    "LocalTunnel",
     "NemoRunError",
     "Packager",
     "Partial",
     "PatternPackager",
     "Plugin",
+    "SSHTunnel",
     "Script",
     "SlurmTemplate",
     "Torchrun",
