@@ -131,3 +131,36 @@ def test_manifest_round_trip() -> None:
     )
     outer = Manifest("HybridPackager", ("code/a",), parts={"code": inner})
     assert Manifest.from_dict(json.loads(outer.to_json())) == outer
+
+
+@pytest.mark.parametrize("damage", ["{}", "[]", '{"sha256": "x", "manifest": {}}'])
+def test_a_damaged_cache_entry_is_a_miss(repo: Path, tmp_path: Path, damage: str) -> None:
+    from nr_package import GitArchivePackager
+
+    cache = tmp_path / "cache"
+    first = GitArchivePackager().package(repo, tmp_path / "out", "code", cache_dir=cache)
+    (meta,) = cache.glob("*.json")
+    meta.write_text(damage)
+    again = GitArchivePackager().package(repo, tmp_path / "out", "code", cache_dir=cache)
+    assert not again.cached
+    assert again.sha256 == first.sha256
+
+
+def test_prepared_inputs_are_released_on_a_cache_hit(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
+    from nr_package import Packager
+    from nr_package.packagers.base import Prepared
+
+    closed: list[bool] = []
+
+    @dataclass(kw_only=True)
+    class Counting(Packager):
+        def prepare(self, source: Path) -> Prepared:
+            return Prepared(
+                {"k": 1}, lambda: ([], Manifest("Counting")), lambda: closed.append(True)
+            )
+
+    for _ in range(2):
+        Counting().package(tmp_path, tmp_path / "out", "code", cache_dir=tmp_path / "cache")
+    assert closed == [True, True]

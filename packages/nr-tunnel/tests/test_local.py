@@ -143,3 +143,16 @@ def test_keep_alive_ends_quietly_on_ctrl_c() -> None:
     callback = Interrupt()
     LocalTunnel().keep_alive(callback, interval=0.01)
     assert callback.stopped
+
+
+def test_sync_replaces_a_symlinked_directory_instead_of_writing_through_it(tmp_path: Path) -> None:
+    src, dst, elsewhere = tmp_path / "src", tmp_path / "dst", tmp_path / "elsewhere"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "f").write_text("new")
+    elsewhere.mkdir()
+    dst.mkdir()
+    (dst / "sub").symlink_to(elsewhere)
+    LocalTunnel().sync(src, str(dst))
+    assert list(elsewhere.iterdir()) == []
+    assert not (dst / "sub").is_symlink()
+    assert (dst / "sub" / "f").read_text() == "new"

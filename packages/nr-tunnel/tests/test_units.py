@@ -215,3 +215,32 @@ def test_unreachable_host_fails_after_bounded_backoff() -> None:
         tunnel.run("true")
     assert time.monotonic() - started >= 0.15  # two pauses: 0.05 + 0.1
     tunnel.cleanup()
+
+
+def test_a_failed_connection_closes_its_jump_host_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nr_tunnel.fabric_driver import FabricDriver
+
+    class FakeConnection:
+        def __init__(self) -> None:
+            self.closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    opened: list[FakeConnection] = []
+
+    def make_connection(host: str, user: str, port: int, gateway: object) -> FakeConnection:
+        if gateway is not None:
+            raise nr_tunnel.AuthenticationError(f"{user}@{host}:{port}", [])
+        opened.append(FakeConnection())
+        return opened[-1]
+
+    driver = FabricDriver(make(jump_host="bastion", connect_attempts=1))
+    monkeypatch.setattr(driver, "_make_connection", make_connection)
+    for _ in range(2):
+        with pytest.raises(nr_tunnel.AuthenticationError):
+            driver.connect()
+    assert len(opened) == 2
+    assert all(connection.closed for connection in opened)

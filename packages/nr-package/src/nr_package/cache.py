@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def fingerprint(path: Path) -> list[int | str]:
         info = path.lstat()
     except FileNotFoundError:
         return ["missing"]
-    link = str(path.readlink()) if path.is_symlink() else ""
+    link = str(path.readlink()) if stat.S_ISLNK(info.st_mode) else ""
     return [
         info.st_mode,
         info.st_size,
@@ -111,10 +112,14 @@ class ArchiveCache:
         meta = self.directory / f"{key}.json"
         try:
             data = json.loads(meta.read_text(encoding="utf-8"))
+            sha256, manifest = data["sha256"], Manifest.from_dict(data["manifest"])
+        except (OSError, ValueError, LookupError, TypeError):
+            return None  # missing or damaged entry: rebuild (and overwrite it)
+        try:
             place(self.directory / f"{key}.tar.gz", output)
-        except (OSError, ValueError):
+        except OSError:
             return None
-        return PackageResult(output, data["sha256"], Manifest.from_dict(data["manifest"]), True)
+        return PackageResult(output, sha256, manifest, True)
 
     def store(self, key: str, result: PackageResult) -> None:
         """Record ``result`` (its archive must exist) under ``key``.
@@ -129,6 +134,11 @@ class ArchiveCache:
         place(result.archive, self.directory / f"{key}.tar.gz")
         document = {"sha256": result.sha256, "manifest": result.manifest.to_dict()}
         fd, temp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, sort_keys=True, ensure_ascii=False)
-        Path(temp_name).replace(self.directory / f"{key}.json")
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                json.dump(document, stream, sort_keys=True, ensure_ascii=False)
+            temp.replace(self.directory / f"{key}.json")
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise

@@ -11,8 +11,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import pathspec
-
 from nr_package.errors import GitError, PackagingError
 
 __all__ = ["anchor", "select_files"]
@@ -87,7 +85,9 @@ class _Excluder:
     """Decides which paths below the root are left out (exclude patterns, ignored by git)."""
 
     def __init__(self, root: Path, exclude: Sequence[str], respect_gitignore: bool) -> None:
-        self._specs = [pathspec.GitIgnoreSpec.from_lines(exclude)]
+        import pathspec  # noqa: PLC0415 - ~15 ms; loaded on the first selection, not on import
+
+        self._specs: list[pathspec.GitIgnoreSpec] = [pathspec.GitIgnoreSpec.from_lines(exclude)]
         self._ignored: set[str] = set()
         if respect_gitignore:
             by_git = _ignored_by_git(root)
@@ -130,6 +130,8 @@ def select_files(
     anchored = [anchor(p, root) for p in include if p]
     if not anchored:
         return []
+    import pathspec  # noqa: PLC0415 - see _Excluder
+
     including = pathspec.GitIgnoreSpec.from_lines(anchored)
     excluder = _Excluder(root, exclude, respect_gitignore)
     selected: set[str] = set()

@@ -94,7 +94,11 @@ class FabricDriver:
         if t.jump_host:
             user, host, port = t.parsed_jump_host()
             self._jump = self._make_connection(host, user, port, gateway=None)
-        self._connection = self._make_connection(t.host, t.user, t.effective_port, self._jump)
+        try:
+            self._connection = self._make_connection(t.host, t.user, t.effective_port, self._jump)
+        except BaseException:
+            self._close_locked()  # do not leave the jump host's connection open behind us
+            raise
         transport = self._connection.client.get_transport()
         transport.set_keepalive(t.server_alive_interval)
         if isinstance(transport.sock, socket.socket):

@@ -113,7 +113,8 @@ def local_sync(source: Path, target: Path, *, delete: bool, exclude: Sequence[st
                 _remove(dest)
             dest.symlink_to(path.readlink())
         elif path.is_dir():
-            if dest.exists() and not dest.is_dir():
+            # a link, even to a directory, is replaced: writing through it would leave the target
+            if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
                 _remove(dest)
             dest.mkdir(exist_ok=True)
         else:

@@ -17,6 +17,7 @@ __all__ = [
     "as_list",
     "entry_digest",
     "files_of",
+    "pattern_pairs",
     "require_bools",
     "validate_name",
 ]
@@ -29,7 +30,8 @@ class Prepared:
     Attributes:
         inputs: JSON-compatible description of everything the archive depends on.
         collect: Builds the archive entries and their manifest.
-        close: Releases what the entries read from (called once the archive is written).
+        close: Releases what the entries read from (called once, when :meth:`Packager.package`
+            is done with them: the archive is written or came from the cache).
     """
 
     inputs: dict[str, Any]
@@ -75,6 +77,34 @@ def as_list(packager: object, name: str) -> list[str]:
             f"{type(packager).__name__}.{name} must be a str or a list of str, got {value!r}"
         )
     return list(items)
+
+
+def pattern_pairs(
+    packager: object, patterns_field: str, relatives_field: str
+) -> list[tuple[str, str]]:
+    """Pair each non-empty pattern with its relative path (one for all, or one per pattern).
+
+    Args:
+        packager: The packager holding both ``str | list[str]`` fields.
+        patterns_field: Name of the patterns field.
+        relatives_field: Name of the relative paths field.
+
+    Returns:
+        ``(pattern, relative path)`` pairs, empty patterns left out.
+
+    Raises:
+        InvalidPackagerError: A field has the wrong type, or the lists differ in length.
+    """
+    patterns = as_list(packager, patterns_field)
+    relatives = as_list(packager, relatives_field)
+    if isinstance(getattr(packager, relatives_field), str):
+        relatives = relatives * len(patterns)
+    if len(relatives) != len(patterns):
+        raise InvalidPackagerError(
+            f"{type(packager).__name__}.{patterns_field} has {len(patterns)} item(s) but "
+            f"{relatives_field} has {len(relatives)}; give one relative path, or one per pattern"
+        )
+    return [(p, r) for p, r in zip(patterns, relatives, strict=True) if p]
 
 
 def files_of(entries: Iterable[Entry]) -> tuple[str, ...]:
@@ -151,16 +181,16 @@ class Packager:
         prepared = self.prepare(Path(source))
         if prepared is None:
             return PackageResult(None, "", Manifest(packager=type(self).__name__))
-        key = cache_key(prepared.inputs)
-        cache = ArchiveCache(cache_dir if cache_dir is not None else default_cache_dir())
-        output_dir = Path(output_dir).absolute()
-        output_dir.mkdir(parents=True, exist_ok=True)
-        output = output_dir / f"{name}.tar.gz"
-        if use_cache:
-            hit = cache.fetch(key, output)
-            if hit is not None:
-                return hit
         try:
+            key = cache_key(prepared.inputs)
+            cache = ArchiveCache(cache_dir if cache_dir is not None else default_cache_dir())
+            output_dir = Path(output_dir).absolute()
+            output_dir.mkdir(parents=True, exist_ok=True)
+            output = output_dir / f"{name}.tar.gz"
+            if use_cache:
+                hit = cache.fetch(key, output)
+                if hit is not None:
+                    return hit
             entries, manifest = prepared.collect()
             sha256 = write_archive(entries, output)
         finally:

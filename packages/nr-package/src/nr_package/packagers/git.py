@@ -19,9 +19,9 @@ from nr_package.manifest import ExtraFile, ExtraReason, Manifest
 from nr_package.packagers.base import (
     Packager,
     Prepared,
-    as_list,
     entry_digest,
     files_of,
+    pattern_pairs,
     require_bools,
 )
 from nr_package.patterns import select_files
@@ -135,17 +135,7 @@ class GitArchivePackager(Packager):
             )
 
     def _pattern_pairs(self) -> list[tuple[str, str]]:
-        patterns = as_list(self, "include_pattern")
-        relatives = as_list(self, "include_pattern_relative_path")
-        if isinstance(self.include_pattern_relative_path, str):
-            relatives = relatives * len(patterns)
-        if len(relatives) != len(patterns):
-            raise InvalidPackagerError(
-                f"GitArchivePackager.include_pattern has {len(patterns)} item(s) but "
-                f"include_pattern_relative_path has {len(relatives)}; give one relative path, "
-                "or one per pattern"
-            )
-        return [(p, r) for p, r in zip(patterns, relatives, strict=True) if p]
+        return pattern_pairs(self, "include_pattern", "include_pattern_relative_path")
 
     def prepare(self, source: Path) -> Prepared:
         """Resolve the commit, the submodules and the working-tree state (see ``Packager``)."""
@@ -254,8 +244,11 @@ class GitArchivePackager(Packager):
         scan: _Scan, blobs: dict[str, tuple[_RepoPart, "TreeItem"]], entries: dict[str, Entry]
     ) -> None:
         """Add the blob entries, read through one batch stream per repository in path order."""
+        by_part: dict[int, list[tuple[str, TreeItem]]] = {id(part): [] for part in scan.parts}
+        for path, (owner, item) in blobs.items():
+            by_part[id(owner)].append((path, item))
         for part in scan.parts:
-            mine = sorted((path, item) for path, (owner, item) in blobs.items() if owner is part)
+            mine = sorted(by_part[id(part)])
             stream = part.repo.blobs([item.sha for _, item in mine])
             scan.streams.append(stream)
             for path, item in mine:

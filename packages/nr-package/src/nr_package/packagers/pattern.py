@@ -5,9 +5,16 @@ from pathlib import Path
 
 from nr_package.archive import Entry, entry_from_path
 from nr_package.cache import fingerprint
-from nr_package.errors import InvalidPackagerError, PackagingError
+from nr_package.errors import PackagingError
 from nr_package.manifest import Manifest
-from nr_package.packagers.base import Packager, Prepared, as_list, files_of, require_bools
+from nr_package.packagers.base import (
+    Packager,
+    Prepared,
+    as_list,
+    files_of,
+    pattern_pairs,
+    require_bools,
+)
 from nr_package.patterns import select_files
 
 __all__ = ["PatternPackager"]
@@ -42,16 +49,7 @@ class PatternPackager(Packager):
         self._pairs()
 
     def _pairs(self) -> list[tuple[str, str]]:
-        patterns = as_list(self, "include_pattern")
-        relatives = as_list(self, "relative_path")
-        if isinstance(self.relative_path, str):
-            relatives = relatives * len(patterns)
-        if len(relatives) != len(patterns):
-            raise InvalidPackagerError(
-                f"PatternPackager.include_pattern has {len(patterns)} item(s) but relative_path "
-                f"has {len(relatives)}; give one relative path, or one per pattern"
-            )
-        return [(p, r) for p, r in zip(patterns, relatives, strict=True) if p]
+        return pattern_pairs(self, "include_pattern", "relative_path")
 
     def prepare(self, source: Path) -> Prepared:
         """Select the files and fingerprint them (see ``Packager.prepare``)."""
