@@ -156,3 +156,21 @@ def test_sync_replaces_a_symlinked_directory_instead_of_writing_through_it(tmp_p
     assert list(elsewhere.iterdir()) == []
     assert not (dst / "sub").is_symlink()
     assert (dst / "sub" / "f").read_text() == "new"
+
+
+def test_environment_values_never_appear_in_results_or_errors(tmp_path: Path) -> None:
+    from nr_tunnel.errors import CommandFailedError, CommandTimeoutError
+
+    tunnel = LocalTunnel(job_dir=str(tmp_path))
+    secret = {"API_TOKEN": "s3cr3t-value"}
+    result = tunnel.run('test -n "$API_TOKEN"', env=secret)
+    assert result.exit_code == 0
+    assert "s3cr3t-value" not in result.command
+    assert "API_TOKEN=" in result.command
+    with pytest.raises(CommandFailedError) as failed:
+        tunnel.run("exit 3", env=secret)
+    assert "s3cr3t-value" not in str(failed.value)
+    with pytest.raises(CommandTimeoutError) as timed_out:
+        tunnel.run("sleep 5", env=secret, timeout=0.2)
+    assert "s3cr3t-value" not in str(timed_out.value)
+    assert timed_out.value.__cause__ is None

@@ -55,6 +55,20 @@ def test_run(tunnel: SSHTunnel, login: str) -> None:
         tunnel.run("sleep 5", timeout=0.5)
 
 
+def test_environment_values_never_appear_in_results_or_errors(make_tunnel: Factory) -> None:
+    tunnel = make_tunnel("user")
+    secret = {"API_TOKEN": "s3cr3t-value"}
+    result = tunnel.run('test "${#API_TOKEN}" -eq 12', env=secret)
+    assert result.exit_code == 0
+    assert "s3cr3t-value" not in result.command
+    with pytest.raises(CommandFailedError) as failed:
+        tunnel.run("exit 3", env=secret)
+    assert "s3cr3t-value" not in str(failed.value)
+    with pytest.raises(CommandTimeoutError) as timed_out:
+        tunnel.run("sleep 5", env=secret, timeout=0.5)
+    assert "s3cr3t-value" not in str(timed_out.value)
+
+
 @pytest.mark.parametrize("word", NASTY)
 def test_arguments_are_quoted_safely(make_tunnel: Factory, word: str) -> None:
     tunnel = make_tunnel("user")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nr_tunnel.callbacks import Callback, keep_alive
 from nr_tunnel.errors import CommandTimeoutError, RemotePathNotFoundError
-from nr_tunnel.quoting import build_command
+from nr_tunnel.quoting import build_command, shown_command
 from nr_tunnel.result import RunResult, deliver
 from nr_tunnel.sync import local_sync
 
@@ -75,6 +75,7 @@ class LocalTunnel:
             CommandTimeoutError: ``timeout`` elapsed.
         """
         script = build_command(command, env=env, cwd=cwd)
+        shown = shown_command(command, env=env, cwd=cwd)
         try:
             done = subprocess.run(
                 [_SHELL, "-c", script],
@@ -83,13 +84,15 @@ class LocalTunnel:
                 timeout=timeout,
                 check=False,
             )
-        except subprocess.TimeoutExpired as error:
-            raise CommandTimeoutError(script, timeout or 0.0) from error
+        except subprocess.TimeoutExpired:
+            raise CommandTimeoutError(
+                shown_command(command, env=env, cwd=cwd), timeout or 0.0
+            ) from None
         result = RunResult(
             exit_code=done.returncode,
             stdout=done.stdout.decode("utf-8", "replace"),
             stderr=done.stderr.decode("utf-8", "replace"),
-            command=script,
+            command=shown,
         )
         return deliver(result, hide=hide, warn=warn)
 

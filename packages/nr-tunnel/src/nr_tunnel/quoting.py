@@ -11,7 +11,11 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 
-__all__ = ["build_command", "to_shell"]
+__all__ = [
+    "build_command",
+    "shown_command",
+    "to_shell",
+]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -75,3 +79,18 @@ def build_command(
     if not prefix:
         return line
     return " && ".join([*prefix, f"{{ {line}\n}}"])
+
+
+def shown_command(
+    command: str | Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    pre_command: str | None = None,
+) -> str:
+    """Return `build_command`'s script with every environment value masked, for messages.
+
+    Environment values often carry tokens; results and errors show this form, never the values.
+    """
+    masked = dict.fromkeys(env or {}, "***")
+    return build_command(command, env=masked, cwd=cwd, pre_command=pre_command)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from nr_tunnel.errors import CommandFailedError, RemoteCommandNotFoundError
+from nr_tunnel.errors import (
+    CommandFailedError,
+    CommandTimeoutError,
+    ConnectionLostError,
+    RemoteCommandNotFoundError,
+)
 
-__all__ = ["COMMAND_NOT_FOUND", "RunResult", "deliver"]
+__all__ = ["COMMAND_NOT_FOUND", "RunResult", "deliver", "secrets_hidden"]
 
 COMMAND_NOT_FOUND = 127
 """Exit status POSIX shells use when a command cannot be found."""
@@ -66,3 +73,21 @@ def deliver(result: RunResult, *, hide: bool, warn: bool) -> RunResult:
         sys.stdout.write(result.stdout)
         sys.stderr.write(result.stderr)
     return result if warn else result.check()
+
+
+@contextmanager
+def secrets_hidden(script: str, shown: str) -> Iterator[None]:
+    """Re-raise timeouts and lost connections of ``script`` naming ``shown`` instead.
+
+    ``shown`` is the script with its environment values masked (see `shown_command`); the
+    original exception is dropped from the chain because its message holds the values.
+    """
+    try:
+        yield
+    except CommandTimeoutError as error:
+        raise CommandTimeoutError(shown, error.timeout) from None
+    except ConnectionLostError as error:
+        if error.command is None:
+            raise
+        message = str(error).replace(script, shown)
+        raise ConnectionLostError(message, command=shown, may_have_run=error.may_have_run) from None

@@ -7,15 +7,15 @@ import re
 import shlex
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from nr_tunnel.callbacks import Callback, keep_alive
 from nr_tunnel.errors import ConnectionLostError, TunnelError
-from nr_tunnel.quoting import build_command
+from nr_tunnel.quoting import build_command, shown_command
 from nr_tunnel.remote import RemoteFiles
-from nr_tunnel.result import RunResult, deliver
+from nr_tunnel.result import RunResult, deliver, secrets_hidden
 from nr_tunnel.retry import backoff_delays, retry
 from nr_tunnel.sessions import close_driver, driver_for
 
@@ -211,10 +211,13 @@ class SSHTunnel:
             CommandTimeoutError: ``timeout`` elapsed.
         """
         script = build_command(command, env=env, cwd=cwd, pre_command=self.pre_command)
+        shown = shown_command(command, env=env, cwd=cwd, pre_command=self.pre_command)
         if self.shell:
             script = f"{shlex.quote(self.shell)} -c {shlex.quote(script)}"
-        result = self._files().run(script, timeout=timeout)
-        return deliver(result, hide=hide, warn=warn)
+            shown = f"{shlex.quote(self.shell)} -c {shlex.quote(shown)}"
+        with secrets_hidden(script, shown):
+            result = self._files().run(script, timeout=timeout)
+        return deliver(replace(result, command=shown), hide=hide, warn=warn)
 
     def put(self, local: str | Path, remote: str) -> None:
         """Upload the file ``local`` to ``remote`` atomically, keeping its mode bits.
