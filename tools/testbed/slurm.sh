@@ -79,6 +79,9 @@ SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=6817
 AuthType=auth/munge
+# cred_expire also sets how long a requeued job waits before it may start again (default
+# 120 s); 10 s keeps requeue tests short.
+AuthInfo=cred_expire=10
 CredType=cred/munge
 StateSaveLocation=$S/state
 SlurmdSpoolDir=$S/spool-%n

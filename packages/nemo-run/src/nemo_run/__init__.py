@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Executor,
         FaultTolerance,
         LocalExecutor,
+        SlurmExecutor,
         SlurmTemplate,
         Torchrun,
     )
@@ -40,6 +41,7 @@ _LAZY: dict[str, str] = {
     "DockerExecutor": "nr_exec",
     "Torchrun": "nr_exec",
     "FaultTolerance": "nr_exec",
+    "SlurmExecutor": "nr_exec",
     "SlurmTemplate": "nr_exec",
     "Packager": "nr_package",
     "GitArchivePackager": "nr_package",
@@ -72,6 +74,7 @@ __all__ = [
     "Plugin",
     "SSHTunnel",
     "Script",
+    "SlurmExecutor",
     "SlurmTemplate",
     "Torchrun",
     "__version__",

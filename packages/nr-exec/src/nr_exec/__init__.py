@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from nr_exec.__about__ import __version__
 from nr_exec.errors import (
     BackendError,
+    BatchSubmitError,
     ExecError,
     ExecutorConfigError,
     ExitMarkerError,
@@ -20,7 +21,7 @@ from nr_exec.errors import (
 )
 
 if TYPE_CHECKING:
-    from nr_exec.backend import Backend, Capabilities, Request
+    from nr_exec.backend import Backend, BatchEntry, Capabilities, Request
     from nr_exec.docker import DockerBackend, DockerExecutor, DockerRequest
     from nr_exec.executor import Executor
     from nr_exec.extras import require_extra
@@ -38,12 +39,14 @@ if TYPE_CHECKING:
     )
     from nr_exec.local import LocalBackend, LocalExecutor, LocalRequest
     from nr_exec.marker import EXIT_MARKER_ENV, ExitMarker, read_exit_marker, write_exit_marker
+    from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmJobDetails
     from nr_exec.spec import JobFile, JobSpec, Mount, Resources
     from nr_exec.states import FailureReason, JobState, JobStatus
     from nr_exec.wrapper import wrap_command
 
 _LAZY = {
     "Backend": "nr_exec.backend",
+    "BatchEntry": "nr_exec.backend",
     "Capabilities": "nr_exec.backend",
     "Request": "nr_exec.backend",
     "Executor": "nr_exec.executor",
@@ -68,6 +71,9 @@ _LAZY = {
     "ExitMarker": "nr_exec.marker",
     "read_exit_marker": "nr_exec.marker",
     "write_exit_marker": "nr_exec.marker",
+    "SlurmBackend": "nr_exec.slurm",
+    "SlurmExecutor": "nr_exec.slurm",
+    "SlurmJobDetails": "nr_exec.slurm",
     "JobFile": "nr_exec.spec",
     "JobSpec": "nr_exec.spec",
     "Mount": "nr_exec.spec",
@@ -82,6 +88,8 @@ __all__ = [
     "EXIT_MARKER_ENV",
     "Backend",
     "BackendError",
+    "BatchEntry",
+    "BatchSubmitError",
     "Capabilities",
     "DockerBackend",
     "DockerExecutor",
@@ -109,6 +117,9 @@ __all__ = [
     "Mount",
     "Request",
     "Resources",
+    "SlurmBackend",
+    "SlurmExecutor",
+    "SlurmJobDetails",
     "SlurmTemplate",
     "Torchrun",
     "UnsupportedFeatureError",

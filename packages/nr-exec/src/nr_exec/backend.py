@@ -7,18 +7,19 @@ submits; ``submit`` hands it over and returns a :class:`~nr_exec.Handle`.
 """
 
 import abc
+import dataclasses
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from nr_exec.errors import UnsupportedFeatureError
+from nr_exec.errors import BackendError, BatchSubmitError, ExecError, UnsupportedFeatureError
 from nr_exec.handle import Handle
 from nr_exec.spec import JobSpec
 from nr_exec.states import JobStatus
 
-__all__ = ["Backend", "Capabilities", "Request", "as_group"]
+__all__ = ["Backend", "BatchEntry", "Capabilities", "Request", "as_group", "check_batch_order"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,31 @@ class Request:
             "artifact": self.materialize(),
         }
         return json.dumps(document, sort_keys=True, indent=2)
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One request of a batch (see :meth:`Backend.submit_batch`).
+
+    Attributes:
+        request: What to submit.
+        after: Positions of earlier entries of the batch this one waits for (a native
+            dependency; the backend must declare ``dependencies``).
+    """
+
+    request: Request
+    after: tuple[int, ...] = ()
+
+
+def check_batch_order(entries: Sequence[BatchEntry]) -> None:
+    """Refuse a batch whose entries wait for themselves or for later entries.
+
+    Raises:
+        BackendError: The message names the first bad entry.
+    """
+    for position, entry in enumerate(entries):
+        if any(p < 0 or p >= position for p in entry.after):
+            raise BackendError(f"batch entry {position} may only wait for earlier entries")
 
 
 class Backend(abc.ABC):
@@ -151,6 +177,62 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def cancel(self, handle: Handle) -> None:
         """Stop the job; cancelling an ended or already cancelled job does nothing."""
+
+    def batch_key(self) -> Hashable | None:
+        """Backends with equal keys accept each other's requests (one batch, one instance).
+
+        None (the default) means only this instance. A backend that serves every executor
+        of one cluster (Slurm through one tunnel) returns the cluster, so an experiment
+        submits all its jobs there in one :meth:`submit_batch`.
+        """
+        return None
+
+    def dryrun_array(self, specs: Sequence[JobSpec]) -> Sequence[Request]:
+        """Turn specs of one shape into job-array requests (one element per spec).
+
+        Backends declaring ``arrays`` override this; their :meth:`submit_batch` returns one
+        handle per element, in spec order.
+
+        Raises:
+            UnsupportedFeatureError: The backend has no job arrays.
+        """
+        del specs
+        raise UnsupportedFeatureError(f"the {self.name} backend does not support job arrays")
+
+    def submit_batch(self, entries: Sequence[BatchEntry]) -> list[list[Handle]]:
+        """Submit several requests; an entry may wait for earlier entries (``after``).
+
+        The default submits the entries one by one, re-making an entry with ``after`` with
+        its parents' handles as dependencies. Backends override this to submit a batch in
+        fewer round trips.
+
+        Returns:
+            The handles of each entry, in order (one, or one per element of an array).
+
+        Raises:
+            BatchSubmitError: An entry failed; ``submitted`` holds the handles so far.
+        """
+        check_batch_order(entries)
+        submitted: list[list[Handle]] = []
+        for position, entry in enumerate(entries):
+            request = entry.request
+            try:
+                if entry.after:
+                    parents = tuple(str(h) for p in entry.after for h in submitted[p])
+                    specs = [
+                        dataclasses.replace(s, dependencies=(*s.dependencies, *parents))
+                        for s in request.specs
+                    ]
+                    request = self.dryrun(specs, detach=request.detach)
+                submitted.append([self.submit(request)])
+            except (ExecError, OSError) as exc:
+                raise BatchSubmitError(f"batch entry {position} failed: {exc}", submitted) from exc
+        return submitted
+
+    def cancel_many(self, handles: Sequence[Handle]) -> None:
+        """Cancel several jobs (idempotent); the default cancels them one by one."""
+        for handle in handles:
+            self.cancel(handle)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release what the backend holds (connections, clients); jobs keep running."""

@@ -3,8 +3,14 @@
 Every error derives from :class:`ExecError`, so ``except ExecError`` catches all of them.
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nr_exec.handle import Handle
+
 __all__ = [
     "BackendError",
+    "BatchSubmitError",
     "ExecError",
     "ExecutorConfigError",
     "ExitMarkerError",
@@ -49,6 +55,18 @@ class ExitMarkerError(ExecError):
 
 class BackendError(ExecError):
     """A backend failed to carry out an operation (submit, status, logs, cancel)."""
+
+
+class BatchSubmitError(BackendError):
+    """Submission of a batch stopped part way (see ``Backend.submit_batch``).
+
+    Attributes:
+        submitted: Handles of the entries submitted before the failure, in batch order.
+    """
+
+    def __init__(self, message: str, submitted: "list[list[Handle]]") -> None:
+        super().__init__(message)
+        self.submitted = submitted
 
 
 class UnsupportedFeatureError(BackendError):

@@ -100,6 +100,37 @@ class Executor:
         del job_dir
         return ""
 
+    def backend_job_dir(self, local_job_dir: str) -> str:
+        """The job directory to make specs with, for a job whose files are in ``local_job_dir``.
+
+        An experiment keeps each job's files in its store on this machine; a backend whose
+        jobs run elsewhere (a cluster reached through a tunnel) puts the job directory there.
+
+        Returns:
+            ``local_job_dir`` (the default).
+        """
+        return local_job_dir
+
+    def backend_options(self, job_dir: str) -> dict[str, Any]:
+        """Backend-specific settings carried by the job spec (``JobSpec.backend_options``).
+
+        Args:
+            job_dir: The job's directory, as the job sees it.
+
+        Returns:
+            JSON-compatible data only this executor's backend reads (none by default).
+        """
+        del job_dir
+        return {}
+
+    def backend_writes_exit_marker(self) -> bool:
+        """Whether the backend records each job's exit itself (no exit-marker wrapper needed).
+
+        When true, :func:`~nr_exec.make_job_spec` leaves ``Script`` and launcher commands
+        unwrapped; the backend's job script writes ``exit.json``.
+        """
+        return False
+
     def supports_launcher_transform(self) -> bool:
         """Whether launchers that rewrite the job into a script (``SlurmTemplate``) may be used."""
         return False

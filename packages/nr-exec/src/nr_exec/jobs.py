@@ -84,7 +84,9 @@ def make_job_spec(
     ``python -m nr_exec.runner <that file>``, which writes the exit marker. A ``Script`` runs
     ``<entrypoint> <path> <args>`` (an inline script is saved as ``scripts/<name>.sh``) inside
     the exit-marker wrapper; so does any command under a launcher that starts worker processes
-    (torchrun, ft), whose workers then write no marker of their own.
+    (torchrun, ft), whose workers then write no marker of their own. No wrapper is added when
+    the backend writes the marker itself (:meth:`Executor.backend_writes_exit_marker`).
+    The spec carries the executor's :meth:`Executor.backend_options`.
 
     Args:
         task: A ``Partial`` or a ``Script``.
@@ -136,7 +138,9 @@ def make_job_spec(
         env.setdefault("LOGLEVEL", "INFO")
         if getattr(executor.packager, "debug", False):
             env.update(_DEBUG_ENV)
-    wrapped = isinstance(task, Script) or launcher.spawns_workers
+    wrapped = (
+        isinstance(task, Script) or launcher.spawns_workers
+    ) and not executor.backend_writes_exit_marker()
     resources = executor.resources()
     if launcher.spawns_workers:
         resources = dataclasses.replace(resources, ntasks_per_node=1)
@@ -153,4 +157,5 @@ def make_job_spec(
         launcher=None if type(launcher) is Launcher else launcher.name,
         files=files,
         metadata=metadata,
+        backend_options=executor.backend_options(job_dir),
     )

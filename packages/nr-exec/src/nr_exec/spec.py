@@ -86,6 +86,8 @@ class JobSpec:
         dependencies: Handles (as strings) of jobs that must succeed before this one starts.
         array: Number of array elements, for backends that support job arrays.
         metadata: Free-form data carried along (e.g. ``Script.metadata``).
+        backend_options: Backend-specific settings (JSON-compatible) from
+            :meth:`Executor.backend_options`, read only by that executor's backend.
     """
 
     name: str
@@ -104,12 +106,14 @@ class JobSpec:
     dependencies: tuple[str, ...] = ()
     array: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the spec as JSON-compatible data (see :meth:`from_dict`)."""
         data = asdict(self)
         data["env"] = dict(self.env)
         data["metadata"] = dict(self.metadata)
+        data["backend_options"] = dict(self.backend_options)
         return data
 
     @classmethod

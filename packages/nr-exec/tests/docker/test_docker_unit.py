@@ -73,7 +73,7 @@ def test_spec_uses_container_paths_and_keeps_host_dir(tmp_path: Path) -> None:
     assert spec.argv[:3] == ("python3", "-m", "nr_exec.runner")
     assert spec.argv[3] == "/nemo_run/configs/job.task.json"
     assert spec.image == "img"
-    assert spec.metadata["docker"]["host_job_dir"] == str(tmp_path)
+    assert spec.backend_options["host_job_dir"] == str(tmp_path)
     args = arguments(spec)
     env = args["environment"]
     assert isinstance(env, dict)

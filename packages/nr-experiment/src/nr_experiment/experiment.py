@@ -24,7 +24,7 @@ from typing import Any
 
 import nr_config
 from nr_config import Partial, Script
-from nr_exec import Executor, Handle
+from nr_exec import Backend, Executor, Handle
 from nr_exec.jobs import task_name
 
 from nr_experiment import console
@@ -373,6 +373,8 @@ class Experiment:
         detach: bool = False,
         tail_logs: bool = False,
         direct: bool = False,
+        *,
+        array: bool = False,
     ) -> None:
         """Launch the jobs.
 
@@ -382,12 +384,22 @@ class Experiment:
         while it waits (at the end of the ``with`` block), or, with ``detach=True``, by a small
         detached supervisor (``python -m nr_experiment.supervisor``) so the launcher may exit.
 
+        Everything submitted at once to one backend goes in one ``Backend.submit_batch``: on
+        Slurm, one file transfer and one remote shell for the whole experiment, with native
+        dependencies (the executor's ``dependency_type``).
+
         Args:
             sequential: Run the jobs one after the other, in the order added (not allowed
                 together with explicit dependencies).
             detach: Do not wait at the end of the ``with`` block; jobs outlive the launcher.
             tail_logs: Print every job's output while waiting.
             direct: Run every job here, in this process, one after the other.
+            array: Submit single-task jobs that share their executor settings and parents
+                as job arrays, on backends that have them (Slurm: chunked below
+                ``MaxArraySize``, at most ``SlurmExecutor.array_parallelism`` elements
+                running at once). Each job keeps its own id, handle (an array element),
+                status, logs and cancel. A job waiting for an array member waits for that
+                member's whole array (chunk).
 
         Raises:
             ExperimentStateError: Outside the ``with`` block, already launched, or no jobs.
@@ -406,9 +418,12 @@ class Experiment:
             job.tail_logs = job.tail_logs or tail_logs
             if sequential or tail_logs:
                 self._store.write_job(self.id, job.id, job.to_record())
-        self._store.update_experiment(self.id, self._launch_record(detach, sequential, direct))
+        self._store.update_experiment(
+            self.id, self._launch_record(detach, sequential, direct, array)
+        )
         self._launched = True
         self._detached = detach and not direct
+        self._sched().array = array
         if direct:
             self._run_direct(order)
         elif self._sched().step(detach=self._detached) and self._detached:
@@ -419,11 +434,13 @@ class Experiment:
             ({"name": j.name, "id": j.id, "handle": j.handle} for j in self.jobs),
         )
 
-    def _launch_record(self, detach: bool, sequential: bool, direct: bool) -> Any:
+    def _launch_record(self, detach: bool, sequential: bool, direct: bool, array: bool) -> Any:
         import time  # noqa: PLC0415
 
         update = self._metadata("launched")
-        update.update(launched=time.time(), detach=detach, sequential=sequential, direct=direct)
+        update.update(
+            launched=time.time(), detach=detach, sequential=sequential, direct=direct, array=array
+        )
         del update["launch"]
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
@@ -588,7 +605,8 @@ class Experiment:
         """Cancel a job (and, by default, every job depending on it), or all jobs.
 
         Cancelling is idempotent. A job not submitted yet is marked ``CANCELLED`` and will
-        never be submitted (also by a detached supervisor).
+        never be submitted (also by a detached supervisor). The submitted jobs are cancelled
+        with one ``Backend.cancel_many`` per backend (on Slurm, one ``scancel``).
 
         Args:
             job: Id, unique name or index; None cancels every job.
@@ -606,17 +624,21 @@ class Experiment:
             ids = dependents_closure(graph, [root]) if dependents else [root]
         sched = self._sched()
         targets = [j for j in self.jobs if j.id in ids]
+        by_backend: dict[int, tuple[Backend, list[Handle]]] = {}
         for target in targets:
             if target.is_terminal:
                 continue
             if target.handles:
                 for text in target.handles:
                     handle = Handle.parse(text)
-                    sched.backend_for_handle(handle, target).cancel(handle)
+                    backend = sched.backend_for_handle(handle, target)
+                    by_backend.setdefault(id(backend), (backend, []))[1].append(handle)
             else:
                 target.cancel_requested = True
                 target.set_state("CANCELLED", message="cancelled before submission")
                 sched.save(target)
+        for backend, handles in by_backend.values():
+            backend.cancel_many(handles)
         sched.poll(targets)
         return ids
 

@@ -4,7 +4,9 @@ One :class:`Scheduler` drives the jobs of one experiment. It builds job specs, w
 intent record before each submit, puts the experiment and job ids in the backend's job id,
 uses a backend's native dependencies where it has them, and otherwise submits a job once its
 parents have succeeded (a job whose parent failed or was cancelled is never started and is
-recorded ``CANCELLED``). Status is asked with one ``Backend.status`` call per backend.
+recorded ``CANCELLED``). Everything one step submits to a backend goes in one
+``Backend.submit_batch`` (optionally as job arrays, see :mod:`nr_experiment.batch`); status
+is asked with one ``Backend.status`` call per backend.
 """
 
 import dataclasses
@@ -14,9 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from nr_config import Partial
-from nr_exec import Backend, Executor, Handle, JobSpec
+from nr_exec import Backend, BatchSubmitError, Executor, Handle, JobFile, JobSpec
 from nr_exec.local.backend import LocalBackend
 
+from nr_experiment.batch import Piece, build_entries
 from nr_experiment.dag import topological_order
 from nr_experiment.job import BaseJob
 from nr_experiment.store import Store, backend_job_name
@@ -26,6 +29,7 @@ __all__ = ["Scheduler"]
 _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
 _MAIN_REF = '"__main__:'
+_MAIN_FILE = "main.py"
 
 
 def _combine(states: Sequence[str]) -> str:
@@ -45,6 +49,10 @@ class Scheduler:
         jobs: Its jobs, in the order they were added.
         main_script: The saved ``main.py`` of the launching script, if any.
         echo: Where progress lines go (None: nowhere).
+
+    Attributes:
+        array: Submit same-shape single-task jobs with the same parents as job arrays, on
+            backends that have them (``Experiment.run(array=True)``).
     """
 
     def __init__(
@@ -61,7 +69,9 @@ class Scheduler:
         self.jobs = {job.id: job for job in jobs}
         self.main_script = main_script
         self.echo = echo
+        self.array = False
         self._backends: dict[str, Backend] = {}
+        self._shared: dict[object, Backend] = {}
         self._log_offsets: dict[str, int] = {}
 
     # -- backends -------------------------------------------------------------------------------
@@ -75,6 +85,9 @@ class Scheduler:
         backend = self._backends.get(key)
         if backend is None:
             backend = executor.backend()
+            shared = backend.batch_key()
+            if shared is not None:
+                backend = self._shared.setdefault(shared, backend)
             if isinstance(backend, LocalBackend):
                 backend.root = self.store.home / "jobs"
             self._backends[key] = backend
@@ -96,6 +109,7 @@ class Scheduler:
         for backend in {id(b): b for b in self._backends.values()}.values():
             backend.close()
         self._backends.clear()
+        self._shared.clear()
 
     # -- specs ----------------------------------------------------------------------------------
 
@@ -119,15 +133,25 @@ class Scheduler:
             spec = executor.to_job_spec(
                 task,
                 name=name,
-                job_dir=str(job_dir),
+                job_dir=executor.backend_job_dir(str(job_dir)),
                 job_id=f"{base}.{index}" if index else base,
             )
             if isinstance(task, Partial) and self._needs_main(task_records[index]):
-                spec = dataclasses.replace(spec, argv=(*spec.argv, "--main", str(self.main_script)))
+                spec = self._with_main(spec)
             specs.append((backend, spec))
         if split:
             return [(backend, [spec]) for backend, spec in specs]
         return [(head, [spec for _, spec in specs])]
+
+    def _with_main(self, spec: JobSpec) -> JobSpec:
+        """Ship the launching script's ``main.py`` with the job (it may run elsewhere)."""
+        assert self.main_script is not None  # noqa: S101 - checked by _needs_main
+        main = JobFile(_MAIN_FILE, self.main_script.read_text(encoding="utf-8"))
+        return dataclasses.replace(
+            spec,
+            argv=(*spec.argv, "--main", f"{spec.job_dir}/{_MAIN_FILE}"),
+            files=(*spec.files, main),
+        )
 
     def _needs_main(self, record: object) -> bool:
         if self.main_script is None:
@@ -137,33 +161,73 @@ class Scheduler:
 
     # -- submitting -----------------------------------------------------------------------------
 
-    def submit(self, job: BaseJob, *, detach: bool, dependencies: Sequence[str] = ()) -> None:
-        """Submit one job: intent record, then the backend, then the handle(s).
+    def submit_jobs(
+        self,
+        chosen: Sequence[tuple[BaseJob, Sequence[str], Sequence[str]]],
+        *,
+        detach: bool,
+    ) -> None:
+        """Submit jobs: intent records, then one ``submit_batch`` per backend, then handles.
 
         Args:
-            job: The job.
-            detach: Whether the job must outlive this process.
-            dependencies: Parent handles, for a backend with native dependencies.
+            chosen: ``(job, ids of in-batch parents, handles of submitted parents)``, parents
+                before children.
+            detach: Whether the jobs must outlive this process.
+
+        Raises:
+            BatchSubmitError: A backend refused an entry; what was submitted is recorded.
         """
-        units = self.units(job)
-        if dependencies:
-            units = [
-                (b, [dataclasses.replace(s, dependencies=tuple(dependencies)) for s in specs])
-                for b, specs in units
-            ]
-        requests = [(backend, backend.dryrun(specs, detach=detach)) for backend, specs in units]
-        self.store.record_intent(
-            self.experiment_id,
-            job.id,
-            units[0][0].name,
-            details={"backend_job_ids": [specs[0].job_id for _, specs in units]},
-        )
-        handles = [str(backend.submit(request)) for backend, request in requests]
-        job.handles = handles
-        job.set_state("SUBMITTED")
-        self.store.record_submitted(self.experiment_id, job.id, handles[0])
-        if len(handles) > 1:
-            self.store.write_job(self.experiment_id, job.id, job.to_record())
+        batches: dict[int, tuple[Backend, list[Piece]]] = {}
+        for job, parents, external in chosen:
+            units = self.units(job)
+            self.store.record_intent(
+                self.experiment_id,
+                job.id,
+                units[0][0].name,
+                details={"backend_job_ids": [specs[0].job_id for _, specs in units]},
+            )
+            for index, (backend, unit_specs) in enumerate(units):
+                specs = [
+                    dataclasses.replace(s, dependencies=(*s.dependencies, *external))
+                    for s in unit_specs
+                ]
+                shape = self._shape(job, specs) if len(units) == 1 and len(specs) == 1 else None
+                piece = Piece(job, index, specs, tuple(parents), shape)
+                batches.setdefault(id(backend), (backend, []))[1].append(piece)
+        for backend, pieces in batches.values():
+            entries, owners = build_entries(backend, pieces, detach=detach, array=self.array)
+            try:
+                handles = backend.submit_batch(entries)
+            except BatchSubmitError as exc:
+                self._record(owners, exc.submitted)
+                raise
+            self._record(owners, handles)
+
+    def _shape(self, job: BaseJob, specs: Sequence[JobSpec]) -> str | None:
+        """Array key of a one-task job: its executor settings and external dependencies."""
+        if job.kind != "job":
+            return None
+        record = job.executor_records()[0]
+        settings = {k: v for k, v in record.items() if k not in _PER_JOB_FIELDS}
+        return json.dumps([settings, list(specs[0].dependencies)], sort_keys=True, default=str)
+
+    def _record(
+        self, owners: Sequence[Sequence[Piece]], handles: Sequence[Sequence[Handle]]
+    ) -> None:
+        """Give each job the handles of its submitted units and record the submission."""
+        found: dict[str, dict[int, str]] = {}
+        jobs: dict[str, BaseJob] = {}
+        for pieces, entry_handles in zip(owners, handles, strict=False):
+            for piece, handle in zip(pieces, entry_handles, strict=True):
+                found.setdefault(piece.job.id, {})[piece.unit] = str(handle)
+                jobs[piece.job.id] = piece.job
+        for job_id, units in found.items():
+            job = jobs[job_id]
+            job.handles = [units[i] for i in sorted(units)]
+            job.set_state("SUBMITTED")
+            self.store.record_submitted(self.experiment_id, job.id, job.handles[0])
+            if len(job.handles) > 1:
+                self.store.write_job(self.experiment_id, job.id, job.to_record())
 
     def graph(self) -> dict[str, list[str]]:
         """``{job id: [ids it depends on]}``."""
@@ -181,12 +245,17 @@ class Scheduler:
         ]
 
     def step(self, *, detach: bool) -> bool:
-        """Submit every pending job whose parents allow it.
+        """Submit every pending job whose parents allow it, in one batch per backend.
+
+        A job goes in when its parents succeeded, or when its backend has native
+        dependencies and every unfinished parent is submitted there or goes in the same batch.
 
         Returns:
             Whether jobs are still pending afterwards.
         """
         remaining = False
+        placed: dict[str, Backend] = {}
+        chosen: list[tuple[BaseJob, list[str], list[str]]] = []
         for job in self.pending():
             parents = [self.jobs[dep] for dep in job.dependencies]
             failed = [p for p in parents if p.is_terminal and p.state != "SUCCEEDED"]
@@ -196,22 +265,34 @@ class Scheduler:
                     message=f"not started: dependency {failed[0].id!r} ended {failed[0].state}",
                 )
                 self.save(job)
-            elif all(p.state == "SUCCEEDED" for p in parents):
-                self.submit(job, detach=detach)
-            elif self._native(job, parents):
-                self.submit(
-                    job, detach=detach, dependencies=[h for p in parents for h in p.handles]
-                )
-            else:
+                continue
+            backend = self.backend(job.executor_for(0), job.executor_records()[0])
+            waiting = [p for p in parents if p.state != "SUCCEEDED"]
+            if waiting and not self._native(backend, waiting, placed):
                 remaining = True
+                continue
+            placed[job.id] = backend
+            chosen.append(
+                (
+                    job,
+                    [p.id for p in waiting if p.id in placed],
+                    [h for p in waiting if p.id not in placed for h in p.handles],
+                )
+            )
+        if chosen:
+            self.submit_jobs(chosen, detach=detach)
         return remaining
 
-    def _native(self, job: BaseJob, parents: Iterable[BaseJob]) -> bool:
-        backend = self.backend(job.executor_for(0), job.executor_records()[0])
+    def _native(
+        self, backend: Backend, parents: Iterable[BaseJob], placed: dict[str, Backend]
+    ) -> bool:
+        """Whether ``backend`` can wait for ``parents`` itself (submitted there or placed)."""
         if not backend.capabilities.dependencies:
             return False
         return all(
-            p.handles and all(Handle.parse(h).backend == backend.name for h in p.handles)
+            placed[p.id] is backend
+            if p.id in placed
+            else bool(p.handles) and all(Handle.parse(h).backend == backend.name for h in p.handles)
             for p in parents
         )
 

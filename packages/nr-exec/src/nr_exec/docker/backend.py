@@ -1,6 +1,6 @@
 """``DockerBackend``: one container per task on a Docker engine (or Podman's Docker API).
 
-Layout. The job directory on this host (``spec.metadata["docker"]["host_job_dir"]``) is
+Layout. The job directory on this host (``spec.backend_options["host_job_dir"]``) is
 mounted at ``/nemo_run`` in each of the job's containers and holds::
 
     code/             the packaged code, extracted (the working directory), when shipped

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nr_package import GitArchivePackager, Packager
 
 from nr_exec._fs import nemorun_home
-from nr_exec.docker.settings import CONTAINER_JOB_DIR, SPEC_METADATA_KEY, DockerSettings
+from nr_exec.docker.settings import CONTAINER_JOB_DIR, DockerSettings
 from nr_exec.executor import Executor
 from nr_exec.spec import JobSpec, Resources
 
@@ -105,7 +105,7 @@ class DockerExecutor(Executor):
     The job directory is mounted at ``/nemo_run`` in the container; shipped code is extracted
     to ``<job dir>/code`` and is the working directory. Specs made by this executor therefore
     name in-container paths (``JobSpec.job_dir == "/nemo_run"``) and carry the host's job
-    directory in their metadata.
+    directory in their ``backend_options``.
 
     Attributes:
         container_image: Image to run (required). It needs ``/bin/sh``; for a ``Partial``, also
@@ -273,7 +273,7 @@ class DockerExecutor(Executor):
 
         ``job_dir`` (default: ``executor.job_dir``, else ``$NEMORUN_HOME/jobs/<job id>``) is
         the directory on this host; the spec's ``job_dir`` is ``/nemo_run``, where it is
-        mounted, and ``spec.metadata["docker"]`` holds the host path and the Docker settings.
+        mounted, and ``spec.backend_options`` holds the host path and the Docker settings.
         """
         from nr_exec.jobs import make_job_spec, new_job_id, safe_name, task_name  # noqa: PLC0415
 
@@ -285,7 +285,7 @@ class DockerExecutor(Executor):
         return dataclasses.replace(
             spec,
             image=self.container_image,
-            metadata={**spec.metadata, SPEC_METADATA_KEY: settings.to_metadata()},
+            backend_options=settings.to_options(),
         )
 
     def backend(self) -> "DockerBackend":

@@ -222,7 +222,7 @@ def build_request(
     head = group[0]
     if "/" in head.job_id or head.job_id in {".", ".."}:
         raise BackendError(f"job id {head.job_id!r} is not path-safe")
-    settings = [DockerSettings.from_metadata(spec.metadata) for spec in group]
+    settings = [DockerSettings.from_options(spec.backend_options) for spec in group]
     tasks = sum(spec.resources.ntasks_per_node for spec in group)
     containers: list[ContainerTask] = []
     for spec, spec_settings in zip(group, settings, strict=True):

@@ -1,11 +1,12 @@
 """The Docker settings a job spec carries from the executor to the backend.
 
-``DockerExecutor.to_job_spec`` stores them in ``JobSpec.metadata["docker"]`` as plain JSON data,
-so a request can be made (and re-made from a saved spec) without the executor object.
+``DockerExecutor.to_job_spec`` stores them in ``JobSpec.backend_options`` as plain JSON data, so
+a request can be made (and re-made from a saved spec) without the executor object.
 """
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from nr_exec.errors import BackendError
 
@@ -13,14 +14,11 @@ __all__ = [
     "CONTAINER_JOB_DIR",
     "LOG_FILE",
     "RUNTIME_DIR",
-    "SPEC_METADATA_KEY",
     "STATE_FILE",
     "DockerSettings",
     "task_marker",
 ]
 
-#: Key of ``JobSpec.metadata`` holding the settings.
-SPEC_METADATA_KEY = "docker"
 #: Where the job directory is mounted in every container (``JobSpec.job_dir`` of Docker specs).
 CONTAINER_JOB_DIR = "/nemo_run"
 #: Where the runner's Python packages are mounted (read-only) when ``ship_runner`` is set.
@@ -65,7 +63,7 @@ class DockerSettings:
     ships_code: bool = False
     ship_runner: bool = True
 
-    def to_metadata(self) -> dict[str, object]:
+    def to_options(self) -> dict[str, object]:
         """Return the settings as JSON-compatible data."""
         data = asdict(self)
         data["ulimits"] = list(self.ulimits)
@@ -75,19 +73,18 @@ class DockerSettings:
         return data
 
     @classmethod
-    def from_metadata(cls, metadata: Mapping[str, object]) -> "DockerSettings":
-        """Read the settings from a spec's metadata.
+    def from_options(cls, options: Mapping[str, Any]) -> "DockerSettings":
+        """Read the settings from a spec's ``backend_options``.
 
         Raises:
             BackendError: The spec was not made by a ``DockerExecutor``.
         """
-        data = metadata.get(SPEC_METADATA_KEY)
-        if not isinstance(data, Mapping):
+        if "host_job_dir" not in options:
             raise BackendError(
                 "the docker backend needs specs made by DockerExecutor.to_job_spec "
-                f"(metadata[{SPEC_METADATA_KEY!r}] is missing)"
+                "(their backend_options hold no Docker settings)"
             )
-        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        values = {k: v for k, v in options.items() if k in cls.__dataclass_fields__}
         for name in ("ulimits", "volumes"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)

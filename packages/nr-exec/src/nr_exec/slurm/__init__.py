@@ -1,0 +1,44 @@
+"""Slurm execution: ``SlurmExecutor`` and its backend (sbatch through a local or SSH tunnel).
+
+Names are loaded on first access; the backend (jinja2, the tunnels' SSH stack) only when used.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError
+    from nr_exec.slurm.executor import SlurmExecutor, SlurmJobDetails
+    from nr_exec.slurm.script import SlurmRequest
+    from nr_exec.slurm.transfer import Submission
+
+__all__ = [
+    "SlurmBackend",
+    "SlurmExecutor",
+    "SlurmJobDetails",
+    "SlurmRequest",
+    "SlurmSubmitError",
+    "Submission",
+]
+
+_LAZY = {
+    "SlurmBackend": "nr_exec.slurm.backend",
+    "SlurmSubmitError": "nr_exec.slurm.backend",
+    "SlurmExecutor": "nr_exec.slurm.executor",
+    "SlurmJobDetails": "nr_exec.slurm.executor",
+    "SlurmRequest": "nr_exec.slurm.script",
+    "Submission": "nr_exec.slurm.transfer",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

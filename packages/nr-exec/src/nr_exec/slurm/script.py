@@ -1,0 +1,360 @@
+"""The sbatch script of a job, a group of jobs or a heterogeneous job, and its request.
+
+The script is rendered from ``templates/sbatch.sh.j2`` (Jinja2, no autoescaping): every value
+is quoted here in Python (see :mod:`nr_exec.slurm.quoting`) before it reaches the template,
+which only lays lines out.
+"""
+
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from nr_exec.backend import Request
+from nr_exec.jobs import safe_name
+from nr_exec.slurm.executor import SlurmExecutor
+from nr_exec.slurm.quoting import command_line, export_lines, needs_shell, quote, sbatch_value
+from nr_exec.spec import JobSpec
+
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = [
+    "LOG_INFO_FILE",
+    "SCRIPT_FILE",
+    "SlurmRequest",
+    "StagedFile",
+    "job_name",
+    "render",
+    "sbatch_block",
+    "step_command",
+]
+
+#: Name of the script in the job (or array) directory.
+SCRIPT_FILE = "sbatch.sh"
+#: Per-job file recording the log paths (with Slurm's ``%j``/``%A``/``%a`` patterns).
+LOG_INFO_FILE = "slurm.json"
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file written on the cluster before submission.
+
+    Attributes:
+        path: Absolute path on the cluster.
+        content: The file's text.
+        executable: Whether to make it executable.
+    """
+
+    path: str
+    content: str
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class SlurmRequest(Request):
+    """A ready-to-submit Slurm job: its sbatch script and the files it needs.
+
+    Attributes:
+        script: The sbatch script (what :meth:`materialize` returns).
+        script_path: Where the script goes on the cluster.
+        stdout: The batch script's output file (Slurm patterns unexpanded).
+        index_dir: Directory the backend's job index points to for this job (the job
+            directory, or the array directory).
+        files: Files to write on the cluster (the script included).
+        links: ``(path, target)`` symbolic links to make on the cluster.
+        code: ``(packager as nr-config JSON, job directory)`` pairs: the job directory's
+            ``code`` entry links to that packager's archive, extracted on the cluster.
+        dependencies: Slurm job ids this job waits for.
+        dependency_type: How it waits (``afterok``, ``afterany``, ...).
+        array_size: Number of array elements, for array requests.
+        retries: Requeues allowed after a failure.
+    """
+
+    script: str = ""
+    script_path: str = ""
+    stdout: str = ""
+    index_dir: str = ""
+    files: tuple[StagedFile, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    code: tuple[tuple[str, str], ...] = ()
+    dependencies: tuple[str, ...] = ()
+    dependency_type: str = "afterok"
+    array_size: int | None = None
+    retries: int = 0
+
+    def materialize(self) -> str:
+        """Return the sbatch script."""
+        return self.script
+
+
+@functools.cache
+def _template() -> "jinja2.Template":
+    import jinja2  # noqa: PLC0415 - loaded when the first script is rendered
+
+    source = resources.files("nr_exec.slurm").joinpath("templates/sbatch.sh.j2").read_text()
+    environment = jinja2.Environment(
+        autoescape=False,  # noqa: S701 - shell script, not HTML; values are shell-quoted
+        comment_start_string="{##",  # bash uses "{#" in "${#array[@]}"
+        comment_end_string="##}",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.from_string(source)
+
+
+def render(**context: Any) -> str:
+    """Render the sbatch template with already-quoted values."""
+    return _template().render(**context)
+
+
+def job_name(spec: JobSpec, executor: SlurmExecutor) -> str:
+    """Slurm job name: ``<prefix><experiment id>.<job id>`` (path-safe characters only)."""
+    parts = [spec.experiment_id, spec.job_id] if spec.experiment_id else [spec.job_id]
+    return safe_name((executor.job_name_prefix or "") + ".".join(parts))
+
+
+def _option(name: str, value: str | bool) -> str | None:
+    if value is True:
+        return f"--{name}"
+    if value is False:
+        return None
+    return f"--{name}={sbatch_value(name, value)}"
+
+
+def sbatch_block(
+    spec: JobSpec,
+    executor: SlurmExecutor,
+    *,
+    name: str,
+    extra: Mapping[str, str | bool] | None = None,
+) -> list[str]:
+    """The ``#SBATCH`` options of one job (or one heterogeneous component), sorted by name.
+
+    Resources come from the spec (a launcher may have changed them), the other options from
+    the executor; ``additional_parameters`` override both, ``extra`` (log paths, array,
+    requeue) is added by the caller.
+
+    Raises:
+        ValueError: A value cannot be written on an ``#SBATCH`` line.
+    """
+    res = spec.resources
+    options: dict[str, str | bool] = {"job-name": name, "nodes": str(res.nodes)}
+    if executor.ntasks is not None:
+        options["ntasks"] = str(executor.ntasks)
+    else:
+        options["ntasks-per-node"] = str(res.ntasks_per_node)
+    for key, value in (
+        ("gpus-per-node", res.gpus_per_node),
+        ("cpus-per-task", res.cpus_per_task),
+        ("mem", res.mem),
+        ("time", res.time),
+    ):
+        if value is not None:
+            options[key] = str(value)
+    options.update(extra or {})
+    options.update(executor.sbatch_options())
+    return [line for key in sorted(options) if (line := _option(key, options[key]))]
+
+
+def _container_flags(executor: SlurmExecutor, workdir: str, root: str) -> list[str]:
+    mounts = [*executor.container_mounts, f"{root}:{root}"]
+    flags = [
+        f"--container-image={quote(str(executor.container_image))}",
+        f"--container-mounts={quote(','.join(mounts))}",
+        f"--container-workdir={workdir}",
+    ]
+    if executor.container_env:
+        flags.append(f"--container-env={quote(','.join(executor.container_env))}")
+    return flags
+
+
+def step_command(
+    executor: SlurmExecutor,
+    *,
+    argv: Sequence[str] | None,
+    env: Mapping[str, str],
+    workdir: str,
+    root: str,
+    het_group: int | None = None,
+    shares_allocation: tuple[int, int] | None = None,
+) -> str:
+    """The ``srun`` line of one step.
+
+    Args:
+        executor: Settings of the step (container, ``srun_args``).
+        argv: The command; None runs the already-quoted line in ``$nr_line`` (arrays).
+        env: Variables exported for this step only.
+        workdir: Working directory, already a shell word.
+        root: Remote root of job directories (mounted into containers at the same path).
+        het_group: Heterogeneous component the step runs in.
+        shares_allocation: ``(nodes, tasks per node)`` of a step sharing the allocation
+            with other steps of a group (run with ``--overlap``).
+    """
+    flags = ["srun"]
+    if het_group is not None:
+        flags.append(f"--het-group={het_group}")
+    if shares_allocation is not None:
+        nodes, tasks = shares_allocation
+        flags += ["--overlap", f"--nodes={nodes}", f"--ntasks-per-node={tasks}"]
+    flags.append("--kill-on-bad-exit=1")
+    if executor.container_image:
+        flags += _container_flags(executor, workdir, root)
+    else:
+        flags.append(f"--chdir={workdir}")
+    flags += [quote(arg) for arg in executor.srun_args]
+    if argv is None:
+        return " ".join([*flags, "/bin/bash", "-c", '"$nr_line"'])
+    if env or needs_shell(argv):
+        line = " && ".join([*export_lines(env), f"exec {command_line(argv)}"])
+        return " ".join([*flags, "/bin/bash", "-c", quote(line)])
+    return " ".join([*flags, command_line(argv)])
+
+
+def common_env(specs: Iterable[JobSpec]) -> dict[str, str]:
+    """Variables with the same value in every spec (exported once for the whole script)."""
+    specs = list(specs)
+    first = dict(specs[0].env)
+    return {k: v for k, v in first.items() if all(s.env.get(k) == v for s in specs[1:])}
+
+
+def log_info(stdout: str, stderr: str) -> str:
+    """Content of a job's :data:`LOG_INFO_FILE`."""
+    return json.dumps({"stdout": stdout, "stderr": stderr}, sort_keys=True) + "\n"
+
+
+def slurm_job_ids(references: Iterable[str]) -> tuple[str, ...]:
+    """Slurm job ids of dependencies given as handles (``slurm://host/123``) or ids."""
+    ids: list[str] = []
+    for reference in references:
+        job_id = reference.rsplit("/", 1)[-1] if "://" in reference else reference
+        if not job_id.replace("_", "").isdigit():
+            raise ValueError(f"not a Slurm job handle or id: {reference!r}")
+        if job_id not in ids:
+            ids.append(job_id)
+    return tuple(ids)
+
+
+def base_extra(
+    executor: SlurmExecutor, stdout: str, stderr: str, retries: int
+) -> dict[str, str | bool]:
+    """Job-level options of the first ``#SBATCH`` block: logs, requeue policy, dependencies."""
+    extra: dict[str, str | bool] = {"output": stdout, "kill-on-invalid-dep": "yes"}
+    if not executor.stderr_to_stdout:
+        extra["error"] = stderr
+    extra["requeue" if retries else "no-requeue"] = True
+    return extra
+
+
+def build_request(
+    group: Sequence[JobSpec],
+    executors: Sequence[SlurmExecutor],
+    packagers: Sequence[str],
+    *,
+    root: str,
+    backend: str,
+    detach: bool,
+) -> SlurmRequest:
+    """Make the request of one job, a group sharing one allocation, or a heterogeneous job.
+
+    Args:
+        group: The specs (the first names the job: its directory, logs and exit marker).
+        executors: The Slurm settings of each spec.
+        packagers: The packager of each spec, as nr-config JSON.
+        root: Remote root of job directories.
+        backend: Backend name recorded in the request.
+        detach: Whether the job outlives the launching process (always true on Slurm).
+
+    Raises:
+        ValueError: Inconsistent heterogeneous components or an unwritable value.
+    """
+    head, executor = group[0], executors[0]
+    name = job_name(head, executor)
+    details = executor.job_details.resolved(safe_name(head.name), head.job_dir)
+    array = executor.array is not None
+    stdout, stderr = details.stdout(array=array), details.stderr(array=array)
+    extra = base_extra(executor, stdout, stderr, head.retries)
+    if executor.array is not None:
+        extra["array"] = executor.array
+    het = executor.heterogeneous and len(group) > 1
+    common = common_env(group)
+    steps: list[str] = []
+    blocks: list[list[str]] = []
+    indices = list(executor.het_group_indices or range(len(group))) if het else []
+    if het and (
+        len(indices) != len(group) or sorted(set(indices)) != list(range(max(indices) + 1))
+    ):
+        raise ValueError(
+            f"SlurmExecutor.het_group_indices: expected {len(group)} indices covering 0..k-1, "
+            f"got {indices}"
+        )
+    for position, (spec, spec_executor) in enumerate(zip(group, executors, strict=True)):
+        het_group = indices[position] if het else None
+        if het_group is not None and het_group == len(blocks):
+            block_extra = extra if het_group == 0 else {}
+            blocks.append(
+                sbatch_block(spec, spec_executor, name=f"{name}-{het_group}", extra=block_extra)
+            )
+        env = {k: v for k, v in spec.env.items() if common.get(k) != v}
+        shared = None
+        if len(group) > 1 and not het:
+            shared = (spec.resources.nodes, spec.resources.ntasks_per_node)
+        steps.append(
+            step_command(
+                spec_executor,
+                argv=spec.argv,
+                env=env,
+                workdir=quote(spec.workdir or spec.job_dir),
+                root=root,
+                het_group=het_group,
+                shares_allocation=shared,
+            )
+        )
+    if not het:
+        blocks = [sbatch_block(head, executor, name=name, extra=extra)]
+    script_path = f"{head.job_dir}/{SCRIPT_FILE}"
+    script = render(
+        title=f"job {name}" if len(group) == 1 else f"a group of {len(group)} jobs ({name})",
+        script_path=script_path,
+        blocks=blocks,
+        job_dir_setup=f"nr_job_dir={quote(head.job_dir)}",
+        head_node=any("${head_node_ip}" in arg for spec in group for arg in spec.argv),
+        het_groups=sorted(set(indices)),
+        exports=export_lines(common),
+        setup_lines=executor.setup_lines or "",
+        steps=steps,
+        wait_time=executor.wait_time_for_group_job,
+        monitor=executor.monitor_group_job,
+        monitor_grace=executor.monitor_group_job_wait_time,
+        retries=head.retries,
+    )
+    files = [
+        StagedFile(f"{spec.job_dir}/{item.path}", item.content, item.executable)
+        for spec in group
+        for item in spec.files
+    ]
+    files.append(StagedFile(script_path, script))
+    files.append(StagedFile(f"{head.job_dir}/{LOG_INFO_FILE}", log_info(stdout, stderr)))
+    references = [*(d for spec in group for d in spec.dependencies), *executor.dependencies]
+    return SlurmRequest(
+        backend=backend,
+        specs=tuple(group),
+        detach=detach,
+        script=script,
+        script_path=script_path,
+        stdout=stdout,
+        index_dir=head.job_dir,
+        files=tuple(files),
+        code=tuple(
+            (packager, spec.job_dir)
+            for spec, spec_executor, packager in zip(group, executors, packagers, strict=True)
+            if spec_executor.ships_code()
+        ),
+        dependencies=slurm_job_ids(references),
+        dependency_type=executor.dependency_type,
+        retries=head.retries,
+    )

@@ -1,0 +1,199 @@
+"""Getting a batch of submissions onto the cluster in a fixed number of round trips.
+
+1. :func:`probe_command`: one command learns the cluster's sbatch options and
+   ``MaxArraySize`` (once per tunnel and process) and which code archives are missing.
+2. :func:`stage`: every file of the batch (scripts, task configs, manifests, links, missing
+   code archives) is laid out in a local directory mirroring the remote root, sent with one
+   ``Tunnel.sync``.
+3. :func:`submit_command`: one shell extracts new archives, calls ``sbatch`` for every request
+   (in-batch dependencies use the ids just returned) and indexes each job id.
+
+Code archives are stored once per content hash under ``<root>/code/<sha256>.tar.gz`` and
+extracted next to it (``<root>/code/<sha256>/``); job directories link ``code`` to that tree.
+"""
+
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nr_exec.slurm.script import SlurmRequest
+from nr_exec.slurm.status import INDEX_DIR
+
+__all__ = [
+    "CODE_DIR",
+    "Submission",
+    "code_target",
+    "parse_probe",
+    "parse_submit",
+    "probe_command",
+    "stage",
+    "submit_command",
+]
+
+#: Directory of the remote root holding code archives and their extracted trees.
+CODE_DIR = "code"
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One request of a batch and the in-batch requests it depends on.
+
+    Attributes:
+        request: What to submit.
+        after: Positions (in the batch) of requests it waits for.
+        dependency_type: How it waits for them (default: the request's own type).
+    """
+
+    request: SlurmRequest
+    after: tuple[int, ...] = ()
+    dependency_type: str | None = None
+
+
+def code_target(root: str, sha256: str) -> str:
+    """Where the archive with this hash is extracted on the cluster."""
+    return f"{root}/{CODE_DIR}/{sha256}"
+
+
+def probe_command(root: str, hashes: Sequence[str], *, cluster: bool) -> str:
+    """One command printing the missing archive hashes.
+
+    With ``cluster``, it also prints sbatch's help and ``MaxArraySize``.
+    """
+    lines = []
+    if cluster:
+        lines += [
+            "echo @@help; sbatch --help 2>&1",
+            "echo @@config; scontrol show config 2>/dev/null | grep -i '^MaxArraySize'",
+        ]
+    lines.append("echo @@missing")
+    for sha in hashes:
+        if not _SHA.fullmatch(sha):
+            raise ValueError(f"not a SHA-256 hex digest: {sha!r}")
+        lines.append(f"[ -d {shlex.quote(code_target(root, sha))} ] || echo {sha}")
+    lines.append("true")
+    return "\n".join(lines)
+
+
+def parse_probe(output: str) -> dict[str, str]:
+    """Split :func:`probe_command` output into its ``help``, ``config`` and ``missing`` parts."""
+    parts: dict[str, list[str]] = {}
+    current = ""
+    for line in output.splitlines():
+        if line in ("@@help", "@@config", "@@missing"):
+            current = line[2:]
+            parts[current] = []
+        elif current:
+            parts[current].append(line)
+    return {k: "\n".join(v) for k, v in parts.items()}
+
+
+def _relative(path: str, root: str) -> str:
+    relative = os.path.relpath(path, root)
+    if relative.startswith("..") or Path(relative).is_absolute():
+        raise ValueError(f"{path} is not under the remote root {root}")
+    return relative
+
+
+def stage(
+    stage_dir: Path,
+    root: str,
+    requests: Sequence[SlurmRequest],
+    code_links: Mapping[str, str],
+    archives: Mapping[str, Path],
+) -> None:
+    """Lay out the batch's files under ``stage_dir`` as they must appear under ``root``.
+
+    Args:
+        stage_dir: Empty local directory.
+        root: Remote root of job directories.
+        requests: The batch.
+        code_links: Target of the ``code`` link of each job directory that ships code.
+        archives: Archives to upload, by hash.
+    """
+    for request in requests:
+        for item in request.files:
+            target = stage_dir / _relative(item.path, root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(item.content, encoding="utf-8")
+            if item.executable:
+                target.chmod(0o755)
+        for link, destination in request.links:
+            _symlink(stage_dir / _relative(link, root), destination)
+    for job_dir, destination in code_links.items():
+        _symlink(stage_dir / _relative(job_dir, root) / CODE_DIR, destination)
+    for sha, archive in archives.items():
+        target = stage_dir / CODE_DIR / f"{sha}.tar.gz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(archive, target)
+        except OSError:
+            shutil.copyfile(archive, target)
+
+
+def _symlink(path: Path, destination: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(destination)
+
+
+_SUBMIT_PRELUDE = r"""nl='
+'
+nr_extract() {
+  [ -d "code/$1" ] && return 0
+  nr_tmp="code/.$1.$$"
+  rm -rf "$nr_tmp" && mkdir -p "$nr_tmp" &&
+    tar -xzf "code/$1.tar.gz" -C "$nr_tmp" --no-same-owner --no-same-permissions &&
+    mv "$nr_tmp" "code/$1" 2>/dev/null || { rm -rf "$nr_tmp"; [ -d "code/$1" ]; }
+}
+nr_submit() {
+  nr_pos=$1; nr_dir=$2; shift 2
+  nr_out=$(sbatch --parsable "$@" 2>&1) || {
+    echo "@@failed $nr_pos $(printf '%s' "$nr_out" | tr '\n' ' ')"; exit 3; }
+  nr_out=${nr_out##*"$nl"}; nr_out=${nr_out%%;*}
+  ln -sfn "$nr_dir" "$INDEX_DIR/$nr_out"
+  eval "nr_id_$nr_pos=\$nr_out"
+  echo "@@job $nr_pos $nr_out"
+}
+""".replace("$INDEX_DIR", INDEX_DIR)
+
+
+def submit_command(root: str, batch: Sequence[Submission], new_archives: Sequence[str]) -> str:
+    """The one shell command extracting ``new_archives`` and submitting ``batch`` in order.
+
+    It prints ``@@job <position> <job id>`` per submitted request and stops at the first
+    failure with ``@@failed <position> <sbatch output>``.
+    """
+    lines = [f"cd {shlex.quote(root)} || exit 2", f"mkdir -p {INDEX_DIR}", _SUBMIT_PRELUDE]
+    for sha in new_archives:
+        lines.append(f'nr_extract {sha} || {{ echo "@@failed -1 cannot extract {sha}"; exit 3; }}')
+    log_dirs = sorted({str(Path(s.request.stdout).parent) for s in batch if s.request.stdout})
+    if log_dirs:
+        lines.append("mkdir -p -- " + " ".join(shlex.quote(d) for d in log_dirs))
+    for position, submission in enumerate(batch):
+        request = submission.request
+        args = [str(position), shlex.quote(request.index_dir)]
+        after = [f"${{nr_id_{p}}}" for p in submission.after]
+        ids = [*request.dependencies, *after]
+        if ids:
+            kind = submission.dependency_type or request.dependency_type
+            args.append(f'"--dependency={kind}:{":".join(ids)}"')
+        args.append(shlex.quote(request.script_path))
+        lines.append("nr_submit " + " ".join(args))
+    return "\n".join(lines)
+
+
+def parse_submit(output: str) -> tuple[dict[int, str], str | None]:
+    """Job ids by batch position, and the failure message if submission stopped early."""
+    ids: dict[int, str] = {}
+    failure = None
+    for line in output.splitlines():
+        if line.startswith("@@job "):
+            _, position, job_id = line.split(" ", 2)
+            ids[int(position)] = job_id.strip()
+        elif line.startswith("@@failed "):
+            failure = line.removeprefix("@@failed ")
+    return ids, failure
