@@ -12,6 +12,7 @@ MAKE = """
 import sys
 import nr_experiment
 from nr_config import Partial
+from nr_exec import LocalExecutor
 
 def ok(x: int = 1):
     print("output of ok", x)
@@ -19,9 +20,11 @@ def ok(x: int = 1):
 def bad():
     raise SystemExit(3)
 
-nr_experiment.run(Partial(ok, x=2), name="good", title="demo")
-nr_experiment.run(Partial(bad), name="bad", title="broken", raise_on_failure=False)
-nr_experiment.run(Partial(ok, x=3), name="good", title="demo")
+if __name__ == "__main__":
+    nr_experiment.run(Partial(ok, x=2), name="good", title="demo")
+    nr_experiment.run(Partial(bad), name="bad", title="broken", raise_on_failure=False)
+    nr_experiment.run(Partial(ok, x=3), name="good", title="demo")
+    nr_experiment.run(Partial(ok, x=4), name="good", title="local", executor=LocalExecutor())
 """
 
 
@@ -104,6 +107,13 @@ def test_diff_and_show(home: Path) -> None:
     assert shown["jobs"][0]["tasks"][0]["x"] == 3
     assert Path(shown["jobs"][0]["dir"]).is_dir()
     assert nemorun(home, "experiment", "show", "demo").returncode == 0
+    local = json.loads(nemorun(home, "experiment", "show", "local", "--json").stdout)
+    command = local["jobs"][0]["commands"][0]
+    assert command[1:3] == ["-m", "nr_exec.runner"], command
+    text = nemorun(home, "experiment", "show", "local")
+    assert text.returncode == 0
+    assert "command: " in text.stdout
+    assert "nr_exec.runner" in text.stdout
 
 
 def test_cancel_and_rebuild(home: Path) -> None:
@@ -114,7 +124,7 @@ def test_cancel_and_rebuild(home: Path) -> None:
     assert nemorun(home, "experiment", "cancel", "demo", "nojob").returncode == 3
     rebuilt = nemorun(home, "experiment", "rebuild-catalog", "--json")
     assert rebuilt.returncode == 0
-    assert json.loads(rebuilt.stdout)["experiments"] == 3
+    assert json.loads(rebuilt.stdout)["experiments"] == 4
 
 
 def test_entrypoint_script(tmp_path: Path) -> None:

@@ -352,3 +352,28 @@ def test_direct_dependencies_and_environment(home: Path) -> None:
         exp.run(direct=True)
     assert [(j.state, j.exit_code) for j in exp.jobs] == [("FAILED", 2), ("CANCELLED", None)]
     assert os.environ.get("NEMORUN_HOME") == str(home)
+
+
+UNGUARDED = """
+import nemo_run as run
+
+def hello(word: str = "hi") -> None:
+    print(word)
+
+# no `if __name__ == "__main__":` guard: the job imports this file to find `hello`
+run.run(run.Partial(hello), executor=run.LocalExecutor(), title="unguarded", raise_on_failure=False)
+"""
+
+
+def test_a_script_that_launches_at_import_time_fails_its_job_clearly_instead_of_relaunching(
+    home: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=60)
+    experiments = Store().list_experiments("unguarded")
+    assert len(experiments) == 1, "the job launched the script's experiment again"
+    exp = Experiment.from_id(experiments[0].id)
+    assert [j.state for j in exp.jobs] == ["FAILED"]
+    log = (exp.jobs[0].job_dir / "logs" / "output.log").read_text()
+    assert 'if __name__ == "__main__":' in log

@@ -183,6 +183,12 @@ class Experiment:
     # -- context manager ------------------------------------------------------------------------
 
     def __enter__(self) -> "Experiment":
+        if nr_config.loading_main_module():
+            raise ExperimentStateError(
+                f"experiment {self.title!r} was started while a job was loading a saved copy of "
+                "its launching script: that script launches at import time. Put the launch code "
+                'under `if __name__ == "__main__":` so that jobs can import the script safely.'
+            )
         self._entered = True
         return self
 

@@ -184,7 +184,10 @@ class Scheduler:
                 self.experiment_id,
                 job.id,
                 units[0][0].name,
-                details={"backend_job_ids": [specs[0].job_id for _, specs in units]},
+                details={
+                    "backend_job_ids": [specs[0].job_id for _, specs in units],
+                    "commands": [list(spec.argv) for _, specs in units for spec in specs],
+                },
             )
             for index, (backend, unit_specs) in enumerate(units):
                 specs = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -206,7 +207,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     for job in store.jobs(ref.id):
         job_dir = store.job_dir(ref.id, job["id"])
         scripts = sorted(str(p) for p in (job_dir / "scripts").glob("*") if p.is_file())
-        jobs.append({**job, "dir": str(job_dir), "scripts": scripts})
+        intent = job.get("intent") or {}
+        commands = (intent.get("details") or {}).get("commands") or []
+        jobs.append({**job, "dir": str(job_dir), "scripts": scripts, "commands": commands})
     if args.json:
         print_json({"id": ref.id, "title": ref.title, "path": str(ref.path),
                     "metadata": metadata, "jobs": jobs})  # fmt: skip
@@ -217,6 +220,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"Job {job['id']}  state={job.get('state')}  dir={job['dir']}")
         for path, value in flatten({"tasks": job.get("tasks"), "executors": job.get("executors")}):
             print(f"  {path} = {value!r}")
+        for command in job["commands"]:
+            print(f"  command: {shlex.join(command)}")
         for script in job["scripts"]:
             print(f"  script: {script}")
     return EXIT_OK

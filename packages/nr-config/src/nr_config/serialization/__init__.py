@@ -12,7 +12,7 @@ from nr_config.serialization.formats import (
     loads_toml,
     loads_yaml,
 )
-from nr_config.serialization.refs import register_main_module
+from nr_config.serialization.refs import loading_main_module, register_main_module
 
 __all__ = [
     "RESERVED_KEYS",
@@ -22,6 +22,7 @@ __all__ = [
     "dumps_yaml",
     "from_dict",
     "load",
+    "loading_main_module",
     "loads_json",
     "loads_toml",
     "loads_yaml",

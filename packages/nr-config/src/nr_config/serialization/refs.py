@@ -16,13 +16,30 @@ import types
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MainModule", "reference", "register_main_module", "resolve"]
+__all__ = [
+    "MainModule",
+    "loading_main_module",
+    "reference",
+    "register_main_module",
+    "resolve",
+]
 
 MainModule = types.ModuleType | str | Path | None
 _registered_main: types.ModuleType | None = None
 _loaded_files: dict[Path, types.ModuleType] = {}
 # Names of the modules that stand for ``__main__``: the running one and every loaded saved copy.
 _main_names: set[str] = {"__main__"}
+# Depth of saved launching scripts being executed right now (their top-level code is running).
+_loading_depth = 0
+
+
+def loading_main_module() -> bool:
+    """Return True while a saved copy of a launching script runs its top-level code.
+
+    Upper layers use it to refuse launching from that code: a script without an
+    ``if __name__ == "__main__":`` guard would otherwise launch again from inside its own job.
+    """
+    return _loading_depth > 0
 
 
 def reference(obj: Any) -> str | None:
@@ -72,11 +89,15 @@ def _as_module(module: types.ModuleType | str | Path) -> types.ModuleType:
     loaded = importlib.util.module_from_spec(spec)
     sys.modules[name] = loaded
     _main_names.add(name)
+    global _loading_depth  # noqa: PLW0603 - process-wide, like the module registry itself
+    _loading_depth += 1
     try:
         spec.loader.exec_module(loaded)
     except BaseException:
         del sys.modules[name]
         raise
+    finally:
+        _loading_depth -= 1
     _loaded_files[path] = loaded
     return loaded
 
