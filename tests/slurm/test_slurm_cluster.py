@@ -207,9 +207,8 @@ def test_requeued_job_counts_retries(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("tunnel", ["local"], indirect=True)  # one tunnel: it takes a minute
 def test_time_limit(backend: SlurmBackend, make: Callable[..., SlurmExecutor]) -> None:
-    if isinstance(backend.tunnel, SSHTunnel):
-        pytest.skip("one tunnel is enough for the minute-long time-limit test")
     executor = make(time="00:01:00")
     (handle,) = _submit(
         backend, [backend.dryrun(executor.to_job_spec(Script(inline="sleep 600"), name="slow"))]
