@@ -2,8 +2,13 @@
 
 * ``launch_overhead``: the same job (an inline ``true`` script, and a ``Partial``) run directly
   with ``subprocess.run`` versus submitted to the LocalBackend and awaited; the overhead is the
-  difference of the medians (target: at most 5 ms). The cost of the exit-marker wrapper itself
-  (compared with running the bare command) is reported separately.
+  difference of the medians (target: at most 5 ms). Both sides run the same argv in the same
+  directory with the same environment (the exit-marker variable included, so the runner or
+  wrapper writes ``exit.json`` on both) and the same stdio (no input, output appended to the
+  job's log). ``overhead_paired_ms`` is the median of the differences of runs made one after
+  the other, which load changing during the benchmark skews less; ``*_wait_timeout_*`` are the
+  same with ``wait(..., timeout=...)``. The cost of the exit-marker wrapper itself (compared
+  with running the bare command) is reported separately.
 * ``jobs_<n>``: n trivial jobs submitted one after the other, then awaited.
 * ``status_1000``: one ``status`` call over 1,000 handles of ended jobs, from a fresh backend.
 """
@@ -15,12 +20,37 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TASK = "def noop() -> None:\n    pass\n"
 
 
 def _median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 3)
+
+
+def _paired_ms(launched: list[float], direct: list[float]) -> float:
+    return _median_ms([a - b for a, b in zip(launched, direct, strict=True)])
+
+
+def _run_direct(task: dict[str, Any], log: str, *, bare: bool = False) -> float:
+    """Seconds to run a planned task with ``subprocess.run``, set up as the LocalBackend does.
+
+    With ``bare``, the command inside the exit-marker wrapper is run instead.
+    """
+    argv = task["argv"][4:] if bare else task["argv"]
+    with Path(log).open("ab") as output:
+        started = time.perf_counter()
+        subprocess.run(
+            argv,
+            cwd=task["cwd"],
+            env={**os.environ, **task["env"]},
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        return time.perf_counter() - started
 
 
 def _launch_overhead(repeats: int) -> dict[str, object]:
@@ -35,27 +65,28 @@ def _launch_overhead(repeats: int) -> dict[str, object]:
         "partial": nr_config.Partial(nrx_bench_task.noop),
     }
     for kind, task in tasks.items():
-        direct, launched, bare = [], [], []
+        direct, launched, launched_timeout, bare = [], [], [], []
         for _ in range(repeats):
-            spec = make_job_spec(task, LocalExecutor())
-            request = backend.dryrun(spec)
-            started = time.perf_counter()
-            handle = backend.submit(request)
-            status = backend.wait([handle])[handle]
-            launched.append(time.perf_counter() - started)
-            assert status.state is JobState.SUCCEEDED, status
-            env = {**os.environ, **request.plan["tasks"][0]["env"]}
-            started = time.perf_counter()
-            subprocess.run(spec.argv, env=env, check=True, stdout=subprocess.DEVNULL)
-            direct.append(time.perf_counter() - started)
-            if kind == "script":
+            for samples, timeout in ((launched, None), (launched_timeout, 60.0)):
+                request = backend.dryrun(make_job_spec(task, LocalExecutor()))
                 started = time.perf_counter()
-                subprocess.run(spec.argv[4:], env=env, check=True)
-                bare.append(time.perf_counter() - started)
+                handle = backend.submit(request)
+                status = backend.wait([handle], timeout=timeout)[handle]
+                samples.append(time.perf_counter() - started)
+                assert status.state is JobState.SUCCEEDED, status
+            # The last job's files exist now; run its command again, as the backend does.
+            planned, log = request.plan["tasks"][0], request.plan["log"]
+            direct.append(_run_direct(planned, log))
+            if kind == "script":
+                bare.append(_run_direct(planned, log, bare=True))
         results[kind] = {
             "direct_median_ms": _median_ms(direct),
             "local_backend_median_ms": _median_ms(launched),
             "overhead_ms": round(_median_ms(launched) - _median_ms(direct), 3),
+            "overhead_paired_ms": _paired_ms(launched, direct),
+            "local_backend_wait_timeout_median_ms": _median_ms(launched_timeout),
+            "overhead_wait_timeout_ms": round(_median_ms(launched_timeout) - _median_ms(direct), 3),
+            "overhead_wait_timeout_paired_ms": _paired_ms(launched_timeout, direct),
             "repeats": repeats,
         }
         if bare:

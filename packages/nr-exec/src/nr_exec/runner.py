@@ -8,6 +8,7 @@ including when it raises: the exit code is then 1 (130 for ``KeyboardInterrupt``
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -44,6 +45,14 @@ def _exit_code(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else 1
 
 
+def _flush_output() -> None:
+    # Output the task buffered reaches the log before the marker says the job has ended.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+
+
 def run_task_file(path: str, *, main_script: str | None = None) -> int:
     """Build and call the task at ``path``, write the exit marker, and return the exit code."""
     marker_path = os.environ.pop(EXIT_MARKER_ENV, None)
@@ -64,6 +73,7 @@ def run_task_file(path: str, *, main_script: str | None = None) -> int:
         traceback.print_exc()
         code, error = 1, f"{type(exc).__name__}: {exc}"
     if marker_path:
+        _flush_output()
         marker = ExitMarker.now(code, started=started, writer="runner", error=error)
         write_exit_marker(marker_path, marker)
     return code

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["JobFile", "JobSpec", "Mount", "Resources"]
+__all__ = ["JobFile", "JobSpec", "Mount", "Resources", "StagedFile"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +56,28 @@ class JobFile:
 
     Attributes:
         path: Path relative to the job directory, e.g. ``"configs/train.task.json"``.
+        content: The file's text.
+        executable: Whether to make it executable.
+    """
+
+    path: str
+    content: str
+    executable: bool = False
+
+    def staged(self, job_dir: str) -> "StagedFile":
+        """Return this file placed in ``job_dir`` (a directory of the host that writes it)."""
+        return StagedFile(f"{job_dir}/{self.path}", self.content, self.executable)
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file a backend writes, at an absolute path, before it starts a job.
+
+    Unlike a :class:`JobFile`, whose path is relative to the job directory, a staged file's
+    path is final: on this host (Docker, local) or on the cluster (Slurm).
+
+    Attributes:
+        path: Absolute path of the file where it is written.
         content: The file's text.
         executable: Whether to make it executable.
     """

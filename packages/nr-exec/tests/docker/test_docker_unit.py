@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from nr_config import Partial, Script
 from nr_exec import ExecutorConfigError, JobSpec, JobState, JobStatus, UnsupportedFeatureError
+from nr_exec._logs import read_lines
 from nr_exec.docker import DockerBackend, DockerExecutor
-from nr_exec.docker.logs import read_lines
 from nr_exec.docker.naming import container_name, engine_name
 from nr_exec.docker.status import OOM_ERROR, combine, engine_state, task_status
 from nr_exec.marker import ExitMarker

@@ -24,11 +24,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from nr_exec._fs import nemorun_home, write_json_atomic
+from nr_exec._fs import index_job_dir, nemorun_home, write_json_atomic, write_staged_files
+from nr_exec._logs import read_lines
 from nr_exec.backend import Backend, Capabilities, Request
 from nr_exec.docker.cleanup import finalize, is_ended, stop_and_remove, sweep
 from nr_exec.docker.client import ContainerInfo, EngineClient
-from nr_exec.docker.logs import read_lines
 from nr_exec.docker.naming import (
     LABEL_JOB,
     LABEL_TASK,
@@ -148,12 +148,7 @@ class DockerBackend(Backend):
 
         for job_dir in {task.host_job_dir for task in request.containers}:
             (Path(job_dir) / "logs").mkdir(parents=True, exist_ok=True)
-        for item in request.files:
-            path = Path(item.path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(item.content, encoding="utf-8")
-            if item.executable:
-                path.chmod(0o755)
+        write_staged_files(request.files)
         for code in request.code:
             packager = nr_config.build(nr_config.loads_json(code.packager))
             result = packager.package(Path.cwd(), Path(code.host_job_dir), "code")
@@ -171,18 +166,7 @@ class DockerBackend(Backend):
             "containers": [],
         }
         write_json_atomic(head / STATE_FILE, state)
-        self._index(request.job_id, head)
-
-    def _index(self, job_id: str, job_dir: Path) -> None:
-        entry = self.root / job_id
-        if entry == job_dir:
-            return
-        self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            entry.symlink_to(job_dir.absolute(), target_is_directory=True)
-        except FileExistsError:
-            if entry.resolve() != job_dir.resolve():
-                raise BackendError(f"job id {job_id!r} is already used in {self.root}") from None
+        index_job_dir(self.root, request.job_id, head)
 
     # -- status ---------------------------------------------------------------------------------
 

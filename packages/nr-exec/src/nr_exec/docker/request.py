@@ -18,14 +18,13 @@ from nr_exec.docker.settings import (
 )
 from nr_exec.errors import BackendError, ExecutorConfigError
 from nr_exec.marker import EXIT_MARKER_ENV
-from nr_exec.spec import JobSpec
+from nr_exec.spec import JobSpec, StagedFile
 
 __all__ = [
     "LOG_ENTRYPOINT",
     "CodePackage",
     "ContainerTask",
     "DockerRequest",
-    "StagedFile",
     "build_request",
 ]
 
@@ -55,21 +54,6 @@ class ContainerTask:
     name: str
     host_job_dir: str
     arguments: dict[str, object]
-
-
-@dataclass(frozen=True)
-class StagedFile:
-    """A file written into a job directory before the containers start.
-
-    Attributes:
-        path: Absolute path on this host.
-        content: The file's text.
-        executable: Whether to make it executable.
-    """
-
-    path: str
-    content: str
-    executable: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,7 +221,7 @@ def build_request(
             )
     code = {CodePackage(s.packager, s.host_job_dir): None for s in settings if s.ships_code}
     files = tuple(
-        StagedFile(f"{s.host_job_dir}/{f.path}", f.content, f.executable)
+        f.staged(s.host_job_dir)
         for spec, s in zip(group, settings, strict=True)
         for f in spec.files
     )

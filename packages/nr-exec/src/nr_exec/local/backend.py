@@ -21,7 +21,9 @@ failed attempts, stops the remaining tasks when one fails, and writes ``exit.jso
 
 import contextlib
 import json
+import math
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -32,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nr_exec._fs import nemorun_home, write_json_atomic
+from nr_exec._fs import index_job_dir, nemorun_home, write_json_atomic, write_staged_files
+from nr_exec._logs import read_lines
 from nr_exec.backend import Backend, Capabilities, Request, as_group
 from nr_exec.errors import BackendError, ExitMarkerError
 from nr_exec.handle import Handle
@@ -45,7 +48,7 @@ from nr_exec.marker import (
     signal_summary,
     write_exit_marker,
 )
-from nr_exec.spec import JobSpec
+from nr_exec.spec import JobSpec, StagedFile
 from nr_exec.states import JobState, JobStatus
 
 __all__ = ["LOG_FILE", "STATE_FILE", "LocalBackend", "LocalRequest"]
@@ -63,13 +66,45 @@ _CHILDREN: dict[str, "subprocess.Popen[bytes]"] = {}
 _REAP_GRACE = 1.0
 
 
+def _exits_within(pid: int, timeout: float) -> bool | None:
+    """Whether child ``pid`` exits within ``timeout`` seconds, woken by the exit itself.
+
+    Returns None where the kernel offers no pidfd (not Linux, or Linux before 5.3).
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(math.ceil(timeout * 1000)))
+    finally:
+        os.close(fd)
+
+
+def _wait_exit(proc: "subprocess.Popen[bytes]", timeout: float | None) -> bool:
+    """Wait at most ``timeout`` seconds (None: no limit) for a child; True once it has exited.
+
+    ``Popen.wait`` with a timeout polls with sleeps that double up to 50 ms, so it notices an
+    exit up to about as late again as it has already waited; a pidfd wakes at the exit.
+    """
+    if timeout is not None and proc.poll() is None:
+        exited = _exits_within(proc.pid, timeout)
+        if exited is False:
+            return False
+        if exited is None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+    proc.wait()  # has exited (or no limit): collects it
+    return True
+
+
 def _reap(proc: "subprocess.Popen[bytes]") -> bool:
     """Collect a child whose exit marker exists; True once it has exited."""
-    try:
-        proc.wait(_REAP_GRACE)
-    except subprocess.TimeoutExpired:
-        return False
-    return True
+    return _wait_exit(proc, _REAP_GRACE)
 
 
 @dataclass(frozen=True)
@@ -171,13 +206,8 @@ class LocalBackend(Backend):
         (job_dir / "logs").mkdir(parents=True, exist_ok=True)
         for spec in request.specs[1:]:
             Path(spec.job_dir).mkdir(parents=True, exist_ok=True)
-        for item in plan["files"]:
-            path = Path(item["path"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(item["content"], encoding="utf-8")
-            if item["executable"]:
-                path.chmod(0o755)
-        self._index(plan["job_id"], job_dir)
+        write_staged_files(StagedFile(**item) for item in plan["files"])
+        index_job_dir(self.root, plan["job_id"], job_dir)
         log = os.open(plan["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             proc = self._start(plan, log)
@@ -219,17 +249,6 @@ class LocalBackend(Backend):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-    def _index(self, job_id: str, job_dir: Path) -> None:
-        entry = self.root / job_id
-        if entry == job_dir:
-            return
-        self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            entry.symlink_to(job_dir.absolute(), target_is_directory=True)
-        except FileExistsError:
-            if entry.resolve() != job_dir.resolve():
-                raise BackendError(f"job id {job_id!r} is already used in {self.root}") from None
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -298,9 +317,7 @@ class LocalBackend(Backend):
             if proc is None:
                 continue
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                proc.wait(remaining)
-            except subprocess.TimeoutExpired:
+            if not _wait_exit(proc, remaining):
                 break
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         return super().wait(handles, timeout=remaining, interval=interval)
@@ -313,32 +330,12 @@ class LocalBackend(Backend):
         With ``follow``, wait for new output until the job is terminal (or unknown) and the file
         is exhausted. A last line without a newline is yielded as is once nothing follows it.
         """
+
+        def live() -> bool:
+            return self._status(handle).state is JobState.RUNNING
+
         path = self.job_dir(handle) / LOG_FILE
-        while not path.exists():
-            if not follow or self._status(handle).state is not JobState.RUNNING:
-                return
-            time.sleep(0.05)
-        with path.open("rb") as stream:
-            stream.seek(since)
-            pending = b""
-            while True:
-                chunk = stream.read(65536)
-                if chunk:
-                    *lines, pending = (pending + chunk).split(b"\n")
-                    for line in lines:
-                        yield line.decode(errors="replace") + "\n"
-                    continue
-                if follow and self._status(handle).state in (JobState.RUNNING, JobState.PENDING):
-                    time.sleep(0.05)
-                    continue
-                if follow and (chunk := stream.read()):  # written between the read and the check
-                    pending += chunk
-                    *lines, pending = pending.split(b"\n")
-                    for line in lines:
-                        yield line.decode(errors="replace") + "\n"
-                if pending:
-                    yield pending.decode(errors="replace")
-                return
+        return read_lines(path, since=since, follow=follow, live=live, poll=0.05)
 
     # -- cancel ---------------------------------------------------------------------------------
 

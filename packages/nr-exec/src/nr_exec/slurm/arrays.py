@@ -16,7 +16,6 @@ from nr_exec.slurm.script import (
     LOG_INFO_FILE,
     SCRIPT_FILE,
     SlurmRequest,
-    StagedFile,
     base_extra,
     common_env,
     job_name,
@@ -26,7 +25,7 @@ from nr_exec.slurm.script import (
     slurm_job_ids,
     step_command,
 )
-from nr_exec.spec import JobSpec
+from nr_exec.spec import JobSpec, StagedFile
 
 __all__ = ["MANIFEST_FILE", "build_array_requests", "chunk_ranges", "shape_key"]
 
@@ -137,11 +136,7 @@ def build_array_requests(
             monitor_grace=0,
             retries=head.retries,
         )
-        files = [
-            StagedFile(f"{spec.job_dir}/{item.path}", item.content, item.executable)
-            for spec in members
-            for item in spec.files
-        ]
+        files = [item.staged(spec.job_dir) for spec in members for item in spec.files]
         files += [
             StagedFile(manifest_path, _manifest(members, common)),
             StagedFile(script_path, script),

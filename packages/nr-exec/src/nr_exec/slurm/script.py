@@ -16,7 +16,7 @@ from nr_exec.backend import Request
 from nr_exec.jobs import safe_name
 from nr_exec.slurm.executor import SlurmExecutor
 from nr_exec.slurm.quoting import command_line, export_lines, needs_shell, quote, sbatch_value
-from nr_exec.spec import JobSpec
+from nr_exec.spec import JobSpec, StagedFile
 
 if TYPE_CHECKING:
     import jinja2
@@ -25,7 +25,6 @@ __all__ = [
     "LOG_INFO_FILE",
     "SCRIPT_FILE",
     "SlurmRequest",
-    "StagedFile",
     "job_name",
     "render",
     "sbatch_block",
@@ -36,21 +35,6 @@ __all__ = [
 SCRIPT_FILE = "sbatch.sh"
 #: Per-job file recording the log paths (with Slurm's ``%j``/``%A``/``%a`` patterns).
 LOG_INFO_FILE = "slurm.json"
-
-
-@dataclass(frozen=True)
-class StagedFile:
-    """A file written on the cluster before submission.
-
-    Attributes:
-        path: Absolute path on the cluster.
-        content: The file's text.
-        executable: Whether to make it executable.
-    """
-
-    path: str
-    content: str
-    executable: bool = False
 
 
 @dataclass(frozen=True)
@@ -332,11 +316,7 @@ def build_request(
         monitor_grace=executor.monitor_group_job_wait_time,
         retries=head.retries,
     )
-    files = [
-        StagedFile(f"{spec.job_dir}/{item.path}", item.content, item.executable)
-        for spec in group
-        for item in spec.files
-    ]
+    files = [item.staged(spec.job_dir) for spec in group for item in spec.files]
     files.append(StagedFile(script_path, script))
     files.append(StagedFile(f"{head.job_dir}/{LOG_INFO_FILE}", log_info(stdout, stderr)))
     references = [*(d for spec in group for d in spec.dependencies), *executor.dependencies]

@@ -1,7 +1,7 @@
-"""Reading a job's log file incrementally, by byte offset, optionally following it.
+"""Reading a job's log file on this host incrementally, by byte offset, optionally following it.
 
-Every container appends its output to ``<job dir>/logs/output.log`` (its entrypoint redirects
-there), so the log outlives the containers, can be read from any process, and byte offsets
+The local and Docker backends have every task append its output to ``<job dir>/logs/output.log``,
+so the log outlives the processes (or containers), can be read from any process, and byte offsets
 are stable.
 """
 
@@ -19,7 +19,14 @@ def _split(pending: bytes) -> tuple[list[str], bytes]:
     return [line.decode(errors="replace") + "\n" for line in lines], rest
 
 
-def read_lines(path: Path, *, since: int, follow: bool, live: Callable[[], bool]) -> Iterator[str]:
+def read_lines(
+    path: Path,
+    *,
+    since: int,
+    follow: bool,
+    live: Callable[[], bool],
+    poll: float = _POLL_SECONDS,
+) -> Iterator[str]:
     """Yield the lines of ``path`` from byte offset ``since``.
 
     Args:
@@ -27,13 +34,14 @@ def read_lines(path: Path, *, since: int, follow: bool, live: Callable[[], bool]
         since: Byte offset to start at.
         follow: Keep waiting for output while ``live()`` is true.
         live: Whether the job may still write (queried only when no output is waiting).
+        poll: Seconds between looks at the file when following and nothing is waiting.
 
     A last line without a newline is yielded as is once nothing follows it.
     """
     while not path.exists():
         if not follow or not live():
             return
-        time.sleep(_POLL_SECONDS)
+        time.sleep(poll)
     with path.open("rb") as stream:
         stream.seek(since)
         pending = b""
@@ -44,7 +52,7 @@ def read_lines(path: Path, *, since: int, follow: bool, live: Callable[[], bool]
                 yield from lines
                 continue
             if follow and live():
-                time.sleep(_POLL_SECONDS)
+                time.sleep(poll)
                 continue
             rest = stream.read() if follow else b""  # written between the read and the check
             lines, pending = _split(pending + rest)
