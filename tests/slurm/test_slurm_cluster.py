@@ -6,7 +6,6 @@ Run inside the testbed's network namespace:
 """
 
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,54 +20,15 @@ from nr_tunnel import LocalTunnel, SSHTunnel
 
 pytestmark = [pytest.mark.slurm]
 
-PATH = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
-
-
-@pytest.fixture(params=["local", "ssh"])
-def tunnel(request: pytest.FixtureRequest, testbed: Any) -> Iterator[LocalTunnel | SSHTunnel]:
-    testbed.require("slurm")
-    root = f"/tmp/nr-slurm-test-{uuid.uuid4().hex[:8]}"
-    if request.param == "local":
-        yield LocalTunnel(job_dir=root)
-        return
-    testbed.require("ssh")
-    ssh = SSHTunnel(
-        host=testbed.ssh_host,
-        port=testbed.ssh_port,
-        user=testbed.ssh_root_user,
-        identity=testbed.ssh_key,
-        known_hosts=testbed.ssh_known_hosts,
-        job_dir=root,
-    )
-    yield ssh
-    ssh.cleanup()
-
 
 @pytest.fixture
-def backend(tunnel: LocalTunnel | SSHTunnel, testbed: Any) -> Iterator[SlurmBackend]:
-    slurm = SlurmBackend(tunnel, defaults=_executor(tunnel, testbed))
+def backend(
+    tunnel: LocalTunnel | SSHTunnel, make: Callable[..., SlurmExecutor]
+) -> Iterator[SlurmBackend]:
+    slurm = SlurmBackend(tunnel, defaults=make())
     slurm.submitted: list[Handle] = []  # type: ignore[misc]
     yield slurm
     slurm.cancel_many(slurm.submitted)  # type: ignore[attr-defined]
-
-
-def _executor(tunnel: LocalTunnel | SSHTunnel, testbed: Any, **fields: Any) -> SlurmExecutor:
-    fields.setdefault("packager", Packager())
-    fields.setdefault("time", "00:02:00")
-    return SlurmExecutor(
-        tunnel=tunnel,
-        partition=testbed.slurm_partition,
-        env_vars={"PATH": PATH},
-        **fields,
-    )
-
-
-@pytest.fixture
-def make(backend: SlurmBackend, testbed: Any) -> Callable[..., SlurmExecutor]:
-    def make_executor(**fields: Any) -> SlurmExecutor:
-        return _executor(backend.tunnel, testbed, **fields)
-
-    return make_executor
 
 
 def _submit(backend: SlurmBackend, requests: list[Any], **kwargs: Any) -> list[Handle]:

@@ -4,10 +4,8 @@ Run inside the testbed's network namespace (``hatch run test:all`` does it).
 """
 
 import os
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,44 +14,9 @@ from nr_config import Partial, Script
 from nr_exec import Handle
 from nr_exec.slurm import SlurmExecutor
 from nr_experiment import Experiment
-from nr_package import Packager
 from nr_tunnel import LocalTunnel, SSHTunnel
 
 pytestmark = [pytest.mark.slurm]
-
-PATH = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
-
-
-@pytest.fixture(params=["local", "ssh"])
-def tunnel(request: pytest.FixtureRequest, testbed: Any) -> Iterator[LocalTunnel | SSHTunnel]:
-    testbed.require("slurm")
-    root = f"/tmp/nr-slurm-exp-{uuid.uuid4().hex[:8]}"
-    if request.param == "local":
-        yield LocalTunnel(job_dir=root)
-        return
-    testbed.require("ssh")
-    ssh = SSHTunnel(
-        host=testbed.ssh_host,
-        port=testbed.ssh_port,
-        user=testbed.ssh_root_user,
-        identity=testbed.ssh_key,
-        known_hosts=testbed.ssh_known_hosts,
-        job_dir=root,
-    )
-    yield ssh
-    ssh.cleanup()
-
-
-@pytest.fixture
-def make(tunnel: LocalTunnel | SSHTunnel, testbed: Any) -> Callable[..., SlurmExecutor]:
-    def make_executor(**fields: Any) -> SlurmExecutor:
-        fields.setdefault("packager", Packager())
-        fields.setdefault("time", "00:02:00")
-        return SlurmExecutor(
-            tunnel=tunnel, partition=testbed.slurm_partition, env_vars={"PATH": PATH}, **fields
-        )
-
-    return make_executor
 
 
 @pytest.fixture
