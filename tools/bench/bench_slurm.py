@@ -43,13 +43,14 @@ def _dryrun_figures(count: int) -> dict[str, float]:
     return {"dryrun_ms_per_job": round(per_job, 3), "array_dryrun_ms_per_task": round(per_task, 3)}
 
 
-def _cluster_figures(count: int) -> dict[str, object]:
+def _testbed_tunnel() -> tuple[SSHTunnel | None, str]:
+    """An SSH tunnel to the testbed's Slurm and its partition, or None and why not."""
     from conftest import load_testbed
 
     testbed = load_testbed()
     reason = testbed.unavailable_reason("slurm") or testbed.unavailable_reason("ssh")
     if reason:
-        return {"skipped": reason}
+        return None, reason
     tunnel = SSHTunnel(
         host=testbed.ssh_host,
         port=testbed.ssh_port,
@@ -58,18 +59,24 @@ def _cluster_figures(count: int) -> dict[str, object]:
         known_hosts=testbed.ssh_known_hosts,
         job_dir=f"/tmp/nr-slurm-bench-{uuid.uuid4().hex[:8]}",
     )
+    return tunnel, testbed.slurm_partition
+
+
+def _cluster_figures(count: int) -> dict[str, object]:
+    tunnel, partition = _testbed_tunnel()
+    if tunnel is None:
+        return {"skipped": partition}
     executor = SlurmExecutor(
         packager=Packager(),
         tunnel=tunnel,
-        partition=testbed.slurm_partition,
+        partition=partition,
         time="00:05:00",
         experiment_id="bench",
     )
     backend = executor.backend()
     started = time.perf_counter()
-    specs = [executor.to_job_spec(Script(inline="true"), name="t") for i in range(count)]
-    with tempfile.TemporaryDirectory():
-        handles = backend.submit_array(specs, name="bench")
+    specs = [executor.to_job_spec(Script(inline="true"), name="t") for _ in range(count)]
+    handles = backend.submit_array(specs, name="bench")
     submit_s = time.perf_counter() - started
     try:
         statuses = backend.wait(handles, timeout=900, interval=2)
@@ -94,22 +101,11 @@ def _experiment_figures(count: int) -> dict[str, object]:
     """``count`` one-line Script jobs of one Experiment, run as arrays through SSH."""
     from nr_experiment import Experiment
 
-    from conftest import load_testbed
-
-    testbed = load_testbed()
-    reason = testbed.unavailable_reason("slurm") or testbed.unavailable_reason("ssh")
-    if reason:
-        return {"skipped": reason}
-    tunnel = SSHTunnel(
-        host=testbed.ssh_host,
-        port=testbed.ssh_port,
-        user=testbed.ssh_root_user,
-        identity=testbed.ssh_key,
-        known_hosts=testbed.ssh_known_hosts,
-        job_dir=f"/tmp/nr-slurm-bench-{uuid.uuid4().hex[:8]}",
-    )
+    tunnel, partition = _testbed_tunnel()
+    if tunnel is None:
+        return {"skipped": partition}
     executor = SlurmExecutor(
-        packager=Packager(), tunnel=tunnel, partition=testbed.slurm_partition, time="00:05:00"
+        packager=Packager(), tunnel=tunnel, partition=partition, time="00:05:00"
     )
     with tempfile.TemporaryDirectory() as home:
         try:
