@@ -13,6 +13,7 @@ Typical use::
 from nr_package.__about__ import __version__
 from nr_package.cache import CACHE_ENV, default_cache_dir
 from nr_package.errors import (
+    BadArchiveError,
     GitError,
     InvalidPackagerError,
     PackagerConflictError,
@@ -28,6 +29,7 @@ from nr_package.packagers import GitArchivePackager, HybridPackager, Packager, P
 
 __all__ = [
     "CACHE_ENV",
+    "BadArchiveError",
     "ExtraFile",
     "GitArchivePackager",
     "GitError",

@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success, 1 on a packaging error.
+        The exit status: 0 on success, 1 on a packaging or file-system error.
     """
     args = _parser().parse_args(argv)
     try:
@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except PackagingError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 1
     if args.json:
         document = {

@@ -7,6 +7,7 @@ the facts it reports as attributes (the files, the member, the path) for program
 from collections.abc import Sequence
 
 __all__ = [
+    "BadArchiveError",
     "GitError",
     "InvalidPackagerError",
     "PackagerConflictError",
@@ -80,6 +81,10 @@ class UnsafeArchiveError(PackagingError):
         self.member = member
         self.reason = reason
         super().__init__(f"unsafe archive member {member!r}: {reason}")
+
+
+class BadArchiveError(PackagingError):
+    """A file is missing, truncated, not an archive, or expands beyond the allowed limits."""
 
 
 class PackagerConflictError(PackagingError):
