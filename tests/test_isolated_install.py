@@ -44,7 +44,17 @@ print(json.dumps({
 """
 # Top-level modules that only an optional extra of the distribution installs: a submodule may
 # need one of them (e.g. nr_exec.torchx needs torchx), nothing else may be missing.
-EXTRA_MODULES = {"docker", "torchx", "sky", "kubernetes", "ray", "graphviz", "rich", "IPython"}
+EXTRA_MODULES = {
+    "docker",
+    "torchx",
+    "sky",
+    "kubernetes",
+    "ray",
+    "graphviz",
+    "rich",
+    "IPython",
+    "pytest",
+}
 
 
 def project(package: Path) -> dict[str, object]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nr_config
 import pytest
-from nr_exec import JobState, LocalExecutor, Torchrun, make_job_spec, read_exit_marker
+from nr_exec import JobState, LocalExecutor, Torchrun, backend_for, make_job_spec, read_exit_marker
 
 pytest.importorskip("torch", reason="needs PyTorch (pip install torch)")
 
@@ -50,7 +50,7 @@ def test_gloo_all_reduce_under_torchrun(workdir: Path, tmp_path: Path) -> None:
     out.mkdir()
     executor = LocalExecutor(ntasks_per_node=2, launcher=Torchrun(rdzv_id=123))
     spec = make_job_spec(nr_config.Partial(nrx_dist_task.all_reduce, out_dir=str(out)), executor)
-    backend = executor.backend()
+    backend = backend_for(executor)
     handle = backend.submit(backend.dryrun(spec))
     status = backend.wait([handle], timeout=180)[handle]
     logs = "".join(backend.logs(handle))
@@ -70,7 +70,7 @@ def test_failing_rank_fails_the_job(workdir: Path, tmp_path: Path) -> None:
     executor = LocalExecutor(ntasks_per_node=2, launcher="torchrun")
     spec = make_job_spec(script, executor)
     assert "--no-python" in spec.argv
-    backend = executor.backend()
+    backend = backend_for(executor)
     handle = backend.submit(backend.dryrun(spec))
     status = backend.wait([handle], timeout=180)[handle]
     assert status.state is JobState.FAILED

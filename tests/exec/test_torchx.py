@@ -1,4 +1,5 @@
-"""The TorchX adapter: AppDef conversions and the ``nr_local`` scheduler through the torchx CLI."""
+"""The TorchX adapter: AppDef conversions, one generic scheduler over the backend registry, and
+the ``nr_local`` scheduler through the torchx CLI."""
 
 import os
 import re
@@ -7,13 +8,26 @@ import sys
 from pathlib import Path
 
 import pytest
-from nr_exec import Handle, JobSpec, JobState, LocalBackend, Mount, Resources, read_exit_marker
+from nr_exec import (
+    BackendContext,
+    ExecError,
+    Handle,
+    JobSpec,
+    JobState,
+    LocalBackend,
+    LocalExecutor,
+    Mount,
+    Resources,
+    read_exit_marker,
+)
+from nr_exec.testing import FakeBackend, FakeExecutor
 
 pytest.importorskip("torchx", reason="needs the torchx extra")
 
-from nr_exec.torchx import appdef_to_specs, spec_to_appdef
-from nr_exec.wrapper import wrap_command
+from nr_exec.torchx import BackendScheduler, appdef_to_specs, scheduler_factory, spec_to_appdef
+from nr_exec.wrapper import WRAPPER_SCRIPT, wrap_command
 from torchx import specs
+from torchx.schedulers import get_scheduler_factories
 
 TORCHX = Path(sys.executable).parent / "torchx"
 
@@ -91,8 +105,8 @@ def test_torchx_run_echo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "Job finished: SUCCEEDED" in output
     match = re.search(r"nr_local://torchx/(\S+)", output)
     assert match is not None, output
-    handle = Handle("local", LocalBackend(home / "jobs").host, match[1])
-    backend = LocalBackend(home / "jobs")
+    backend = LocalBackend(context=BackendContext.default(home))
+    handle = Handle("local", backend.host, match[1])
     assert backend.status([handle])[handle].state is JobState.SUCCEEDED
     assert list(backend.logs(handle)) == ["hi\n"]
     marker = read_exit_marker(backend.job_dir(handle) / "exit.json")
@@ -100,6 +114,107 @@ def test_torchx_run_echo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert marker.writer == "wrapper"
     status = _torchx("status", f"nr_local://torchx/{match[1]}", home=home)
     assert "SUCCEEDED" in status.stdout + status.stderr
+    unknown = _torchx("status", "nr_local://torchx/never-submitted-1", home=home)
+    assert "does not exist" in unknown.stdout + unknown.stderr
+
+
+def test_every_builtin_backend_is_a_torchx_scheduler_next_to_torchxs_own() -> None:
+    factories = get_scheduler_factories()
+    assert {"nr_local", "nr_docker", "nr_slurm"} <= set(factories)
+    assert {"local_cwd", "local_docker", "slurm", "kubernetes"} <= set(factories)
+    for name in ("nr_local", "nr_docker", "nr_slurm"):
+        # The backend is built on first use: making the scheduler and listing its run
+        # options needs no service (torchx runopts does this for every scheduler).
+        scheduler = factories[name](session_name="s")
+        assert isinstance(scheduler, BackendScheduler)
+        assert scheduler.backend == name
+        assert scheduler.run_opts().get("job_root") is not None
+    assert isinstance(factories["nr_local"](session_name="s").nr_backend, LocalBackend)
+
+
+@pytest.fixture
+def fake_scheduler(tmp_path: Path) -> BackendScheduler:
+    FakeBackend.reset()
+    executor = FakeExecutor(cluster="tx", env_vars={"FROM_EXECUTOR": "1"})
+    return scheduler_factory("fake")("s", executor=executor, home=str(tmp_path))
+
+
+def test_a_scheduler_over_any_registered_backend(fake_scheduler: BackendScheduler) -> None:
+    app = specs.AppDef(
+        name="app",
+        roles=[
+            specs.Role(
+                name="r", image="", entrypoint="echo", args=["x"], env={"NR_FAKE_OUTPUT": "out"}
+            )
+        ],
+    )
+    info = fake_scheduler.submit_dryrun(app, {})
+    (spec,) = info.request.specs
+    assert spec.env == {"FROM_EXECUTOR": "1", "NR_FAKE_OUTPUT": "out"}  # placed by the executor
+    app_id = fake_scheduler.schedule(info)
+    backend = fake_scheduler.nr_backend
+    assert isinstance(backend, FakeBackend)
+    assert backend.cluster == "tx"
+    described = fake_scheduler.describe(app_id)
+    assert described is not None
+    assert described.state in {specs.AppState.PENDING, specs.AppState.RUNNING}
+    assert list(fake_scheduler.log_iter(app_id, "r", should_tail=True)) == ["out\n"]
+    final = fake_scheduler.describe(app_id)
+    assert final is not None
+    assert final.state is specs.AppState.SUCCEEDED
+    fake_scheduler.cancel(app_id)  # ended: nothing to do
+    assert backend.service.calls.get("cancel") is None
+    assert fake_scheduler.list() == []
+
+
+def test_unknown_app_is_none_and_cancel_does_nothing(fake_scheduler: BackendScheduler) -> None:
+    assert fake_scheduler.describe("424242") is None
+    assert not fake_scheduler.exists("424242")
+    fake_scheduler.cancel("424242")
+    assert fake_scheduler.nr_backend.service.calls.get("cancel") is None  # type: ignore[attr-defined]
+
+
+def test_cancel_reaches_the_backend(tmp_path: Path) -> None:
+    FakeBackend.reset()
+    scheduler = scheduler_factory("fake")("s", cluster="tx2", home=str(tmp_path))
+    role = specs.Role(
+        name="r", image="", entrypoint="sleep", args=["1"], env={"NR_FAKE_STEPS": "99"}
+    )
+    app_id = scheduler.schedule(scheduler.submit_dryrun(specs.AppDef(name="a", roles=[role]), {}))
+    scheduler.cancel(app_id)
+    described = scheduler.describe(app_id)
+    assert described is not None
+    assert described.state is specs.AppState.CANCELLED
+
+
+def test_exit_marking_backends_get_unwrapped_commands(tmp_path: Path) -> None:
+    role = specs.Role(name="r", image="", entrypoint="echo", args=["x"])
+    app = specs.AppDef(name="a", roles=[role])
+    marking = FakeExecutor(features=("exit_markers",))
+    (spec,) = appdef_to_specs(app, job_root=str(tmp_path), executor=marking)
+    assert spec.argv == ("echo", "x")
+    (plain,) = appdef_to_specs(app, job_root=str(tmp_path), executor=LocalExecutor())
+    assert plain.argv[2] == WRAPPER_SCRIPT
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"executor": "local"}, "nr_local: 'executor' must be an nr-exec Executor, got str"),
+        ({"home": 3}, "'home' must be a path, got int"),
+        ({"connection": "ssh"}, "'connection' must be a mapping"),
+    ],
+)
+def test_bad_scheduler_options_are_refused_and_unknown_ones_ignored(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ExecError, match=re.escape(message)):
+        scheduler_factory("local")("s", **options)
+    # TorchX passes one option per TORCHX_* environment variable, with names it mangles, and a
+    # runner hands the same options to every scheduler (another backend's executor included).
+    scheduler = scheduler_factory("local")("s", ntext_name="x", executor=FakeExecutor())
+    assert scheduler.executor is None
+    assert isinstance(scheduler.nr_backend, LocalBackend)
 
 
 def test_import_nr_exec_is_light() -> None:

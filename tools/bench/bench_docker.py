@@ -35,16 +35,17 @@ def _direct(client: object, image: str, command: list[str], repeats: int) -> lis
     return samples
 
 
-def _measure(image: str, repeats: int) -> dict[str, object]:
+def _measure(image: str, repeats: int, home: Path) -> dict[str, object]:
     import docker
     import nr_config
     import nrb_docker_task
+    from nr_exec import BackendContext, backend_for
     from nr_exec.docker import DockerExecutor
     from nr_package import Packager
 
     client = docker.from_env()
     executor = DockerExecutor(container_image=image, network="none", packager=Packager())
-    backend = executor.backend()
+    backend = backend_for(executor, context=BackendContext.default(home))
     results: dict[str, object] = {"image": image, "repeats": repeats}
     tasks = {
         "script": (nr_config.Script(inline="true"), ["/bin/sh", "-c", "true"]),
@@ -97,13 +98,14 @@ def run(quick: bool) -> dict[str, object]:
     except Exception as exc:  # noqa: BLE001 - any failure to reach the engine means "skip"
         return {"skipped": f"no docker engine with image {image}: {exc}"}
     with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
         old_home, old_cwd = os.environ.get("NEMORUN_HOME"), Path.cwd()
-        os.environ["NEMORUN_HOME"] = str(Path(tmp) / "home")
+        os.environ["NEMORUN_HOME"] = str(home)  # the default job directories of the specs
         (Path(tmp) / "nrb_docker_task.py").write_text(TASK)
         os.chdir(tmp)
         sys.path.insert(0, tmp)
         try:
-            return _measure(image, 5 if quick else 20)
+            return _measure(image, 5 if quick else 20, home)
         finally:
             sys.path.remove(tmp)
             os.chdir(old_cwd)

@@ -33,18 +33,19 @@ def _paired_ms(launched: list[float], direct: list[float]) -> float:
     return _median_ms([a - b for a, b in zip(launched, direct, strict=True)])
 
 
-def _run_direct(task: dict[str, Any], log: str, *, bare: bool = False) -> float:
-    """Seconds to run a planned task with ``subprocess.run``, set up as the LocalBackend does.
+def _run_direct(task: Any, log: str, *, bare: bool = False) -> float:
+    """Seconds to run a planned task (a ``LocalTask``) with ``subprocess.run``, set up as the
+    LocalBackend does.
 
     With ``bare``, the command inside the exit-marker wrapper is run instead.
     """
-    argv = task["argv"][4:] if bare else task["argv"]
+    argv = list(task.argv[4:] if bare else task.argv)
     with Path(log).open("ab") as output:
         started = time.perf_counter()
         subprocess.run(
             argv,
-            cwd=task["cwd"],
-            env={**os.environ, **task["env"]},
+            cwd=task.cwd,
+            env={**os.environ, **task.env},
             check=True,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -75,7 +76,7 @@ def _launch_overhead(repeats: int) -> dict[str, object]:
                 samples.append(time.perf_counter() - started)
                 assert status.state is JobState.SUCCEEDED, status
             # The last job's files exist now; run its command again, as the backend does.
-            planned, log = request.plan["tasks"][0], request.plan["log"]
+            planned, log = request.plan.tasks[0], request.plan.log
             direct.append(_run_direct(planned, log))
             if kind == "script":
                 bare.append(_run_direct(planned, log, bare=True))

@@ -3,8 +3,9 @@
 * ``dryrun_ms_per_job``: ``SlurmBackend.dryrun(spec).materialize()`` per job (no cluster).
 * ``array_dryrun_ms_per_task``: building a 1,000-element array request, per task.
 * Cluster figures (the testbed's Slurm through its sshd; ``{"skipped": reason}`` otherwise):
-  ``submit_1000_s`` (package, one transfer, one remote shell with one sbatch per array chunk),
-  ``finish_1000_s`` (until every task has ended), ``status_1000_ms`` (one round trip).
+  ``submit_s`` (package, one transfer, one remote shell with one sbatch per array chunk),
+  ``finish_s`` (until every task has ended), ``status_ms`` (one round trip), ``find_ms``
+  (every task's job id looked up in one round trip, as a reconcile does) and ``found``.
 * ``experiment``: the same 1,000 tasks as jobs of one ``Experiment`` run with ``array=True``
   through SSH: ``add_s``, ``run_s`` (specs, one transfer, one remote shell), ``finish_s``.
 """
@@ -17,11 +18,18 @@ import uuid
 from pathlib import Path
 
 from nr_config import Script
-from nr_exec.slurm import SlurmExecutor
+from nr_exec import BackendContext, backend_for
+from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_package import Packager
 from nr_tunnel import LocalTunnel, SSHTunnel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def _backend(executor: SlurmExecutor, home: str) -> SlurmBackend:
+    backend = backend_for(executor, context=BackendContext.default(home))
+    assert isinstance(backend, SlurmBackend)
+    return backend
 
 
 def _dryrun_figures(count: int) -> dict[str, float]:
@@ -31,7 +39,8 @@ def _dryrun_figures(count: int) -> dict[str, float]:
         partition="debug",
         env_vars={"A": "1"},
     )
-    backend = executor.backend()
+    with tempfile.TemporaryDirectory() as home:
+        backend = _backend(executor, home)
     specs = [executor.to_job_spec(Script(inline=f"echo {i}"), name="t") for i in range(count)]
     started = time.perf_counter()
     for spec in specs:
@@ -73,7 +82,8 @@ def _cluster_figures(count: int) -> dict[str, object]:
         time="00:05:00",
         experiment_id="bench",
     )
-    backend = executor.backend()
+    home = tempfile.TemporaryDirectory()
+    backend = _backend(executor, home.name)
     started = time.perf_counter()
     specs = [executor.to_job_spec(Script(inline="true"), name="t") for _ in range(count)]
     handles = backend.submit_array(specs, name="bench")
@@ -85,14 +95,20 @@ def _cluster_figures(count: int) -> dict[str, object]:
         backend.status(handles)
         status_ms = (time.perf_counter() - t0) * 1000
         succeeded = sum(s.state.value == "SUCCEEDED" for s in statuses.values())
+        t0 = time.perf_counter()
+        found = backend.find([spec.job_id for spec in specs])
+        find_ms = (time.perf_counter() - t0) * 1000
     finally:
-        backend.cancel_many(handles[:1])
+        backend.cancel(handles)
         tunnel.cleanup()
+        home.cleanup()
     return {
         "tasks": count,
         "submit_s": round(submit_s, 3),
         "finish_s": round(finish_s, 1),
         "status_ms": round(status_ms, 1),
+        "find_ms": round(find_ms, 1),
+        "found": len(found),
         "succeeded": succeeded,
     }
 

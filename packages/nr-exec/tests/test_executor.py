@@ -1,4 +1,8 @@
-"""The Executor base: validation at construction, clone, to_config, launchers by name."""
+"""The Executor base and LocalExecutor: validation at construction, clone, to_config, launchers
+by name, and what an executor describes (backend scheme, capabilities, placement, settings)."""
+
+import sys
+from pathlib import Path
 
 import nr_config
 import pytest
@@ -6,10 +10,15 @@ from nr_exec import (
     Executor,
     ExecutorConfigError,
     FaultTolerance,
+    LaunchContext,
     Launcher,
     LauncherError,
+    LocalBackend,
     LocalExecutor,
+    NoSettings,
     Torchrun,
+    UnknownBackendError,
+    backend_for,
 )
 from nr_package import GitArchivePackager
 
@@ -87,8 +96,52 @@ def test_sizes_and_info() -> None:
 
 
 def test_base_executor_has_no_backend() -> None:
-    with pytest.raises(NotImplementedError, match="Executor has no backend"):
-        Executor().backend()
+    with pytest.raises(UnknownBackendError, match="no backend is registered for ''"):
+        backend_for(Executor())
+    with pytest.raises(UnknownBackendError, match=r"registered: .*local"):
+        Executor().capabilities()
+
+
+def test_local_executor_describes_its_backend() -> None:
+    executor = LocalExecutor()
+    assert executor.backend_scheme == "local"
+    assert executor.capabilities() == LocalBackend.capabilities
+    assert executor.connection() == {}
+    assert executor.settings("/j") == NoSettings()
+
+
+def test_local_placement_is_here_and_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "SLURM_NODEID"):
+        monkeypatch.delenv(name, raising=False)
+    placement = LocalExecutor(ntasks_per_node=2).placement("j-1", "/store/j")
+    assert (placement.job_dir, placement.workdir, placement.python) == (
+        "/store/j",
+        str(tmp_path),
+        sys.executable,
+    )
+    assert placement.image is None
+    assert placement.launch_context == LaunchContext(
+        nnodes=1, nproc_per_node=2, job_dir="/store/j", head_node="localhost", node_rank="0"
+    )
+
+
+def test_local_placement_reads_the_rendezvous_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MASTER_ADDR", "node0")
+    monkeypatch.setenv("MASTER_PORT", "29400")
+    monkeypatch.delenv("NODE_RANK", raising=False)
+    monkeypatch.setenv("SLURM_NODEID", "3")
+    context = LocalExecutor(nodes=4).placement("j-1", "/j").launch_context
+    assert (context.head_node, context.rdzv_port, context.node_rank) == ("node0", 29400, "3")
+    monkeypatch.setenv("NODE_RANK", "1")
+    assert LocalExecutor(nodes=4).placement("j-1", "/j").launch_context.node_rank == "1"
+    monkeypatch.setenv("MASTER_PORT", "http")
+    with pytest.raises(
+        ExecutorConfigError, match=r"MASTER_PORT.*expected a port number \(1-65535\), got 'http'"
+    ):
+        LocalExecutor().placement("j-1", "/j")
 
 
 def test_launcher_fields_are_validated() -> None:

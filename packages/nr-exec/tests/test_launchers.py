@@ -7,7 +7,6 @@ import nr_config
 import pytest
 from nr_exec import (
     ExecError,
-    Executor,
     FaultTolerance,
     LauncherError,
     LocalExecutor,
@@ -16,6 +15,7 @@ from nr_exec import (
     make_job_spec,
 )
 from nr_exec.launchers import LaunchContext, Launcher
+from nr_exec.testing import FakeExecutor
 from nr_exec.wrapper import WRAPPER_SCRIPT
 
 
@@ -140,17 +140,15 @@ def test_slurm_template_renders_and_needs_a_template(tmp_path: Path) -> None:
 
 def test_slurm_template_refused_by_local_executor(home: Path) -> None:
     executor = LocalExecutor(launcher=SlurmTemplate(template_inline="{{ command }}"))
-    with pytest.raises(LauncherError, match="only the Slurm backend"):
+    with pytest.raises(LauncherError, match="only backends that render script templates"):
         make_job_spec(nr_config.Script(inline="echo hi"), executor)
 
 
 def test_slurm_template_on_an_executor_that_supports_it(home: Path) -> None:
-    class Templating(Executor):
-        def supports_launcher_transform(self) -> bool:
-            return True
-
-    executor = Templating(
-        launcher=SlurmTemplate(template_inline="# pre\n{{ command }}\n"), job_dir="/j"
+    executor = FakeExecutor(
+        features=("launcher_transform",),
+        launcher=SlurmTemplate(template_inline="# pre\n{{ command }}\n"),
+        job_dir="/j",
     )
     spec = make_job_spec(nr_config.Script(path="run.sh", args=["a"]), executor, name="n")
     assert spec.launcher == "slurm_template"

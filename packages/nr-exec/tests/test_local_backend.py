@@ -1,5 +1,8 @@
 """LocalBackend with real processes: submit, status (also from another process), logs, cancel,
-detach, groups, retries, and every declared capability."""
+detach, groups, retries, refusals, and the context it is built with.
+
+The contract every backend keeps is checked in ``contract/test_local_contract.py``; finding
+jobs after an interrupted submit in ``test_local_reconcile.py``."""
 
 import json
 import os
@@ -12,6 +15,7 @@ from pathlib import Path
 import nr_config
 import pytest
 from nr_exec import (
+    BackendContext,
     BackendError,
     Handle,
     JobSpec,
@@ -19,13 +23,13 @@ from nr_exec import (
     LocalBackend,
     LocalExecutor,
     LocalRequest,
-    Resources,
-    UnsupportedFeatureError,
+    backend_for,
+    create_backend,
     make_job_spec,
     read_exit_marker,
 )
-from nr_exec.backend import Request
-from nr_exec.local.backend import _CHILDREN
+from nr_exec.local.children import CHILDREN
+from nr_exec.local.plan import LocalPlan
 from nr_exec.local.proc import is_alive, start_time
 
 
@@ -43,15 +47,17 @@ def _wait_for(predicate: object, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def _status_elsewhere(root: Path, handle: Handle) -> dict[str, object]:
-    """The status of ``handle`` as another process sees it."""
+def _status_elsewhere(home: Path, handle: Handle) -> dict[str, object]:
+    """The status of ``handle`` as another process sees it (a backend built for ``home``)."""
     program = (
-        "import json, sys; from nr_exec import Handle, LocalBackend; "
-        "h = Handle.parse(sys.argv[2]); s = LocalBackend(sys.argv[1]).status([h])[h]; "
+        "import json, sys; from nr_exec import BackendContext, Handle, backend_for_handle; "
+        "h = Handle.parse(sys.argv[2]); "
+        "b = backend_for_handle(h, context=BackendContext.default(sys.argv[1])); "
+        "s = b.status([h])[h]; "
         "print(json.dumps({'state': s.state.value, 'exit_code': s.exit_code, 'message': s.message}))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", program, str(root), str(handle)],
+        [sys.executable, "-c", program, str(home), str(handle)],
         capture_output=True,
         text=True,
         check=True,
@@ -107,7 +113,7 @@ def test_job_in_experiment_dir_is_indexed(home: Path, tmp_path: Path) -> None:
     handle = backend.submit(backend.dryrun(spec))
     backend.wait([handle], timeout=30)
     assert (home / "jobs" / "job-a-1").resolve() == job_dir.resolve()
-    assert _status_elsewhere(home / "jobs", handle)["state"] == "SUCCEEDED"
+    assert _status_elsewhere(home, handle)["state"] == "SUCCEEDED"
     other = make_job_spec(
         nr_config.Script(inline="true"),
         LocalExecutor(),
@@ -124,9 +130,9 @@ def test_status_from_another_process(home: Path) -> None:
     backend = LocalBackend()
     handle = _submit(backend, nr_config.Partial(nrx_tasks.sleep, seconds=30))
     _wait_for(lambda: "sleeping" in "".join(backend.logs(handle)))
-    assert _status_elsewhere(home / "jobs", handle)["state"] == "RUNNING"
+    assert _status_elsewhere(home, handle)["state"] == "RUNNING"
     backend.cancel(handle)
-    elsewhere = _status_elsewhere(home / "jobs", handle)
+    elsewhere = _status_elsewhere(home, handle)
     assert (elsewhere["state"], elsewhere["message"]) == ("CANCELLED", "cancelled")
 
 
@@ -135,12 +141,22 @@ def test_unknown_and_foreign_handles(home: Path) -> None:
     missing = Handle("local", backend.host, "nope-1")
     foreign = Handle("local", "other-host", "x")
     slurm = Handle("slurm", backend.host, "12")
-    statuses = backend.status([missing, foreign, slurm])
+    escaping = Handle("local", backend.host, "../home")
+    handles = [missing, foreign, slurm, escaping]
+    assert backend.describe(handles) == dict.fromkeys(handles)
+    statuses = backend.status(handles)
     assert {s.state for s in statuses.values()} == {JobState.UNKNOWN}
-    assert "no record" in statuses[missing].message
-    with pytest.raises(BackendError, match="not a local job"):
-        backend.cancel(foreign)
-    backend.cancel(missing)  # nothing to cancel: no error
+    assert statuses[foreign].message == f"the local backend does not know {foreign}"
+    assert backend.cancel(handles) == []  # nothing to cancel: no error
+    assert list(backend.logs(escaping)) == []
+
+
+def test_started_job_dir_without_record_or_process_is_unknown_to_describe(home: Path) -> None:
+    backend = LocalBackend()
+    (home / "jobs" / "never-started-1" / "logs").mkdir(parents=True)
+    handle = Handle("local", backend.host, "never-started-1")
+    assert backend.describe([handle]) == {handle: None}
+    assert backend.find(["never-started-1"]) == {}
 
 
 def test_dead_process_without_marker_is_unknown_never_succeeded(home: Path) -> None:
@@ -150,8 +166,8 @@ def test_dead_process_without_marker_is_unknown_never_succeeded(home: Path) -> N
     job_dir = backend.job_dir(handle)
     state = json.loads((job_dir / "local.json").read_text())
     os.killpg(state["pid"], signal.SIGKILL)
-    _wait_for(lambda: _CHILDREN[handle.job_id].poll() is not None)
-    elsewhere = _status_elsewhere(home / "jobs", handle)
+    _wait_for(lambda: CHILDREN[handle.job_id].poll() is not None)
+    elsewhere = _status_elsewhere(home, handle)
     assert elsewhere["state"] == "UNKNOWN"
     assert "without an exit marker" in str(elsewhere["message"])
     # The launching process saw the exit itself and records it.
@@ -161,7 +177,7 @@ def test_dead_process_without_marker_is_unknown_never_succeeded(home: Path) -> N
         137,
         "killed by signal SIGKILL",
     )
-    assert _status_elsewhere(home / "jobs", handle)["state"] == "FAILED"
+    assert _status_elsewhere(home, handle)["state"] == "FAILED"
 
 
 def test_pid_reuse_is_detected(home: Path) -> None:
@@ -175,9 +191,9 @@ def test_pid_reuse_is_detected(home: Path) -> None:
     assert own is not None
     assert is_alive(os.getpid(), own)
     (job_dir / "local.json").write_text(json.dumps({"pid": os.getpid(), "start_time": own + 1}))
-    assert _status_elsewhere(home / "jobs", handle)["state"] == "UNKNOWN"
+    assert _status_elsewhere(home, handle)["state"] == "UNKNOWN"
     (job_dir / "local.json").write_text(json.dumps({"pid": os.getpid(), "start_time": own}))
-    assert _status_elsewhere(home / "jobs", handle)["state"] == "RUNNING"
+    assert _status_elsewhere(home, handle)["state"] == "RUNNING"
 
 
 def test_corrupt_marker_is_unknown(home: Path) -> None:
@@ -202,19 +218,32 @@ def test_cancel_kills_the_whole_group_and_is_idempotent(home: Path, tmp_path: Pa
     _wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
     child = int(pidfile.read_text())
     assert backend.status([handle])[handle].state is JobState.RUNNING
-    backend.cancel(handle)
+    assert backend.cancel(handle) == [handle]
     status = backend.status([handle])[handle]
     assert (status.state, status.exit_code) == (JobState.CANCELLED, 143)
     _wait_for(lambda: start_time(child) is None, timeout=5)  # SIGKILL is delivered asynchronously
-    backend.cancel(handle)
+    assert backend.cancel(handle) == []
     assert backend.status([handle])[handle].state is JobState.CANCELLED
+
+
+def test_cancel_of_many_jobs_in_one_call(home: Path) -> None:
+    backend = LocalBackend(grace_period=30)
+    handles = [
+        _submit(backend, nr_config.Script(inline="trap 'exit 0' TERM; sleep 60 & wait"))
+        for _ in range(3)
+    ]
+    for handle in handles:
+        _wait_for(lambda h=handle: backend.status([h])[h].state is JobState.RUNNING)
+    assert backend.cancel(handles) == handles
+    statuses = backend.status(handles)
+    assert {s.state for s in statuses.values()} == {JobState.CANCELLED}
 
 
 def test_cancel_of_finished_job_changes_nothing(home: Path) -> None:
     backend = LocalBackend()
     handle = _submit(backend, nr_config.Script(inline="true"))
     backend.wait([handle], timeout=30)
-    backend.cancel(handle)
+    assert backend.cancel(handle) == []
     assert backend.status([handle])[handle].state is JobState.SUCCEEDED
 
 
@@ -234,9 +263,10 @@ def test_logs_incremental_and_follow(home: Path) -> None:
 def test_detached_job_outlives_the_launching_process(home: Path, tmp_path: Path) -> None:
     flag = tmp_path / "go"
     program = (
-        "import sys, nr_config; from nr_exec import LocalExecutor, make_job_spec; "
+        "import sys, nr_config; from nr_exec import LocalExecutor, backend_for, make_job_spec; "
         f"s = nr_config.Script(inline='while [ ! -e {flag} ]; do sleep 0.05; done; echo finished; exit 5'); "
-        "b = LocalExecutor().backend(); h = b.submit(b.dryrun(make_job_spec(s, LocalExecutor()), detach=True)); "
+        "b = backend_for(LocalExecutor()); "
+        "h = b.submit(b.dryrun(make_job_spec(s, LocalExecutor()), detach=True)); "
         "print(h)"
     )
     launched = subprocess.run(
@@ -319,7 +349,7 @@ def test_job_group_runs_under_one_handle(home: Path, tmp_path: Path) -> None:
         for name in ("a", "b")
     ]
     request = backend.dryrun(specs)
-    assert len(request.plan["tasks"]) == 2
+    assert [task.name for task in request.plan.tasks] == ["a", "b"]
     handle = backend.submit(request)
     assert handle.job_id == specs[0].job_id
     assert backend.wait([handle], timeout=30)[handle].state is JobState.SUCCEEDED
@@ -371,19 +401,20 @@ def test_dryrun_has_no_side_effect_and_materializes_the_plan(home: Path) -> None
     assert task["argv"] == list(spec.argv)
     assert task["env"]["A"] == "1"
     assert task["env"]["NR_EXEC_EXIT_MARKER"] == spec.exit_marker
+    assert task["env"]["NR_EXEC_JOB_ID"] == spec.job_id
+    assert LocalPlan.from_json(request.materialize()) == request.plan
     document = json.loads(request.to_json())
     assert document["backend"] == "local"
     assert JobSpec.from_dict(document["specs"][0]) == spec
     assert json.loads(document["artifact"]) == plan
 
 
-def test_submit_refuses_foreign_requests(home: Path) -> None:
-    class Other(Request):
-        def materialize(self) -> str:
-            return ""
-
-    with pytest.raises(BackendError, match="cannot submit a Other"):
-        LocalBackend().submit(Other(backend="x", specs=()))
+def test_incomplete_plan_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="not a local launch plan: missing or invalid 'tasks'"):
+        LocalPlan.from_json(
+            '{"job_id": "x", "job_dir": "/x", "log": "l", "marker": "m", '
+            '"retries": 0, "supervised": true}'
+        )
 
 
 def _spec(**changes: object) -> JobSpec:
@@ -397,29 +428,27 @@ def _spec(**changes: object) -> JobSpec:
 
 
 @pytest.mark.parametrize(
-    ("capability", "spec"),
+    ("spec", "message"),
     [
-        ("gpus", _spec(resources=Resources(gpus_per_node=1))),
-        ("arrays", _spec(array=4)),
-        ("dependencies", _spec(dependencies=("local://h/other",))),
+        (_spec(job_id="a/b"), "job id 'a/b' is not path-safe"),
+        (_spec(job_id=".."), "job id '..' is not path-safe"),
+        (_spec(job_id="a b"), "job id 'a b' cannot name a job"),
+        (_spec(job_dir="relative/x"), "needs an absolute job directory; job x-1 has 'relative/x'"),
     ],
 )
-def test_undeclared_capabilities_are_refused(capability: str, spec: JobSpec) -> None:
-    backend = LocalBackend("/nonexistent")
-    assert getattr(backend.capabilities, capability) is False
-    with pytest.raises(
-        UnsupportedFeatureError, match=f"local backend does not support {capability}"
-    ):
+def test_unsafe_specs_are_refused_at_dryrun(spec: JobSpec, message: str) -> None:
+    backend = LocalBackend(context=BackendContext.default("/nonexistent"))
+    with pytest.raises(BackendError, match=message):
         backend.dryrun(spec)
 
 
-def test_declared_capabilities() -> None:
-    """Each declared capability has a behavioural test in this module."""
-    assert LocalBackend.capabilities.names() == ["detach", "job_groups", "retries", "follow_logs"]
-    # detach: test_detached_job_outlives_the_launching_process
-    # job_groups: test_job_group_runs_under_one_handle
-    # retries: test_retries_restart_until_success
-    # follow_logs: test_logs_incremental_and_follow
+def test_a_job_is_submitted_once(home: Path) -> None:
+    backend = LocalBackend()
+    spec = make_job_spec(nr_config.Script(inline="true"), LocalExecutor())
+    handle = backend.submit(backend.dryrun(spec))
+    backend.wait([handle], timeout=30)
+    with pytest.raises(BackendError, match=f"job {spec.job_id} was submitted already"):
+        backend.submit(backend.dryrun(spec))
 
 
 def test_close_keeps_jobs_running(home: Path) -> None:
@@ -428,7 +457,25 @@ def test_close_keeps_jobs_running(home: Path) -> None:
     assert backend.wait([handle], timeout=30)[handle].state is JobState.SUCCEEDED
 
 
-def test_executor_backend_is_local(home: Path) -> None:
-    backend = LocalExecutor().backend()
-    assert isinstance(backend, LocalBackend)
-    assert backend.root == home / "jobs"
+def test_backend_of_the_executor_and_of_the_scheme(home: Path) -> None:
+    for backend in (backend_for(LocalExecutor()), create_backend("local")):
+        assert isinstance(backend, LocalBackend)
+        assert backend.root == home / "jobs"
+        assert backend.cluster == backend.host
+
+
+def test_the_context_decides_where_jobs_are_indexed(home: Path, tmp_path: Path) -> None:
+    """A backend built for another home (an experiment's base_dir) indexes its jobs there."""
+    other = BackendContext.default(tmp_path / "elsewhere")
+    backend = backend_for(LocalExecutor(), context=other)
+    spec = make_job_spec(
+        nr_config.Script(inline="echo here"), LocalExecutor(), job_dir=str(tmp_path / "exp" / "j")
+    )
+    handle = backend.submit(backend.dryrun(spec))
+    assert backend.wait([handle], timeout=30)[handle].state is JobState.SUCCEEDED
+    assert (tmp_path / "elsewhere" / "jobs" / spec.job_id).resolve() == tmp_path / "exp" / "j"
+    assert not (home / "jobs").exists()
+    assert LocalBackend().describe([handle]) == {handle: None}  # the default home knows nothing
+    assert _status_elsewhere(tmp_path / "elsewhere", handle)["state"] == "SUCCEEDED"
+    with pytest.raises(AttributeError):
+        backend.root = home  # type: ignore[misc]  # built with its context, never patched

@@ -17,11 +17,14 @@ from nr_exec.errors import (
     HandleError,
     LauncherError,
     MissingExtraError,
+    UnknownBackendError,
     UnsupportedFeatureError,
 )
 
 if TYPE_CHECKING:
     from nr_exec.backend import Backend, BatchEntry, Capabilities, Request
+    from nr_exec.constants import EnvVar
+    from nr_exec.context import BackendContext
     from nr_exec.docker import DockerBackend, DockerExecutor, DockerRequest
     from nr_exec.executor import Executor
     from nr_exec.extras import require_extra
@@ -39,7 +42,17 @@ if TYPE_CHECKING:
     )
     from nr_exec.local import LocalBackend, LocalExecutor, LocalRequest
     from nr_exec.marker import EXIT_MARKER_ENV, ExitMarker, read_exit_marker, write_exit_marker
-    from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmJobDetails
+    from nr_exec.paths import nemorun_home
+    from nr_exec.placement import Placement
+    from nr_exec.registry import (
+        backend_class,
+        backend_for,
+        backend_for_handle,
+        backend_schemes,
+        create_backend,
+    )
+    from nr_exec.settings import BackendSettings, NoSettings
+    from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmJobDetails, SlurmRequest
     from nr_exec.spec import JobFile, JobSpec, Mount, Resources
     from nr_exec.states import FailureReason, JobState, JobStatus
     from nr_exec.wrapper import wrap_command
@@ -49,6 +62,18 @@ _LAZY = {
     "BatchEntry": "nr_exec.backend",
     "Capabilities": "nr_exec.backend",
     "Request": "nr_exec.backend",
+    "EnvVar": "nr_exec.constants",
+    "BackendContext": "nr_exec.context",
+    "nemorun_home": "nr_exec.paths",
+    "Placement": "nr_exec.placement",
+    "backend_class": "nr_exec.registry",
+    "backend_for": "nr_exec.registry",
+    "backend_for_handle": "nr_exec.registry",
+    "backend_schemes": "nr_exec.registry",
+    "create_backend": "nr_exec.registry",
+    "BackendSettings": "nr_exec.settings",
+    "NoSettings": "nr_exec.settings",
+    "SlurmRequest": "nr_exec.slurm",
     "Executor": "nr_exec.executor",
     "DockerBackend": "nr_exec.docker",
     "DockerExecutor": "nr_exec.docker",
@@ -87,13 +112,16 @@ _LAZY = {
 __all__ = [
     "EXIT_MARKER_ENV",
     "Backend",
+    "BackendContext",
     "BackendError",
+    "BackendSettings",
     "BatchEntry",
     "BatchSubmitError",
     "Capabilities",
     "DockerBackend",
     "DockerExecutor",
     "DockerRequest",
+    "EnvVar",
     "ExecError",
     "Executor",
     "ExecutorConfigError",
@@ -115,17 +143,27 @@ __all__ = [
     "LocalRequest",
     "MissingExtraError",
     "Mount",
+    "NoSettings",
+    "Placement",
     "Request",
     "Resources",
     "SlurmBackend",
     "SlurmExecutor",
     "SlurmJobDetails",
+    "SlurmRequest",
     "SlurmTemplate",
     "Torchrun",
+    "UnknownBackendError",
     "UnsupportedFeatureError",
     "__version__",
+    "backend_class",
+    "backend_for",
+    "backend_for_handle",
+    "backend_schemes",
+    "create_backend",
     "launcher_names",
     "make_job_spec",
+    "nemorun_home",
     "read_exit_marker",
     "register_launcher",
     "require_extra",

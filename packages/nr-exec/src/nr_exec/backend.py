@@ -1,9 +1,14 @@
-"""The backend interface: dry-run, submit, status, logs, cancel, close.
+"""The backend contract: a template whose public methods do the common work once.
 
-Every backend (local processes, Slurm, Docker, SkyPilot, Kubernetes, ...) implements
-:class:`Backend`. ``dryrun`` turns one job spec, or a group of specs sharing one allocation,
-into a :class:`Request` whose :meth:`Request.materialize` is the exact artifact the backend
-submits; ``submit`` hands it over and returns a :class:`~nr_exec.Handle`.
+Every backend (local processes, Slurm, Docker, SkyPilot, Kubernetes, ...) subclasses
+:class:`Backend` ``[Settings, Request]``. The public :meth:`Backend.dryrun` groups the specs,
+checks the declared capabilities and decodes each spec's settings, then calls the one hook
+:meth:`Backend._dryrun`, which builds the backend's own :class:`Request` type; its
+:meth:`Request.materialize` is the exact artifact the backend submits. :meth:`Backend.cancel`
+is idempotent in the base (it asks :meth:`Backend.describe` first), :meth:`Backend.status`
+derives from :meth:`Backend.describe` (``None``, a job the backend does not know, becomes
+``UNKNOWN``), and :meth:`Backend.find` finds jobs by the names we gave them, which is how a
+submit interrupted half-way is reconciled.
 """
 
 import abc
@@ -12,14 +17,26 @@ import json
 import time
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+from nr_exec.context import BackendContext
 from nr_exec.errors import BackendError, BatchSubmitError, ExecError, UnsupportedFeatureError
 from nr_exec.handle import Handle
+from nr_exec.settings import BackendSettings
 from nr_exec.spec import JobSpec
-from nr_exec.states import JobStatus
+from nr_exec.states import JobState, JobStatus
 
-__all__ = ["Backend", "BatchEntry", "Capabilities", "Request", "as_group", "check_batch_order"]
+__all__ = [
+    "Backend",
+    "BatchEntry",
+    "Capabilities",
+    "Request",
+    "as_group",
+    "check_batch_order",
+]
+
+SettingsT = TypeVar("SettingsT", bound=BackendSettings)
+RequestT = TypeVar("RequestT", bound="Request")
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,10 @@ class Capabilities:
         retries: The backend restarts failed jobs (``JobSpec.retries``).
         follow_logs: ``logs(..., follow=True)`` streams until the job ends.
         gpus: Jobs can ask for GPUs (``Resources.gpus_per_node``).
+        exit_markers: The backend's own job script records each job's exit (``exit.json``),
+            so commands need no exit-marker wrapper.
+        launcher_transform: Launchers that rewrite the job into a script template
+            (``SlurmTemplate``) may be used.
     """
 
     detach: bool = False
@@ -43,6 +64,8 @@ class Capabilities:
     retries: bool = False
     follow_logs: bool = False
     gpus: bool = False
+    exit_markers: bool = False
+    launcher_transform: bool = False
 
     def names(self) -> list[str]:
         """Return the names of the declared capabilities."""
@@ -58,8 +81,12 @@ def as_group(specs: JobSpec | Sequence[JobSpec]) -> tuple[JobSpec, ...]:
 
 
 @dataclass(frozen=True)
-class Request:
+class Request(abc.ABC):
     """A backend's ready-to-submit form of one job (or one group of jobs).
+
+    Abstract: each backend defines its own request type, a frozen dataclass whose fields are
+    its typed payload, and ``Backend[Settings, ThatRequest]`` lets the type checker make sure
+    the backend is only handed its own requests.
 
     Attributes:
         backend: Name of the backend that made it.
@@ -111,17 +138,49 @@ def check_batch_order(entries: Sequence[BatchEntry]) -> None:
             raise BackendError(f"batch entry {position} may only wait for earlier entries")
 
 
-class Backend(abc.ABC):
+class Backend(abc.ABC, Generic[SettingsT, RequestT]):
     """Runs jobs somewhere; one instance may serve many jobs.
 
-    Implementations set :attr:`name` and :attr:`capabilities` and implement the abstract
-    methods. ``status`` takes many handles at once so that a backend can answer with one query.
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`settings_type`, and
+    implement the hooks: :meth:`_dryrun`, :meth:`submit`, :meth:`describe`, :meth:`find`,
+    :meth:`logs` and :meth:`_cancel_existing`. The public :meth:`dryrun`, :meth:`status` and
+    :meth:`cancel` are final: they do what every backend must do the same way.
+
+    Args:
+        context: The store's home and job root, and how to reach the service (default:
+            :meth:`BackendContext.default`, read now).
     """
 
     #: Backend name, the scheme of its handles (``local`` in ``local://host/id``).
     name: ClassVar[str]
-    #: What the backend supports.
+    #: What the backend supports (``nr_exec.testing.BackendContract`` checks each claim).
     capabilities: ClassVar[Capabilities]
+    #: The settings record a spec carries for this backend (``JobSpec.backend_options``).
+    settings_type: type[SettingsT]
+
+    def __init__(self, *, context: BackendContext | None = None) -> None:
+        self.context = context if context is not None else BackendContext.default()
+
+    @classmethod
+    def create(cls, cluster: str, *, context: BackendContext) -> "Backend[Any, Any]":
+        """Build the backend serving ``cluster`` (the handle's cluster part; may be "").
+
+        The registry calls this for a handle's scheme. ``context.connection`` holds what
+        :meth:`~nr_exec.Executor.connection` saved; backends that need it override this.
+        """
+        del cluster
+        return cls(context=context)
+
+    @property
+    @abc.abstractmethod
+    def cluster(self) -> str:
+        """The cluster (or host, or engine) part of this backend's handles."""
+
+    def connection(self) -> dict[str, Any]:
+        """JSON data from which :meth:`create` rebuilds this backend (``context.connection``)."""
+        return dict(self.context.connection)
+
+    # -- dry-run: the template ------------------------------------------------------------------
 
     def check_supported(self, specs: Sequence[JobSpec], *, detach: bool) -> None:
         """Refuse a request using a feature this backend does not declare.
@@ -145,26 +204,63 @@ class Backend(abc.ABC):
                 f"(it supports: {', '.join(caps.names()) or 'none of the optional features'})"
             )
 
-    @abc.abstractmethod
-    def dryrun(self, specs: JobSpec | Sequence[JobSpec], *, detach: bool = False) -> Request:
+    def decode_settings(self, spec: JobSpec) -> SettingsT:
+        """Read this backend's settings from a spec (``settings_type.from_options``).
+
+        Raises:
+            BackendError: The spec carries settings of another backend.
+        """
+        return self.settings_type.from_options(spec.backend_options)
+
+    def dryrun(self, specs: JobSpec | Sequence[JobSpec], *, detach: bool = False) -> RequestT:
         """Turn one spec, or a group of specs sharing one allocation, into a request.
 
-        Has no side effect: nothing is written or submitted.
+        Groups the specs, refuses undeclared features, decodes each spec's settings, then
+        calls :meth:`_dryrun`. Nothing is written or submitted, and nothing but a declared
+        read-only probe reaches the service.
 
         Raises:
             UnsupportedFeatureError: The specs use a feature the backend lacks.
+            BackendError: A spec carries settings of another backend, or cannot be
+                expressed safely.
+        """
+        group = as_group(specs)
+        self.check_supported(group, detach=detach)
+        settings = tuple(self.decode_settings(spec) for spec in group)
+        return self._dryrun(group, settings, detach=detach)
+
+    @abc.abstractmethod
+    def _dryrun(
+        self, group: tuple[JobSpec, ...], settings: tuple[SettingsT, ...], *, detach: bool
+    ) -> RequestT:
+        """Build the request of a checked group (one settings record per spec)."""
+
+    # -- the other hooks ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def submit(self, request: RequestT) -> Handle:
+        """Submit a request made by :meth:`dryrun` and return the job's handle.
+
+        Raises:
+            BackendError: The service refused the job, or starting it failed (a job whose
+                start failed is never reported as submitted).
         """
 
     @abc.abstractmethod
-    def submit(self, request: Request) -> Handle:
-        """Submit a request made by :meth:`dryrun` and return the job's handle."""
+    def describe(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus | None]:
+        """Return what the backend knows of each job, asking the service once for all.
+
+        A job the backend does not know is ``None``. A job it knows whose fate it cannot
+        tell (gone from the scheduler, no exit marker) is ``UNKNOWN``, never silently
+        ``RUNNING`` or ``SUCCEEDED``.
+        """
 
     @abc.abstractmethod
-    def status(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus]:
-        """Return the status of every handle, querying the backend once for all of them.
+    def find(self, names: Sequence[str]) -> dict[str, Handle]:
+        """Find jobs by the backend job names we gave them (``JobSpec.job_id``).
 
-        A job the backend no longer knows is ``UNKNOWN`` unless its exit marker says how it
-        ended.
+        Asks the service once (``squeue``/``sacct --name``, a label selector, ...). Names
+        the service has never seen are absent from the result.
         """
 
     @abc.abstractmethod
@@ -175,8 +271,40 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def cancel(self, handle: Handle) -> None:
-        """Stop the job; cancelling an ended or already cancelled job does nothing."""
+    def _cancel_existing(self, handles: Sequence[Handle]) -> None:
+        """Stop jobs the backend knows and that have not ended (one round trip if possible)."""
+
+    # -- derived, final -------------------------------------------------------------------------
+
+    def status(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus]:
+        """Return the status of every handle (one query); unknown jobs are ``UNKNOWN``."""
+        described = self.describe(handles)
+        return {
+            handle: described.get(handle)
+            or JobStatus(
+                JobState.UNKNOWN, message=f"the {self.name} backend does not know {handle}"
+            )
+            for handle in handles
+        }
+
+    def exists(self, handle: Handle) -> bool:
+        """Whether the backend knows the job."""
+        return self.describe([handle]).get(handle) is not None
+
+    def cancel(self, handles: Handle | Sequence[Handle]) -> list[Handle]:
+        """Stop jobs; cancelling an ended, cancelled or unknown job does nothing.
+
+        Returns:
+            The handles that were running or pending and were asked to stop.
+        """
+        group = [handles] if isinstance(handles, Handle) else list(handles)
+        if not group:
+            return []
+        described = self.describe(group)
+        live = [h for h in group if (s := described.get(h)) is not None and not s.is_terminal]
+        if live:
+            self._cancel_existing(live)
+        return live
 
     def batch_key(self) -> Hashable | None:
         """Backends with equal keys accept each other's requests (one batch, one instance).
@@ -187,7 +315,7 @@ class Backend(abc.ABC):
         """
         return None
 
-    def dryrun_array(self, specs: Sequence[JobSpec]) -> Sequence[Request]:
+    def dryrun_array(self, specs: Sequence[JobSpec]) -> Sequence[RequestT]:
         """Turn specs of one shape into job-array requests (one element per spec).
 
         Backends declaring ``arrays`` override this; their :meth:`submit_batch` returns one
@@ -215,7 +343,7 @@ class Backend(abc.ABC):
         check_batch_order(entries)
         submitted: list[list[Handle]] = []
         for position, entry in enumerate(entries):
-            request = entry.request
+            request: Any = entry.request
             try:
                 if entry.after:
                     parents = tuple(str(h) for p in entry.after for h in submitted[p])
@@ -229,12 +357,7 @@ class Backend(abc.ABC):
                 raise BatchSubmitError(f"batch entry {position} failed: {exc}", submitted) from exc
         return submitted
 
-    def cancel_many(self, handles: Sequence[Handle]) -> None:
-        """Cancel several jobs (idempotent); the default cancels them one by one."""
-        for handle in handles:
-            self.cancel(handle)
-
-    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+    def close(self) -> None:
         """Release what the backend holds (connections, clients); jobs keep running."""
 
     def wait(
@@ -254,7 +377,7 @@ class Backend(abc.ABC):
                 return statuses
             time.sleep(interval)
 
-    def __enter__(self) -> "Backend":
+    def __enter__(self) -> "Backend[SettingsT, RequestT]":
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "HandleError",
     "LauncherError",
     "MissingExtraError",
+    "UnknownBackendError",
     "UnsupportedFeatureError",
 ]
 
@@ -67,6 +68,10 @@ class BatchSubmitError(BackendError):
     def __init__(self, message: str, submitted: "list[list[Handle]]") -> None:
         super().__init__(message)
         self.submitted = submitted
+
+
+class UnknownBackendError(BackendError, LookupError):
+    """No backend is registered for a handle's scheme (``nr_exec.backends`` entry points)."""
 
 
 class UnsupportedFeatureError(BackendError):

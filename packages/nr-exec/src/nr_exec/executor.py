@@ -1,18 +1,20 @@
 """The ``Executor`` base: declarative, validated description of where and how a task runs."""
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import nr_config
 from nr_package import Packager
 
 from nr_exec.errors import ExecutorConfigError
 from nr_exec.launchers import LaunchContext, Launcher, resolve_launcher
+from nr_exec.placement import Placement
+from nr_exec.settings import BackendSettings, NoSettings
 from nr_exec.spec import JobSpec, Resources
 from nr_exec.validation import check_fields
 
 if TYPE_CHECKING:
-    from nr_exec.backend import Backend
+    from nr_exec.backend import Capabilities
 
 __all__ = ["Executor"]
 
@@ -25,6 +27,12 @@ class Executor:
     raises :class:`~nr_exec.errors.ExecutorConfigError` naming the field, what it accepts and
     what was given. Subclasses add their backend's fields and extend :meth:`validate`.
 
+    An executor only describes: it names its backend (:attr:`backend_scheme`, the handle
+    scheme in the ``nr_exec.backends`` registry), answers where the job lives on the target
+    (:meth:`placement`), and hands its backend one settings record (:meth:`settings`) plus
+    how to reach the service (:meth:`connection`). It builds no backend; see
+    :func:`nr_exec.backend_for`.
+
     Attributes:
         packager: How the code is shipped to the job.
         launcher: A launcher object, a registered launcher name (``"torchrun"``, ``"ft"``,
@@ -35,6 +43,9 @@ class Executor:
         job_dir: Directory of the job's files; empty for the default
             (``$NEMORUN_HOME/jobs/<job-id>``).
     """
+
+    #: The scheme of this executor's backend in the registry (``"local"``, ``"slurm"``).
+    backend_scheme: ClassVar[str] = ""
 
     packager: Packager = field(default_factory=Packager)
     launcher: Launcher | str | None = None
@@ -81,63 +92,50 @@ class Executor:
         """Return the launcher object (resolving a name; the direct launcher when None)."""
         return resolve_launcher(self.launcher)
 
-    def launch_context(self, job_dir: str) -> LaunchContext:
-        """What launchers need: sizes and, for multi-node jobs, rendezvous host and node rank.
+    def capabilities(self) -> "Capabilities":
+        """What this executor's backend declares (read from its class; nothing is built)."""
+        from nr_exec.registry import backend_class  # noqa: PLC0415 - the registry loads backends
 
-        The base class uses ``localhost`` and node rank 0; backends whose jobs span nodes
-        return shell variable references their job script defines.
+        return backend_class(self.backend_scheme).capabilities
+
+    def connection(self) -> dict[str, Any]:
+        """JSON data saying how to reach the backend's service (none for local services).
+
+        Saved with each job, so that any process rebuilds the backend of a handle from it
+        (``BackendContext.connection``) without this executor or the user's code.
         """
-        return LaunchContext(
-            nnodes=self.nnodes(), nproc_per_node=self.nproc_per_node(), job_dir=job_dir
-        )
-
-    def python_executable(self) -> str:
-        """The Python interpreter the job runs a ``Partial`` with."""
-        return "python"
-
-    def working_dir(self, job_dir: str) -> str:
-        """The job's working directory ("" lets the backend choose)."""
-        del job_dir
-        return ""
-
-    def backend_job_dir(self, local_job_dir: str) -> str:
-        """The job directory to make specs with, for a job whose files are in ``local_job_dir``.
-
-        An experiment keeps each job's files in its store on this machine; a backend whose
-        jobs run elsewhere (a cluster reached through a tunnel) puts the job directory there.
-
-        Returns:
-            ``local_job_dir`` (the default).
-        """
-        return local_job_dir
-
-    def backend_options(self, job_dir: str) -> dict[str, Any]:
-        """Backend-specific settings carried by the job spec (``JobSpec.backend_options``).
-
-        Args:
-            job_dir: The job's directory, as the job sees it.
-
-        Returns:
-            JSON-compatible data only this executor's backend reads (none by default).
-        """
-        del job_dir
         return {}
 
-    def backend_writes_exit_marker(self) -> bool:
-        """Whether the backend records each job's exit itself (no exit-marker wrapper needed).
+    def placement(self, job_id: str, job_dir: str) -> Placement:
+        """Where the job lives on its target: job directory, working directory, interpreter.
 
-        When true, :func:`~nr_exec.make_job_spec` leaves ``Script`` and launcher commands
-        unwrapped; the backend's job script writes ``exit.json``.
+        Args:
+            job_id: The job's id.
+            job_dir: The job's directory on the launching side (in the experiment store).
+
+        Returns:
+            By default the same directory, the backend's choice of working directory,
+            ``python``, and a single-host launch context.
         """
-        return False
+        del job_id
+        return Placement(
+            job_dir=job_dir,
+            launch_context=LaunchContext(
+                nnodes=self.nnodes(), nproc_per_node=self.nproc_per_node(), job_dir=job_dir
+            ),
+        )
 
-    def supports_launcher_transform(self) -> bool:
-        """Whether launchers that rewrite the job into a script (``SlurmTemplate``) may be used."""
-        return False
+    def settings(self, job_dir: str) -> BackendSettings:
+        """The settings record this executor's backend needs (``JobSpec.backend_options``).
 
-    def backend(self) -> "Backend":
-        """Return the backend that runs this executor's jobs (imported on first use)."""
-        raise NotImplementedError(f"{type(self).__name__} has no backend")
+        Args:
+            job_dir: The job's directory on the launching side.
+
+        Returns:
+            :class:`~nr_exec.settings.NoSettings` by default.
+        """
+        del job_dir
+        return NoSettings()
 
     def to_config(self) -> Any:
         """Return the executor as an nr-config ``Config`` (a declarative, serializable copy)."""

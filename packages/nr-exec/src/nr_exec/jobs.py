@@ -9,10 +9,11 @@ from typing import Any
 import nr_config
 from nr_config import Partial, Script
 
-from nr_exec._fs import nemorun_home
+from nr_exec.backend import Capabilities
 from nr_exec.errors import ExecError, LauncherError
 from nr_exec.executor import Executor
 from nr_exec.launchers import Launcher
+from nr_exec.paths import nemorun_home
 from nr_exec.spec import JobFile, JobSpec
 from nr_exec.wrapper import wrap_command
 
@@ -85,27 +86,43 @@ def make_job_spec(
     ``<entrypoint> <path> <args>`` (an inline script is saved as ``scripts/<name>.sh``) inside
     the exit-marker wrapper; so does any command under a launcher that starts worker processes
     (torchrun, ft), whose workers then write no marker of their own. No wrapper is added when
-    the backend writes the marker itself (:meth:`Executor.backend_writes_exit_marker`).
-    The spec carries the executor's :meth:`Executor.backend_options`.
+    the backend declares that it writes the marker itself (``Capabilities.exit_markers``).
+
+    Where the job lives on its target comes from :meth:`Executor.placement`; what its backend
+    needs beyond the spec is :meth:`Executor.settings`, carried as ``spec.backend_options``.
 
     Args:
         task: A ``Partial`` or a ``Script``.
         executor: Where and how it runs.
         name: Job name (default: derived from the task).
-        job_dir: Job directory (default: ``executor.job_dir``, else
-            ``$NEMORUN_HOME/jobs/<job-id>``).
+        job_dir: The job's directory on the launching side (default: ``executor.job_dir``,
+            else ``$NEMORUN_HOME/jobs/<job-id>``); the placement maps it to the target.
         job_id: Job id (default: a fresh one, see :func:`new_job_id`).
 
     Raises:
         ExecError: ``task`` is neither a ``Partial`` nor a ``Script``.
-        LauncherError: The launcher rewrites jobs into scripts but the executor does not allow it.
+        LauncherError: The launcher rewrites jobs into scripts but the backend cannot run them.
     """
     if not isinstance(task, (Partial, Script)):
         raise ExecError(f"a task must be a Partial or a Script, got {type(task).__name__}")
     name = name or task_name(task)
     safe = safe_name(name)
     job_id = job_id or new_job_id(safe)
-    job_dir = job_dir or executor.job_dir or str(nemorun_home() / "jobs" / job_id)
+    local_dir = job_dir or executor.job_dir or str(nemorun_home() / "jobs" / job_id)
+    return _make(task, executor, name, safe, job_id, local_dir, executor.capabilities())
+
+
+def _make(  # noqa: PLR0917 - one private step of make_job_spec
+    task: Partial[Any] | Script,
+    executor: Executor,
+    name: str,
+    safe: str,
+    job_id: str,
+    local_dir: str,
+    caps: Capabilities,
+) -> JobSpec:
+    placement = executor.placement(job_id, local_dir)
+    job_dir = placement.job_dir
     launcher = executor.get_launcher()
     env = dict(executor.env_vars)
     metadata: dict[str, Any] = {}
@@ -113,24 +130,25 @@ def make_job_spec(
     if isinstance(task, Partial):
         config = f"configs/{safe}.task.json"
         files = (JobFile(config, nr_config.dumps_json(task)),)
-        entrypoint = executor.python_executable()
+        entrypoint = placement.python
         args = ["-m", RUNNER_MODULE, f"{job_dir}/{config}"]
     else:
         env.update(task.env)
         metadata.update(task.metadata)
         entrypoint, args, files = _script_command(task, safe, job_dir)
-    command = launcher.launch_command(entrypoint, args, executor.launch_context(job_dir))
+    command = launcher.launch_command(entrypoint, args, placement.launch_context)
     script = launcher.transform(command)
     if script is not None:
-        if not executor.supports_launcher_transform():
+        if not caps.launcher_transform:
             raise LauncherError(
                 f"{type(executor).__name__}.launcher",
-                "a launcher this executor supports (only the Slurm backend renders templates)",
+                "a launcher this executor's backend supports (only backends that render "
+                "script templates, such as Slurm, accept it)",
                 type(launcher).__name__,
             )
         script.env.update(env)
         direct = dataclasses.replace(executor, launcher=None)
-        templated = make_job_spec(script, direct, name=name, job_dir=job_dir, job_id=job_id)
+        templated = _make(script, direct, name, safe, job_id, local_dir, caps)
         return dataclasses.replace(
             templated, launcher=launcher.name, files=(*files, *templated.files)
         )
@@ -138,9 +156,7 @@ def make_job_spec(
         env.setdefault("LOGLEVEL", "INFO")
         if getattr(executor.packager, "debug", False):
             env.update(_DEBUG_ENV)
-    wrapped = (
-        isinstance(task, Script) or launcher.spawns_workers
-    ) and not executor.backend_writes_exit_marker()
+    wrapped = (isinstance(task, Script) or launcher.spawns_workers) and not caps.exit_markers
     resources = executor.resources()
     if launcher.spawns_workers:
         resources = dataclasses.replace(resources, ntasks_per_node=1)
@@ -150,12 +166,13 @@ def make_job_spec(
         experiment_id=executor.experiment_id,
         argv=tuple(wrap_command(command) if wrapped else command),
         env=env,
-        workdir=executor.working_dir(job_dir),
+        workdir=placement.workdir,
         job_dir=job_dir,
         resources=resources,
         retries=executor.retries,
         launcher=None if type(launcher) is Launcher else launcher.name,
         files=files,
+        image=placement.image,
         metadata=metadata,
-        backend_options=executor.backend_options(job_dir),
+        backend_options=executor.settings(local_dir).to_options(),
     )

@@ -2,7 +2,8 @@
 
 A marker is written atomically (temporary file, then rename or hard link) by whatever is
 outermost in the job: the in-job runner for a ``Partial``, the POSIX-sh wrapper for a ``Script``
-or a launcher command, the local supervisor, or ``cancel``. Every backend's status prefers the
+or a launcher command, the local supervisor, or ``cancel``. The writers here also fsync it
+(:mod:`nr_exec.durable`, as the store does). Every backend's status prefers the
 marker over what the scheduler says.
 
 Format (JSON object)::
@@ -30,7 +31,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nr_exec._fs import create_exclusive, write_text_atomic
+from nr_exec.constants import EnvVar
+from nr_exec.durable import create_exclusive, write_text_atomic
 from nr_exec.errors import ExitMarkerError
 from nr_exec.states import FailureReason, JobState, JobStatus
 
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 #: Environment variable naming the marker file the outermost in-job process must write.
-EXIT_MARKER_ENV = "NR_EXEC_EXIT_MARKER"
+EXIT_MARKER_ENV = EnvVar.EXIT_MARKER.value
 
 
 def utc_now() -> str:

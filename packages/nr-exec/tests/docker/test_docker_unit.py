@@ -1,13 +1,25 @@
 """DockerExecutor and the docker backend without an engine: validation, dry-run, status rules."""
 
+import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from nr_config import Partial, Script
-from nr_exec import ExecutorConfigError, JobSpec, JobState, JobStatus, UnsupportedFeatureError
+from nr_exec import (
+    BackendContext,
+    BackendError,
+    ExecutorConfigError,
+    JobSpec,
+    JobState,
+    JobStatus,
+    UnsupportedFeatureError,
+    backend_for,
+    create_backend,
+)
 from nr_exec._logs import read_lines
-from nr_exec.docker import DockerBackend, DockerExecutor
+from nr_exec.docker import DockerBackend, DockerExecutor, DockerSettings
 from nr_exec.docker.naming import container_name, engine_name
 from nr_exec.docker.status import OOM_ERROR, combine, engine_state, task_status
 from nr_exec.marker import ExitMarker
@@ -34,9 +46,24 @@ def seed_executor(**changes: object) -> DockerExecutor:
     return DockerExecutor(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEMORUN_HOME", str(tmp_path / "home"))
+
+
+def backend(**connection: object) -> DockerBackend:
+    return DockerBackend(context=BackendContext.default(connection=connection))
+
+
+def plan(spec: JobSpec | list[JobSpec]) -> dict[str, object]:
+    document: dict[str, object] = json.loads(backend().dryrun(spec).materialize())
+    return document
+
+
 def arguments(spec: JobSpec | list[JobSpec], index: int = 0) -> dict[str, object]:
-    plan = json.loads(DockerBackend().dryrun(spec).materialize())
-    args: dict[str, object] = plan["containers"][index]["arguments"]
+    containers = plan(spec)["containers"]
+    assert isinstance(containers, list)
+    args: dict[str, object] = containers[index]["arguments"]
     return args
 
 
@@ -82,9 +109,11 @@ def test_spec_uses_container_paths_and_keeps_host_dir(tmp_path: Path) -> None:
     assert isinstance(volumes, list)
     assert any(v.endswith(":/opt/nr-exec/site/nr_exec:ro") for v in volumes)
     assert any(v.endswith(":/opt/nr-exec/site/pydantic_core:ro") for v in volumes)
-    plan = json.loads(DockerBackend().dryrun(spec).materialize())
-    assert plan["code"][0]["target"] == f"{tmp_path}/code"
-    assert plan["files"] == [f"{tmp_path}/configs/job.task.json"]
+    document = plan(spec)
+    assert document["code"] == [
+        {"packager": json.loads(spec.backend_options["packager"]), "target": f"{tmp_path}/code"}
+    ]
+    assert document["files"] == [f"{tmp_path}/configs/job.task.json"]
 
 
 def test_scripts_and_ship_runner_false_get_no_runtime_mounts(tmp_path: Path) -> None:
@@ -98,17 +127,27 @@ def test_group_gets_one_container_per_task(tmp_path: Path) -> None:
     executor = DockerExecutor(container_image="img", packager=Packager(), ntasks_per_node=2)
     first = executor.to_job_spec(Script(inline="true"), name="a", job_dir=str(tmp_path))
     second = executor.to_job_spec(Script(inline="true"), name="b", job_dir=str(tmp_path))
-    plan = json.loads(DockerBackend().dryrun([first, second]).materialize())
-    tasks = [c["task"] for c in plan["containers"]]
+    containers = plan([first, second])["containers"]
+    assert isinstance(containers, list)
+    tasks = [c["task"] for c in containers]
     assert tasks == [0, 1, 2, 3]
-    envs = [c["arguments"]["environment"] for c in plan["containers"]]
+    envs = [c["arguments"]["environment"] for c in containers]
     assert [e["NR_EXEC_EXIT_MARKER"] for e in envs] == [
         f"/nemo_run/.exit-{i}.json" for i in range(4)
     ]
     assert [e["RANK"] for e in envs] == ["0", "1", "0", "1"]
-    assert {c["arguments"]["labels"]["nemo-run/job-id"] for c in plan["containers"]} == {
-        first.job_id
-    }
+    assert {c["arguments"]["labels"]["nemo-run/job-id"] for c in containers} == {first.job_id}
+
+
+def test_group_member_in_another_dir_writes_the_head_log(tmp_path: Path) -> None:
+    executor = DockerExecutor(container_image="img", packager=Packager())
+    head = executor.to_job_spec(Script(inline="true"), name="a", job_dir=str(tmp_path / "a"))
+    member = executor.to_job_spec(Script(inline="true"), name="b", job_dir=str(tmp_path / "b"))
+    assert arguments([head, member], 0)["volumes"] == [f"{tmp_path}/a:/nemo_run:rw"]
+    assert arguments([head, member], 1)["volumes"] == [
+        f"{tmp_path}/b:/nemo_run:rw",
+        f"{tmp_path}/a/logs:/nemo_run/logs:rw",
+    ]
 
 
 def test_retries_become_a_restart_policy(tmp_path: Path) -> None:
@@ -155,7 +194,7 @@ def test_unknown_sdk_keyword_is_refused_at_dryrun(tmp_path: Path) -> None:
     )
     spec = executor.to_job_spec(Script(inline="true"), job_dir=str(tmp_path))
     with pytest.raises(ExecutorConfigError, match="mem_limitt") as info:
-        DockerBackend().dryrun(spec)
+        backend().dryrun(spec)
     assert info.value.field == "DockerExecutor.additional_kwargs"
 
 
@@ -170,20 +209,120 @@ def test_known_sdk_keyword_is_passed(tmp_path: Path) -> None:
 def test_unsupported_features_are_refused(tmp_path: Path) -> None:
     executor = DockerExecutor(container_image="img", packager=Packager())
     spec = executor.to_job_spec(Script(inline="true"), job_dir=str(tmp_path))
-    import dataclasses
-
     with pytest.raises(UnsupportedFeatureError, match="arrays"):
-        DockerBackend().dryrun(dataclasses.replace(spec, array=3))
+        backend().dryrun(dataclasses.replace(spec, array=3))
     with pytest.raises(UnsupportedFeatureError, match="dependencies"):
-        DockerBackend().dryrun(dataclasses.replace(spec, dependencies=("docker://h/x",)))
+        backend().dryrun(dataclasses.replace(spec, dependencies=("docker://h/x",)))
+
+
+def test_missing_sdk_fails_at_dryrun_with_the_install_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nr_exec import MissingExtraError
+
+    executor = DockerExecutor(container_image="img", packager=Packager())
+    spec = executor.to_job_spec(Script(inline="true"), job_dir=str(tmp_path))
+    monkeypatch.setitem(sys.modules, "docker", None)  # as if the extra were not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'nr-exec\[docker\]'"):
+        backend().dryrun(spec)
 
 
 def test_foreign_spec_is_refused() -> None:
     spec = JobSpec(name="x", job_id="x", argv=("true",), job_dir="/tmp/x", image="img")
-    from nr_exec import BackendError
-
     with pytest.raises(BackendError, match="DockerExecutor"):
-        DockerBackend().dryrun(spec)
+        backend().dryrun(spec)
+    slurm_like = dataclasses.replace(spec, backend_options={"host_job_dir": "/x", "partition": "p"})
+    with pytest.raises(BackendError, match="'partition'"):
+        backend().dryrun(slurm_like)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"job_id": "../escape"}, "not path-safe"),
+        ({"backend_options": {"host_job_dir": "relative/dir"}}, "absolute path"),
+        ({"backend_options": {"host_job_dir": "/abs", "ulimits": ["nofile=9:1"]}}, "ulimit"),
+        ({"image": None}, "no container image"),
+    ],
+)
+def test_unsafe_specs_are_refused_at_dryrun(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    executor = DockerExecutor(container_image="img", packager=Packager())
+    spec = executor.to_job_spec(Script(inline="true"), job_dir=str(tmp_path))
+    with pytest.raises(BackendError, match=message):
+        backend().dryrun(dataclasses.replace(spec, **changes))  # type: ignore[arg-type]
+
+
+def test_settings_round_trip_through_json(tmp_path: Path) -> None:
+    executor = seed_executor(
+        ulimits=["nofile=1024:2048"],
+        healthcheck={"test": ["CMD", "true"], "retries": 3},
+        additional_kwargs={"mem_limit": "1g"},
+    )
+    settings = executor.settings(str(tmp_path))
+    assert isinstance(settings, DockerSettings)
+    assert settings.host_job_dir == str(tmp_path)
+    assert DockerSettings.from_json(settings.to_json()) == settings
+    spec = executor.to_job_spec(Script(inline="true"), job_dir=str(tmp_path))
+    assert DockerSettings.from_options(json.loads(json.dumps(spec.backend_options))) == settings
+
+
+def test_placement_maps_the_job_dir_into_the_container(tmp_path: Path) -> None:
+    shipped = DockerExecutor(container_image="img", ntasks_per_node=2)
+    placement = shipped.placement("job-1", str(tmp_path))
+    assert (placement.job_dir, placement.workdir) == ("/nemo_run", "/nemo_run/code")
+    assert (placement.python, placement.image) == ("python3", "img")
+    assert placement.launch_context.job_dir == "/nemo_run"
+    assert placement.launch_context.nproc_per_node == 2
+    bare = DockerExecutor(container_image="img", packager=Packager())
+    assert bare.placement("job-1", str(tmp_path)).workdir == "/nemo_run"
+
+
+def test_backend_comes_from_the_registry_with_the_executor_connection(tmp_path: Path) -> None:
+    executor = DockerExecutor(container_image="img", docker_host="tcp://127.0.0.1:2375")
+    assert executor.capabilities() == DockerBackend.capabilities
+    assert executor.connection() == {"docker_host": "tcp://127.0.0.1:2375"}
+    built = backend_for(executor, context=BackendContext.default(tmp_path))
+    assert isinstance(built, DockerBackend)
+    assert built.docker_host == "tcp://127.0.0.1:2375"
+    assert built.cluster == "127.0.0.1:2375"
+    assert built.connection() == {"docker_host": "tcp://127.0.0.1:2375"}
+    assert built.context.job_root == tmp_path / "jobs"
+    again = create_backend("docker", built.cluster, context=built.context)
+    assert isinstance(again, DockerBackend)
+    assert (again.docker_host, again.cluster) == (built.docker_host, built.cluster)
+    assert DockerExecutor(container_image="img").connection() == {}
+
+
+def test_cluster_names_the_configured_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///tmp/x/podman.sock")
+    assert backend().cluster.endswith(":podman")
+    assert backend(docker_host="tcp://10.0.0.1:2375").cluster == "10.0.0.1:2375"
+    monkeypatch.delenv("DOCKER_HOST")
+    assert ":" not in backend().cluster
+
+
+@pytest.mark.parametrize(
+    ("connection", "message"),
+    [
+        ({"docker_host": "/var/run/docker.sock"}, "engine URL"),
+        ({"docker_host": 5}, "engine URL"),
+        ({"tunnel": "x"}, "'tunnel'"),
+    ],
+)
+def test_bad_connection_is_refused(connection: dict[str, object], message: str) -> None:
+    with pytest.raises(BackendError, match=message):
+        backend(**connection)
+
+
+def test_foreign_handles_are_unknown_without_an_engine() -> None:
+    from nr_exec import Handle
+
+    docker = backend(docker_host="tcp://127.0.0.1:1")
+    foreign = [Handle("local", docker.cluster, "x"), Handle("docker", "elsewhere", "x")]
+    assert docker.describe(foreign) == dict.fromkeys(foreign)
+    assert {s.state for s in docker.status(foreign).values()} == {JobState.UNKNOWN}
 
 
 def test_executor_clones_through_config() -> None:

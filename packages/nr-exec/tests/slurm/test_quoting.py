@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nr_config import Script
 from nr_exec.errors import BackendError, ExecutorConfigError
-from nr_exec.slurm import SlurmExecutor
+from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_exec.slurm.quoting import command_line, quote, sbatch_value
 from nr_tunnel import LocalTunnel
 
@@ -80,18 +80,22 @@ def test_sbatch_refuses_unwritable_values(value: str) -> None:
         sbatch_value("comment", value)
 
 
-def test_hostile_comment_is_refused_at_dryrun(make_executor: Callable[..., SlurmExecutor]) -> None:
+def test_hostile_comment_is_refused_at_dryrun(
+    backend_of: Callable[[SlurmExecutor], SlurmBackend], make_executor: Callable[..., SlurmExecutor]
+) -> None:
     executor = make_executor(comment="x\n#SBATCH --uid=0")
     spec = executor.to_job_spec(Script(inline="true"), name="x")
     with pytest.raises(BackendError, match="--comment"):
-        executor.backend().dryrun(spec)
+        backend_of(executor).dryrun(spec)
 
 
-def test_bad_env_name_is_refused(make_executor: Callable[..., SlurmExecutor]) -> None:
+def test_bad_env_name_is_refused(
+    backend_of: Callable[[SlurmExecutor], SlurmBackend], make_executor: Callable[..., SlurmExecutor]
+) -> None:
     executor = make_executor(env_vars={"A B": "1"})
     spec = executor.to_job_spec(Script(inline="true"), name="x")
     with pytest.raises(BackendError, match="A B"):
-        executor.backend().dryrun(spec)
+        backend_of(executor).dryrun(spec)
 
 
 _FAKE_SRUN = """#!/bin/sh
@@ -101,7 +105,9 @@ exec "$@"
 
 
 @pytest.mark.parametrize("monitor", [None, True, False])
-def test_generated_script_runs_hostile_values(tmp_path: Path, monitor: bool | None) -> None:
+def test_generated_script_runs_hostile_values(
+    backend_of: Callable[[SlurmExecutor], SlurmBackend], tmp_path: Path, monitor: bool | None
+) -> None:
     """Run the generated script with a fake ``srun``: arguments and env arrive intact."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -124,7 +130,7 @@ def test_generated_script_runs_hostile_values(tmp_path: Path, monitor: bool | No
     task = Script(inline=body, args=HOSTILE)
     count = 1 if monitor is None else 2
     specs = [executor.to_job_spec(task, name="it's $(x)", job_id=f"j{i}") for i in range(count)]
-    request = executor.backend().dryrun(specs)
+    request = backend_of(executor).dryrun(specs)
     for item in request.files:
         Path(item.path).parent.mkdir(parents=True, exist_ok=True)
         Path(item.path).write_text(item.content)
@@ -149,11 +155,13 @@ def test_generated_script_runs_hostile_values(tmp_path: Path, monitor: bool | No
     assert not Path("/tmp/pwned").exists()
 
 
-def test_unknown_sbatch_option_names_field(make_executor: Callable[..., SlurmExecutor]) -> None:
+def test_unknown_sbatch_option_names_field(
+    backend_of: Callable[[SlurmExecutor], SlurmBackend], make_executor: Callable[..., SlurmExecutor]
+) -> None:
     executor = make_executor(additional_parameters={"mail_tpye": "END"})
     spec = executor.to_job_spec(Script(inline="true"), name="x")
     with pytest.raises(ExecutorConfigError, match=r"additional_parameters.*--mail-type"):
-        executor.backend().dryrun(spec)
+        backend_of(executor).dryrun(spec)
 
 
 def test_option_syntax_checked_at_construction(make_executor: Callable[..., SlurmExecutor]) -> None:

@@ -1,16 +1,26 @@
 """sacct/squeue parsing, failure reasons, exit-marker fallback, sbatch option lists."""
 
+from collections.abc import Sequence
+
 from nr_exec.slurm.options import FALLBACK_OPTIONS, ClusterInfo, parse_help
 from nr_exec.slurm.status import parse_status
 from nr_exec.slurm.transfer import parse_submit, probe_command
-from nr_exec.states import FailureReason, JobState
+from nr_exec.states import FailureReason, JobState, JobStatus
 
 MARKER = '{"version": 1, "exit_code": 0, "writer": "sbatch", "retries": 1}'
 
 
-def _output(sacct_rc: int, rows: str, squeue: str = "", markers: str = "") -> str:
+def _output(sacct_rc: int, rows: str, squeue: str = "", markers: str = "", index: str = "") -> str:
     text = f"@@sacct {sacct_rc}\n{rows}\n@@squeue\n{squeue}\n"
-    return text + f"@@markers\n{markers}\n"
+    return text + f"@@markers\n{markers}\n@@index\n{index}\n"
+
+
+def _known(output: str, job_ids: Sequence[str]) -> dict[str, JobStatus]:
+    """parse_status for jobs that must all be known."""
+    found = parse_status(output, job_ids)
+    known = {job_id: status for job_id, status in found.items() if status is not None}
+    assert known.keys() == found.keys(), f"unknown: {set(found) - set(known)}"
+    return known
 
 
 def test_sacct_states_and_reasons() -> None:
@@ -28,7 +38,7 @@ def test_sacct_states_and_reasons() -> None:
             "9|RUNNING|0:0|None",
         ]
     )
-    found = parse_status(_output(0, rows), [str(i) for i in range(1, 11)])
+    found = _known(_output(0, rows, index="10"), [str(i) for i in range(1, 11)])
     assert found["1"].state is JobState.SUCCEEDED
     assert (found["2"].state, found["2"].reason, found["2"].exit_code) == (
         JobState.FAILED,
@@ -44,7 +54,14 @@ def test_sacct_states_and_reasons() -> None:
     assert "Dependency" in found["8"].message
     assert found["9"].state is JobState.RUNNING
     assert found["9"].retries == 1
-    assert found["10"].state is JobState.UNKNOWN
+    assert found["10"].state is JobState.UNKNOWN  # in the job index, gone from sacct
+
+
+def test_a_job_nothing_knows_is_none() -> None:
+    found = parse_status(_output(0, "1|COMPLETED|0:0|None", index="1 2"), ["1", "3", "4_0"])
+    assert found["1"] is not None
+    assert found["3"] is None
+    assert found["4_0"] is None
 
 
 def test_arrays_and_het_components() -> None:
@@ -52,7 +69,7 @@ def test_arrays_and_het_components() -> None:
         "20_0|COMPLETED|0:0|None\n20_1|RUNNING|0:0|None\n20_[2-5%2]|PENDING|0:0|JobArrayTaskLimit\n"
     )
     rows += "30+0|COMPLETED|0:0|None\n30+1|FAILED|1:0|None"
-    found = parse_status(_output(0, rows), ["20_0", "20_1", "20_4", "20_9", "30"])
+    found = _known(_output(0, rows, index="20"), ["20_0", "20_1", "20_4", "20_9", "30"])
     assert found["20_0"].state is JobState.SUCCEEDED
     assert found["20_1"].state is JobState.RUNNING
     assert found["20_4"].state is JobState.PENDING
@@ -63,8 +80,8 @@ def test_arrays_and_het_components() -> None:
 def test_squeue_fallback_and_markers() -> None:
     squeue = "40|RUNNING|None\n41_2|PENDING|Priority"
     markers = f".jobs/42/exit.json:{MARKER}\n.jobs/43/elements/1/exit.json:{MARKER}"
-    found = parse_status(
-        _output(1, "sacct: error: accounting storage is disabled", squeue, markers),
+    found = _known(
+        _output(1, "sacct: error: accounting storage is disabled", squeue, markers, "44"),
         ["40", "41_2", "42", "43_1", "44"],
     )
     assert found["40"].state is JobState.RUNNING
@@ -81,7 +98,7 @@ def test_marker_wins_over_running_and_gives_exit_code() -> None:
     markers = f".jobs/50/exit.json:{MARKER}\n.jobs/51/exit.json:" + MARKER.replace(
         '"exit_code": 0', '"exit_code": 4'
     )
-    found = parse_status(_output(0, rows, markers=markers), ["50", "51"])
+    found = _known(_output(0, rows, markers=markers), ["50", "51"])
     assert found["50"].state is JobState.SUCCEEDED
     assert (found["51"].state, found["51"].exit_code) == (JobState.FAILED, 4)
 

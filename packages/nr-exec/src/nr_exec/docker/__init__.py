@@ -5,8 +5,9 @@ extra) when it first talks to an engine.
 """
 
 from nr_exec.docker.executor import DockerExecutor
+from nr_exec.docker.settings import DockerSettings
 
-__all__ = ["DockerBackend", "DockerExecutor", "DockerRequest"]
+__all__ = ["DockerBackend", "DockerExecutor", "DockerRequest", "DockerSettings"]
 
 
 def __getattr__(name: str) -> object:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nr_exec.constants import EnvVar
+from nr_exec.docker.naming import DEFAULT_ENGINE_URL
 from nr_exec.errors import BackendError
 from nr_exec.extras import require_extra
 
@@ -21,12 +23,15 @@ def _sdk() -> Any:
     return require_extra("docker", "docker", feature="the docker backend")
 
 
-def accepted_create_kwargs() -> frozenset[str] | None:
-    """Keyword names the SDK's ``containers.create`` accepts, or None without the SDK."""
-    try:
-        from docker.models import containers  # type: ignore[import-untyped]  # noqa: PLC0415
-    except ImportError:
-        return None
+def accepted_create_kwargs() -> frozenset[str]:
+    """Keyword names the SDK's ``containers.create`` accepts.
+
+    Raises:
+        MissingExtraError: The docker SDK is not installed (the ``docker`` extra).
+    """
+    _sdk()
+    from docker.models import containers  # type: ignore[import-untyped]  # noqa: PLC0415
+
     return frozenset((*containers.RUN_CREATE_KWARGS, *containers.RUN_HOST_CONFIG_KWARGS))
 
 
@@ -54,7 +59,8 @@ class ExitInfo:
     Attributes:
         exit_code: The main process's exit code.
         oom_killed: Whether the kernel's OOM killer ended it.
-        restarting: Whether the engine is about to restart it (restart policy).
+        restarting: Whether the engine is restarting it, or will (an on-failure restart
+            policy with retries left).
         restart_count: How many times the engine restarted it.
         error: The engine's error message (failed start), if any.
     """
@@ -81,18 +87,19 @@ class EngineClient:
 
     def __init__(self, docker_host: str | None = None, *, timeout: float = 120.0) -> None:
         self._docker = _sdk()
+        #: The engine's URL as configured (``docker_host``, else ``$DOCKER_HOST``, else the
+        #: default socket), for messages and names.
+        self.url = docker_host or os.environ.get(EnvVar.DOCKER_HOST.value) or DEFAULT_ENGINE_URL
         try:
             if docker_host is None:
                 self._client = self._docker.from_env(timeout=int(timeout))
             else:
                 self._client = self._docker.DockerClient(base_url=docker_host, timeout=int(timeout))
         except self._docker.errors.DockerException as exc:
-            where = docker_host or os.environ.get("DOCKER_HOST") or "the default socket"
-            raise BackendError(f"cannot reach the docker engine at {where}: {exc}") from exc
-        self.base_url: str = str(self._client.api.base_url)
+            raise BackendError(f"cannot reach the docker engine at {self.url}: {exc}") from exc
 
     def _fail(self, what: str, exc: Exception) -> BackendError:
-        return BackendError(f"docker engine {self.base_url}: {what} failed: {exc}")
+        return BackendError(f"docker engine {self.url}: {what} failed: {exc}")
 
     def create(
         self, arguments: Mapping[str, object], *, name: str, rename: Callable[[], str]
@@ -117,7 +124,7 @@ class EngineClient:
                 raise self._fail(f"creating container {name}", exc) from exc
             else:
                 return name
-        raise BackendError(f"docker engine {self.base_url}: container names keep clashing")
+        raise BackendError(f"docker engine {self.url}: container names keep clashing")
 
     def start(self, container: str) -> None:
         """Start a created container.
@@ -164,11 +171,21 @@ class EngineClient:
         except self._docker.errors.DockerException as exc:
             raise self._fail(f"inspecting {container}", exc) from exc
         state = attrs.get("State") or {}
+        exit_code = int(state.get("ExitCode") or 0)
+        restarts = int(attrs.get("RestartCount") or 0)
+        policy = (attrs.get("HostConfig") or {}).get("RestartPolicy") or {}
+        # Between an exit and its restart, Podman (unlike Docker) does not say "restarting":
+        # an on-failure policy with retries left means the engine will restart it.
+        retry_left = (
+            policy.get("Name") == "on-failure"
+            and exit_code != 0
+            and restarts < int(policy.get("MaximumRetryCount") or 0)
+        )
         return ExitInfo(
-            exit_code=int(state.get("ExitCode") or 0),
+            exit_code=exit_code,
             oom_killed=bool(state.get("OOMKilled")),
-            restarting=bool(state.get("Restarting")),
-            restart_count=int(attrs.get("RestartCount") or 0),
+            restarting=bool(state.get("Restarting")) or retry_left,
+            restart_count=restarts,
             error=str(state.get("Error") or ""),
         )
 

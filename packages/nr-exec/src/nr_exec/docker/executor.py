@@ -1,43 +1,20 @@
-"""``DockerExecutor``: run a task in a container of a local Docker (or Podman) engine."""
+"""``DockerExecutor``: run a task in a container of a Docker (or Podman) engine."""
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from nr_package import GitArchivePackager, Packager
 
-from nr_exec._fs import nemorun_home
-from nr_exec.docker.settings import CONTAINER_JOB_DIR, DockerSettings
+from nr_exec.docker.settings import CONTAINER_JOB_DIR, ULIMIT_TYPES, DockerSettings, parse_ulimit
 from nr_exec.executor import Executor
-from nr_exec.spec import JobSpec, Resources
+from nr_exec.launchers import LaunchContext
+from nr_exec.placement import Placement
+from nr_exec.spec import Resources
 
-if TYPE_CHECKING:
-    from nr_exec.docker.backend import DockerBackend
+__all__ = ["RESERVED_KWARGS", "DockerExecutor"]
 
-__all__ = ["RESERVED_KWARGS", "ULIMIT_TYPES", "DockerExecutor"]
-
-#: Resource names accepted in ``ulimits`` (those of ``setrlimit``, as the engine spells them).
-ULIMIT_TYPES = frozenset(
-    {
-        "core",
-        "cpu",
-        "data",
-        "fsize",
-        "locks",
-        "memlock",
-        "msgqueue",
-        "nice",
-        "nofile",
-        "nproc",
-        "rss",
-        "rtprio",
-        "rttime",
-        "sigpending",
-        "stack",
-    }
-)
 #: ``additional_kwargs`` keys the backend sets itself, mapped to what to use instead.
 RESERVED_KWARGS = {
     "image": "container_image",
@@ -62,28 +39,11 @@ RESERVED_KWARGS = {
     "restart_policy": "retries",
 }
 
-_ULIMIT = re.compile(r"(?P<type>[a-z]+)=(?P<soft>-?\d+)(?::(?P<hard>-?\d+))?")
 _VOLUME_MODES = frozenset(
     {"ro", "rw", "z", "Z", "shared", "slave", "private", "rshared", "rslave", "rprivate", "nocopy"}
 )
 _VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
-
-
-def parse_ulimit(text: str) -> tuple[str, int, int]:
-    """Parse ``type=soft[:hard]`` into ``(type, soft, hard)`` (hard defaults to soft).
-
-    Raises:
-        ValueError: The text is not a valid ulimit.
-    """
-    match = _ULIMIT.fullmatch(text)
-    if match is None or match["type"] not in ULIMIT_TYPES:
-        raise ValueError(text)
-    soft = int(match["soft"])
-    hard = int(match["hard"]) if match["hard"] is not None else soft
-    if soft < -1 or hard < -1 or (hard != -1 and (soft == -1 or soft > hard)):
-        raise ValueError(text)
-    return match["type"], soft, hard
 
 
 def _valid_volume(text: str) -> bool:
@@ -103,9 +63,11 @@ class DockerExecutor(Executor):
     """Run the task in one container per task on a Docker engine (or Podman's Docker API).
 
     The job directory is mounted at ``/nemo_run`` in the container; shipped code is extracted
-    to ``<job dir>/code`` and is the working directory. Specs made by this executor therefore
-    name in-container paths (``JobSpec.job_dir == "/nemo_run"``) and carry the host's job
-    directory in their ``backend_options``.
+    to ``<job dir>/code`` and is the working directory (see :meth:`placement`). Specs made by
+    this executor therefore name in-container paths (``JobSpec.job_dir == "/nemo_run"``) and
+    carry the host's job directory in their Docker settings (``JobSpec.backend_options``).
+    The backend is :class:`~nr_exec.docker.DockerBackend`: build it with
+    ``nr_exec.backend_for(executor)``.
 
     Attributes:
         container_image: Image to run (required). It needs ``/bin/sh``; for a ``Partial``, also
@@ -135,6 +97,8 @@ class DockerExecutor(Executor):
             the image's Python must then have the launcher's minor version. Set it to False
             when the image has nr-exec installed.
     """
+
+    backend_scheme: ClassVar[str] = "docker"
 
     container_image: str
     num_gpus: int | None = None
@@ -225,25 +189,42 @@ class DockerExecutor(Executor):
         gpus = self.num_gpus if self.num_gpus is not None and self.num_gpus > 0 else None
         return Resources(nodes=1, ntasks_per_node=self.ntasks_per_node, gpus_per_node=gpus)
 
-    def python_executable(self) -> str:
-        """``python3``: the image's interpreter."""
-        return "python3"
-
     def ships_code(self) -> bool:
         """Whether the packager ships an archive (anything but the passthrough ``Packager``)."""
         return type(self.packager) is not Packager
 
-    def working_dir(self, job_dir: str) -> str:
-        """``<job dir>/code`` when code is shipped, else the job directory."""
-        return f"{job_dir}/code" if self.ships_code() else job_dir
+    def connection(self) -> dict[str, Any]:
+        """``{"docker_host": <url>}``, or nothing for the environment's engine.
 
-    def settings(self, host_job_dir: str) -> DockerSettings:
-        """The settings a spec carries to the backend, for the job in ``host_job_dir``."""
+        With no ``docker_host``, any process reaches the engine of its own ``$DOCKER_HOST``
+        (else the default socket).
+        """
+        return {} if self.docker_host is None else {"docker_host": self.docker_host}
+
+    def placement(self, job_id: str, job_dir: str) -> Placement:
+        """The job directory is mounted at ``/nemo_run``; the image's ``python3`` runs tasks.
+
+        The working directory is ``/nemo_run/code`` when code is shipped, else ``/nemo_run``.
+        """
+        del job_id, job_dir
+        return Placement(
+            job_dir=CONTAINER_JOB_DIR,
+            workdir=f"{CONTAINER_JOB_DIR}/code" if self.ships_code() else CONTAINER_JOB_DIR,
+            python="python3",
+            launch_context=LaunchContext(
+                nnodes=self.nnodes(),
+                nproc_per_node=self.nproc_per_node(),
+                job_dir=CONTAINER_JOB_DIR,
+            ),
+            image=self.container_image,
+        )
+
+    def settings(self, job_dir: str) -> DockerSettings:
+        """The Docker settings of the job whose directory on this host is ``job_dir``."""
         import nr_config  # noqa: PLC0415 - only needed when making specs
 
         return DockerSettings(
-            host_job_dir=host_job_dir,
-            docker_host=self.docker_host,
+            host_job_dir=str(Path(job_dir).absolute()),
             num_gpus=self.num_gpus,
             runtime=self.runtime,
             shm_size=self.shm_size,
@@ -260,36 +241,3 @@ class DockerExecutor(Executor):
             ships_code=self.ships_code(),
             ship_runner=self.ship_runner,
         )
-
-    def to_job_spec(
-        self,
-        task: Any,
-        *,
-        name: str | None = None,
-        job_dir: str | None = None,
-        job_id: str | None = None,
-    ) -> JobSpec:
-        """Make the job spec of ``task`` with in-container paths.
-
-        ``job_dir`` (default: ``executor.job_dir``, else ``$NEMORUN_HOME/jobs/<job id>``) is
-        the directory on this host; the spec's ``job_dir`` is ``/nemo_run``, where it is
-        mounted, and ``spec.backend_options`` holds the host path and the Docker settings.
-        """
-        from nr_exec.jobs import make_job_spec, new_job_id, safe_name, task_name  # noqa: PLC0415
-
-        name = name or task_name(task)
-        job_id = job_id or new_job_id(safe_name(name))
-        host = job_dir or self.job_dir or str(nemorun_home() / "jobs" / job_id)
-        spec = make_job_spec(task, self, name=name, job_dir=CONTAINER_JOB_DIR, job_id=job_id)
-        settings = self.settings(str(Path(host).absolute()))
-        return dataclasses.replace(
-            spec,
-            image=self.container_image,
-            backend_options=settings.to_options(),
-        )
-
-    def backend(self) -> "DockerBackend":
-        """Return a :class:`~nr_exec.docker.DockerBackend` for ``docker_host``."""
-        from nr_exec.docker.backend import DockerBackend  # noqa: PLC0415 - loaded on first use
-
-        return DockerBackend(docker_host=self.docker_host)

@@ -11,6 +11,7 @@ import socket
 from urllib.parse import urlsplit
 
 __all__ = [
+    "DEFAULT_ENGINE_URL",
     "LABEL_EXPERIMENT",
     "LABEL_JOB",
     "LABEL_JOB_DIR",
@@ -21,6 +22,7 @@ __all__ = [
     "MANAGED_FILTER",
     "container_name",
     "engine_name",
+    "is_path_safe",
     "job_filter",
     "labels",
 ]
@@ -34,6 +36,8 @@ LABEL_NAME = "nemo-run/name"
 LABEL_JOB_DIR = "nemo-run/job-dir"
 #: Label filter selecting every container this backend manages.
 MANAGED_FILTER = f"{LABEL_MANAGED}=1"
+#: The engine used when neither the executor nor ``$DOCKER_HOST`` names one.
+DEFAULT_ENGINE_URL = "unix:///var/run/docker.sock"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _MAX_ID = 80
@@ -61,18 +65,23 @@ def labels(
     }
 
 
+def is_path_safe(job_id: str) -> bool:
+    """Whether ``job_id`` can name one directory of the job root (no ``/``, not ``.``/``..``)."""
+    return "/" not in job_id and job_id not in {"", ".", ".."}
+
+
 def job_filter(job_id: str) -> str:
     """Label filter selecting the containers of one job."""
     return f"{LABEL_JOB}={job_id}"
 
 
-def engine_name(base_url: str) -> str:
-    """The cluster part of handles for the engine at ``base_url``.
+def engine_name(url: str) -> str:
+    """The cluster part of handles for the engine at ``url`` (as configured, not the SDK's).
 
     ``<host>`` for the default local socket, ``<host>:<socket name>`` for another local socket
     (``myhost:podman``), ``<host>:<port>`` for a TCP or SSH engine.
     """
-    parts = urlsplit(base_url)
+    parts = urlsplit(url)
     if parts.scheme in ("unix", "http+unix", "npipe", ""):
         path = parts.path or parts.netloc
         host = socket.gethostname()
@@ -80,4 +89,4 @@ def engine_name(base_url: str) -> str:
             return host
         stem = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".sock") or "engine"
         return f"{host}:{stem}"
-    return parts.netloc.replace("/", "_") or base_url.replace("/", "_")
+    return parts.netloc.replace("/", "_") or url.replace("/", "_")

@@ -1,19 +1,18 @@
 """``DockerRequest``: the exact ``containers.create`` arguments of every container of a job."""
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nr_exec.backend import Request, as_group
+from nr_exec.backend import Request
 from nr_exec.docker.client import accepted_create_kwargs
-from nr_exec.docker.executor import parse_ulimit
-from nr_exec.docker.naming import labels
+from nr_exec.docker.naming import is_path_safe, labels
 from nr_exec.docker.runtime import runner_mounts
 from nr_exec.docker.settings import (
     CONTAINER_JOB_DIR,
     LOG_FILE,
     RUNTIME_DIR,
     DockerSettings,
+    parse_ulimit,
     task_marker,
 )
 from nr_exec.errors import BackendError, ExecutorConfigError
@@ -76,7 +75,6 @@ class DockerRequest(Request):
     Attributes:
         job_id: The job's id (the first spec's), in its handle and labels.
         host_job_dir: The first spec's job directory on this host (log, markers, state).
-        docker_host: Engine URL the executor asked for, if any.
         containers: One entry per container, all started together.
         code: The code packages to extract (one per packager and job directory).
         files: The files to write.
@@ -84,7 +82,6 @@ class DockerRequest(Request):
 
     job_id: str = ""
     host_job_dir: str = ""
-    docker_host: str | None = None
     containers: tuple[ContainerTask, ...] = ()
     code: tuple[CodePackage, ...] = ()
     files: tuple[StagedFile, ...] = ()
@@ -97,7 +94,6 @@ class DockerRequest(Request):
         plan = {
             "job_id": self.job_id,
             "job_dir": self.host_job_dir,
-            "docker_host": self.docker_host,
             "containers": [
                 {
                     "task": task.index,
@@ -116,10 +112,18 @@ class DockerRequest(Request):
         return json.dumps(plan, sort_keys=True, indent=2)
 
 
+def _ulimit(text: str) -> tuple[str, int, int]:
+    try:
+        return parse_ulimit(text)
+    except ValueError:
+        raise BackendError(
+            f"invalid ulimit {text!r} in the Docker settings (expected 'type=soft[:hard]' with "
+            f"soft <= hard)"
+        ) from None
+
+
 def _check_kwargs(settings: DockerSettings) -> None:
     accepted = accepted_create_kwargs()
-    if accepted is None:
-        return
     unknown = sorted(set(settings.additional_kwargs) - accepted)
     if unknown:
         raise ExecutorConfigError(
@@ -147,12 +151,27 @@ def _environment(
 
 
 def container_arguments(
-    spec: JobSpec, settings: DockerSettings, *, job_id: str, index: int, rank: int, tasks: int
+    spec: JobSpec,
+    settings: DockerSettings,
+    *,
+    job_id: str,
+    index: int,
+    rank: int,
+    tasks: int,
+    head_dir: str,
 ) -> dict[str, object]:
-    """The ``containers.create`` arguments (but ``name``) of task ``index`` of a job."""
+    """The ``containers.create`` arguments (but ``name``) of task ``index`` of a job.
+
+    A group member whose job directory is not the head's (``head_dir``) gets the head's
+    ``logs/`` mounted over its own, so that the job's log holds every task's output.
+    """
     if not spec.image:
         raise BackendError(f"job {spec.name!r} has no container image")
-    volumes = [f"{settings.host_job_dir}:{CONTAINER_JOB_DIR}:rw", *settings.volumes]
+    volumes = [f"{settings.host_job_dir}:{CONTAINER_JOB_DIR}:rw"]
+    if settings.host_job_dir != head_dir:
+        log_dir = LOG_FILE.rsplit("/", 1)[0]
+        volumes.append(f"{head_dir}/{log_dir}:{CONTAINER_JOB_DIR}/{log_dir}:rw")
+    volumes += settings.volumes
     if settings.ship_runner and _RUNNER_MODULE in spec.argv:
         volumes += runner_mounts()
     arguments: dict[str, object] = {
@@ -183,8 +202,9 @@ def container_arguments(
     }
     arguments.update({k: v for k, v in optional.items() if v is not None})
     if settings.ulimits:
-        limits = [parse_ulimit(item) for item in settings.ulimits]
-        arguments["ulimits"] = [{"name": n, "soft": s, "hard": h} for n, s, h in limits]
+        arguments["ulimits"] = [
+            {"name": n, "soft": s, "hard": h} for n, s, h in map(_ulimit, settings.ulimits)
+        ]
     if settings.num_gpus is not None:
         arguments["device_requests"] = [{"count": settings.num_gpus, "capabilities": [["gpu"]]}]
     if spec.retries:
@@ -193,28 +213,53 @@ def container_arguments(
     return arguments
 
 
+def _check_paths(job_id: str, settings: DockerSettings) -> None:
+    if not is_path_safe(job_id):
+        raise BackendError(f"job id {job_id!r} is not path-safe (it names a directory)")
+    if not settings.host_job_dir.startswith("/"):
+        raise BackendError(
+            f"the host job directory of job {job_id!r} must be an absolute path, "
+            f"got {settings.host_job_dir!r}"
+        )
+
+
 def build_request(
-    specs: JobSpec | Sequence[JobSpec], *, backend: str, detach: bool
+    group: tuple[JobSpec, ...],
+    settings: tuple[DockerSettings, ...],
+    *,
+    backend: str,
+    detach: bool,
 ) -> DockerRequest:
-    """Make the request running ``specs`` (a job or a group) as one container per task.
+    """Make the request running ``group`` (a job or a group) as one container per task.
+
+    Args:
+        group: The specs (at least one); the first one's job id names the job.
+        settings: Each spec's Docker settings, in order.
+        backend: The backend's name.
+        detach: Whether the job must outlive the launching process.
 
     Raises:
-        BackendError: A spec was not made by a ``DockerExecutor`` or has no image.
+        BackendError: A spec has no image, an unsafe job id or host directory, or bad
+            ulimits.
         ExecutorConfigError: ``additional_kwargs`` names an argument the SDK does not accept.
+        MissingExtraError: The docker SDK is not installed.
     """
-    group = as_group(specs)
     head = group[0]
-    if "/" in head.job_id or head.job_id in {".", ".."}:
-        raise BackendError(f"job id {head.job_id!r} is not path-safe")
-    settings = [DockerSettings.from_options(spec.backend_options) for spec in group]
     tasks = sum(spec.resources.ntasks_per_node for spec in group)
     containers: list[ContainerTask] = []
     for spec, spec_settings in zip(group, settings, strict=True):
+        _check_paths(head.job_id, spec_settings)
         _check_kwargs(spec_settings)
         for rank in range(spec.resources.ntasks_per_node):
             index = len(containers)
             arguments = container_arguments(
-                spec, spec_settings, job_id=head.job_id, index=index, rank=rank, tasks=tasks
+                spec,
+                spec_settings,
+                job_id=head.job_id,
+                index=index,
+                rank=rank,
+                tasks=tasks,
+                head_dir=settings[0].host_job_dir,
             )
             containers.append(
                 ContainerTask(index, spec.name, spec_settings.host_job_dir, arguments)
@@ -231,7 +276,6 @@ def build_request(
         detach=detach,
         job_id=head.job_id,
         host_job_dir=settings[0].host_job_dir,
-        docker_host=settings[0].docker_host,
         containers=tuple(containers),
         code=tuple(code),
         files=files,

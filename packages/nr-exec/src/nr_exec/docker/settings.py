@@ -1,21 +1,27 @@
-"""The Docker settings a job spec carries from the executor to the backend.
+"""The Docker settings a job spec carries from the executor to the backend, and the job layout.
 
-``DockerExecutor.to_job_spec`` stores them in ``JobSpec.backend_options`` as plain JSON data, so
-a request can be made (and re-made from a saved spec) without the executor object.
+``DockerExecutor.settings`` makes one :class:`DockerSettings` per job; ``make_job_spec``
+stores it in ``JobSpec.backend_options`` as plain JSON data (the generic round trip of
+:class:`~nr_exec.settings.BackendSettings`), so a request can be made, and re-made from a
+saved spec, in any process, without the executor object.
 """
 
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from nr_exec.errors import BackendError
+from nr_exec.settings import BackendSettings
 
 __all__ = [
     "CONTAINER_JOB_DIR",
     "LOG_FILE",
     "RUNTIME_DIR",
     "STATE_FILE",
+    "ULIMIT_TYPES",
     "DockerSettings",
+    "parse_ulimit",
     "task_marker",
 ]
 
@@ -23,15 +29,67 @@ __all__ = [
 CONTAINER_JOB_DIR = "/nemo_run"
 #: Where the runner's Python packages are mounted (read-only) when ``ship_runner`` is set.
 RUNTIME_DIR = "/opt/nr-exec/site"
+#: The job's combined output (every task appends to it), relative to the job directory.
+LOG_FILE = "logs/output.log"
+#: Where the backend records a job's engine and containers, relative to the head job directory.
+STATE_FILE = "docker.json"
+
+#: Resource names accepted in ``ulimits`` (those of ``setrlimit``, as the engine spells them).
+ULIMIT_TYPES = frozenset(
+    {
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    }
+)
+_ULIMIT = re.compile(r"(?P<type>[a-z]+)=(?P<soft>-?\d+)(?::(?P<hard>-?\d+))?")
+
+
+def parse_ulimit(text: str) -> tuple[str, int, int]:
+    """Parse ``type=soft[:hard]`` into ``(type, soft, hard)`` (hard defaults to soft).
+
+    Raises:
+        ValueError: The text is not a valid ulimit (an unknown type, soft above hard, ...).
+    """
+    match = _ULIMIT.fullmatch(text)
+    if match is None or match["type"] not in ULIMIT_TYPES:
+        raise ValueError(text)
+    soft = int(match["soft"])
+    hard = int(match["hard"]) if match["hard"] is not None else soft
+    if soft < -1 or hard < -1 or (hard != -1 and (soft == -1 or soft > hard)):
+        raise ValueError(text)
+    return match["type"], soft, hard
+
+
+def task_marker(index: int) -> str:
+    """The exit marker task ``index`` writes, relative to its job directory.
+
+    The job's own ``exit.json`` is written by the backend once every task has ended.
+    """
+    return f".exit-{index}.json"
 
 
 @dataclass(frozen=True, kw_only=True)
-class DockerSettings:
+class DockerSettings(BackendSettings):
     """Everything the backend needs about one spec beyond the spec itself.
+
+    Which engine runs the job is not a setting of the job: it is the backend's connection
+    (``DockerExecutor.connection``).
 
     Attributes:
         host_job_dir: The job directory on the launching host (mounted at ``/nemo_run``).
-        docker_host: Engine URL the executor asked for (None: ``$DOCKER_HOST`` or the default).
         num_gpus: GPUs to request (-1: all), or None.
         runtime: OCI runtime name (``"nvidia"``), or None for the engine default.
         shm_size: Size of ``/dev/shm`` (``"30g"``), or None.
@@ -48,7 +106,6 @@ class DockerSettings:
     """
 
     host_job_dir: str
-    docker_host: str | None = None
     num_gpus: int | None = None
     runtime: str | None = None
     shm_size: str | None = None
@@ -63,42 +120,18 @@ class DockerSettings:
     ships_code: bool = False
     ship_runner: bool = True
 
-    def to_options(self) -> dict[str, object]:
-        """Return the settings as JSON-compatible data."""
-        data = asdict(self)
-        data["ulimits"] = list(self.ulimits)
-        data["volumes"] = list(self.volumes)
-        data["healthcheck"] = dict(self.healthcheck)
-        data["additional_kwargs"] = dict(self.additional_kwargs)
-        return data
-
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "DockerSettings":
         """Read the settings from a spec's ``backend_options``.
 
         Raises:
-            BackendError: The spec was not made by a ``DockerExecutor``.
+            BackendError: The spec was not made by a ``DockerExecutor`` (no ``host_job_dir``),
+                or carries keys that are not Docker settings.
         """
         if "host_job_dir" not in options:
             raise BackendError(
-                "the docker backend needs specs made by DockerExecutor.to_job_spec "
-                "(their backend_options hold no Docker settings)"
+                "the docker backend needs specs made by a DockerExecutor (their "
+                "backend_options hold no Docker settings: no 'host_job_dir' in "
+                f"{sorted(options)})"
             )
-        values = {k: v for k, v in options.items() if k in cls.__dataclass_fields__}
-        for name in ("ulimits", "volumes"):
-            values[name] = tuple(values.get(name, ()))
-        return cls(**values)
-
-
-#: The job's combined output (every task appends to it), relative to the job directory.
-LOG_FILE = "logs/output.log"
-#: Where the backend records a job's engine and containers, relative to the head job directory.
-STATE_FILE = "docker.json"
-
-
-def task_marker(index: int) -> str:
-    """The exit marker task ``index`` writes, relative to its job directory.
-
-    The job's own ``exit.json`` is written by the backend once every task has ended.
-    """
-    return f".exit-{index}.json"
+        return super().from_options(options)

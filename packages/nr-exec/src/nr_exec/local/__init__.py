@@ -1,13 +1,36 @@
-"""Local execution: ``LocalExecutor`` and its backend (jobs as process groups on this machine)."""
+"""Local execution: ``LocalExecutor`` and its backend (jobs as process groups on this machine).
 
-from nr_exec.local.executor import LocalExecutor
+Names are loaded on first access, so the job supervisor (``python -m
+nr_exec.local.supervisor``) starts without importing the executor layer.
+"""
 
-__all__ = ["LocalBackend", "LocalExecutor", "LocalRequest"]
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nr_exec.local.backend import LocalBackend, LocalRequest
+    from nr_exec.local.executor import LocalExecutor
+    from nr_exec.local.plan import LocalPlan, LocalTask
+
+_LAZY = {
+    "LocalBackend": "nr_exec.local.backend",
+    "LocalRequest": "nr_exec.local.backend",
+    "LocalExecutor": "nr_exec.local.executor",
+    "LocalPlan": "nr_exec.local.plan",
+    "LocalTask": "nr_exec.local.plan",
+}
+
+__all__ = ["LocalBackend", "LocalExecutor", "LocalPlan", "LocalRequest", "LocalTask"]
 
 
 def __getattr__(name: str) -> object:
-    if name in {"LocalBackend", "LocalRequest"}:
-        from nr_exec.local import backend  # noqa: PLC0415 - subprocess only when needed
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(backend, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -3,27 +3,32 @@
 Layout. Every job has a directory (``JobSpec.job_dir``) holding::
 
     logs/output.log   stdout and stderr of every task of the job
-    local.json        pid and start time of the job's process-group leader, host, submit time
+    local.json        pid and start time of the job's process-group leader, and its host
     exit.json         the exit marker
     configs/ scripts/ the files of the spec
 
-The backend's root (default ``$NEMORUN_HOME/jobs``) has one entry per job id: the job
-directory itself, or a symlink to it when the job directory lives elsewhere (e.g. in an
-experiment). A handle ``local://<host>/<job-id>`` therefore leads to the job from any process
-that uses the same root; there is no global registry file.
+The job root (``BackendContext.job_root``, by default ``<home>/jobs``) has one entry per job
+id: the job directory itself, or a symlink to it when the job directory lives elsewhere (e.g.
+in an experiment). A handle ``local://<host>/<job-id>`` therefore leads to the job from any
+process that uses the same root; there is no global registry file.
 
 A job whose request is not supervised (one task, no retries, not detached) is started
 directly; its runner or exit-marker wrapper writes ``exit.json``, and if it dies without one
 (a signal), the launching process records the exit when it sees it. Otherwise the job runs
 under ``python -m nr_exec.local.supervisor``, which outlives the launching process, restarts
 failed attempts, stops the remaining tasks when one fails, and writes ``exit.json``.
+
+Reconciliation. The job root's entry is made before the job starts and ``local.json`` right
+after, so a launcher killed in between leaves a started job without a record. Every process
+of a job carries ``NR_EXEC_JOB_ID`` and ``NR_EXEC_JOB_DIR``, so :meth:`LocalBackend.find`
+(and ``describe``) find such a job by its live process and write the missing record; a job
+that has ended is known by its exit marker. A job whose start failed has neither, and is
+never found.
 """
 
 import contextlib
-import json
-import math
 import os
-import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,14 +37,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from nr_exec._fs import index_job_dir, nemorun_home, write_json_atomic, write_staged_files
+from nr_exec._fs import index_job_dir, write_staged_files
 from nr_exec._logs import read_lines
-from nr_exec.backend import Backend, Capabilities, Request, as_group
-from nr_exec.errors import BackendError, ExitMarkerError
+from nr_exec.backend import Backend, Capabilities, Request
+from nr_exec.constants import EnvVar
+from nr_exec.context import BackendContext
+from nr_exec.errors import BackendError, ExitMarkerError, HandleError
 from nr_exec.handle import Handle
-from nr_exec.local.proc import is_alive, start_time
+from nr_exec.local.children import CHILDREN, reap, wait_exit
+from nr_exec.local.plan import LocalPlan, LocalTask
+from nr_exec.local.proc import find_job_processes, is_alive, start_time
+from nr_exec.local.record import STATE_FILE, ProcessRecord, read_record, write_record
 from nr_exec.marker import (
     EXIT_MARKER_ENV,
     ExitMarker,
@@ -48,82 +58,37 @@ from nr_exec.marker import (
     signal_summary,
     write_exit_marker,
 )
-from nr_exec.spec import JobSpec, StagedFile
+from nr_exec.settings import NoSettings
+from nr_exec.spec import JobSpec
 from nr_exec.states import JobState, JobStatus
 
-__all__ = ["LOG_FILE", "STATE_FILE", "LocalBackend", "LocalRequest"]
+__all__ = ["LOG_FILE", "STATE_FILE", "SUPERVISOR_MODULE", "LocalBackend", "LocalRequest"]
 
 #: Log file of a job, relative to its job directory.
 LOG_FILE = "logs/output.log"
-#: Per-job state file (pid, start time, host), relative to the job directory.
-STATE_FILE = "local.json"
+#: Module that supervises detached, multi-task and retried jobs.
 SUPERVISOR_MODULE = "nr_exec.local.supervisor"
 
-# Children started by this process, by job id. They belong to the process, not to one backend
-# instance: any LocalBackend here can wait for them, and none is garbage-collected while running.
-_CHILDREN: dict[str, "subprocess.Popen[bytes]"] = {}
-# A job writes its exit marker as its last act; its process is gone moments later.
-_REAP_GRACE = 1.0
-
-
-def _exits_within(pid: int, timeout: float) -> bool | None:
-    """Whether child ``pid`` exits within ``timeout`` seconds, woken by the exit itself.
-
-    Returns None where the kernel offers no pidfd (not Linux, or Linux before 5.3).
-    """
-    try:
-        fd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-    try:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(math.ceil(timeout * 1000)))
-    finally:
-        os.close(fd)
-
-
-def _wait_exit(proc: "subprocess.Popen[bytes]", timeout: float | None) -> bool:
-    """Wait at most ``timeout`` seconds (None: no limit) for a child; True once it has exited.
-
-    ``Popen.wait`` with a timeout polls with sleeps that double up to 50 ms, so it notices an
-    exit up to about as late again as it has already waited; a pidfd wakes at the exit.
-    """
-    if timeout is not None and proc.poll() is None:
-        exited = _exits_within(proc.pid, timeout)
-        if exited is False:
-            return False
-        if exited is None:
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                return False
-    proc.wait()  # has exited (or no limit): collects it
-    return True
-
-
-def _reap(proc: "subprocess.Popen[bytes]") -> bool:
-    """Collect a child whose exit marker exists; True once it has exited."""
-    return _wait_exit(proc, _REAP_GRACE)
+_MARKER = "exit.json"
 
 
 @dataclass(frozen=True)
 class LocalRequest(Request):
-    """A launch plan: files to write and the processes to start.
+    """A local launch: the typed plan of the files to write and the processes to start.
 
     Attributes:
-        plan: The plan as JSON-compatible data (what :meth:`materialize` prints).
+        plan: The plan (what :meth:`materialize` prints).
     """
 
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: LocalPlan = field(kw_only=True)
 
     def materialize(self) -> str:
-        """Return the launch plan as JSON (argv, env additions, cwd of each task; files)."""
-        return json.dumps(self.plan, sort_keys=True, indent=2)
+        """Return the launch plan as JSON (argv, env additions and cwd of each task; files)."""
+        return self.plan.to_json(indent=2)
 
 
 def _task_env(spec: JobSpec, index: int, count: int) -> dict[str, str]:
-    env = {"NR_EXEC_JOB_ID": spec.job_id, "NR_EXEC_JOB_DIR": spec.job_dir, **spec.env}
+    env = {EnvVar.JOB_ID.value: spec.job_id, EnvVar.JOB_DIR.value: spec.job_dir, **spec.env}
     if "PATH" not in spec.env:
         bindir = str(Path(sys.executable).parent)
         path = os.environ.get("PATH", "")
@@ -134,11 +99,34 @@ def _task_env(spec: JobSpec, index: int, count: int) -> dict[str, str]:
     return env
 
 
-class LocalBackend(Backend):
+def _is_path_safe(job_id: str) -> bool:
+    return bool(job_id) and "/" not in job_id and "\0" not in job_id and job_id not in {".", ".."}
+
+
+def _unstartable(task: LocalTask) -> str | None:
+    """Why ``task`` cannot be started here, or None."""
+    cwd = Path(task.cwd)
+    if not cwd.is_dir():
+        return f"its working directory {task.cwd} does not exist"
+    command = task.argv[0] if task.argv else ""
+    if not command:
+        return "its command is empty"
+    if "/" in command:
+        path = cwd / command
+        if path.is_file() and os.access(path, os.X_OK):
+            return None
+        return f"{command!r} is not an executable file"
+    search = {**os.environ, **task.env}.get("PATH", os.defpath)
+    if shutil.which(command, path=search) is None:
+        return f"{command!r} is not found on PATH ({search})"
+    return None
+
+
+class LocalBackend(Backend[NoSettings, LocalRequest]):
     """Runs jobs as local process groups (see the module documentation for the layout).
 
     Args:
-        root: Directory indexing jobs by id (default ``$NEMORUN_HOME/jobs``, read now).
+        context: The store's home and job root (default: ``BackendContext.default()``).
         grace_period: Seconds between SIGTERM and SIGKILL when cancelling.
     """
 
@@ -146,29 +134,58 @@ class LocalBackend(Backend):
     capabilities: ClassVar[Capabilities] = Capabilities(
         detach=True, job_groups=True, retries=True, follow_logs=True
     )
+    settings_type = NoSettings
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, *, grace_period: float = 5.0):
-        self.root = Path(root) if root is not None else nemorun_home() / "jobs"
+    def __init__(self, *, context: BackendContext | None = None, grace_period: float = 5.0) -> None:
+        super().__init__(context=context)
         self.grace_period = grace_period
         self.host = socket.gethostname()
 
+    @property
+    def cluster(self) -> str:
+        """This machine's host name (the handles' cluster part)."""
+        return self.host
+
+    @property
+    def root(self) -> Path:
+        """The job root indexing job directories by job id (``context.job_root``)."""
+        return self.context.job_root
+
+    def job_dir(self, handle: Handle) -> Path:
+        """Return the job directory of ``handle`` (through the job root's index)."""
+        return self.root / handle.job_id
+
     # -- dry-run and submit ---------------------------------------------------------------------
 
-    def dryrun(self, specs: JobSpec | Sequence[JobSpec], *, detach: bool = False) -> LocalRequest:
+    def _dryrun(
+        self, group: tuple[JobSpec, ...], settings: tuple[NoSettings, ...], *, detach: bool
+    ) -> LocalRequest:
         """Plan one job, or a group of jobs run together under one supervisor and one handle.
 
         A group's handle, log file and exit marker are those of its first spec; the group
         fails as soon as one task fails.
+
+        Raises:
+            BackendError: The job id is not path-safe, or a job directory is not absolute.
         """
-        group = as_group(specs)
-        self.check_supported(group, detach=detach)
+        del settings
         head = group[0]
-        if "/" in head.job_id or head.job_id in {".", ".."}:
-            raise BackendError(f"job id {head.job_id!r} is not path-safe")
+        if not _is_path_safe(head.job_id):
+            raise BackendError(f"job id {head.job_id!r} is not path-safe (no '/', not '.' or '..')")
+        try:
+            Handle(self.name, self.host, head.job_id)
+        except HandleError as exc:
+            raise BackendError(f"job id {head.job_id!r} cannot name a job: {exc}") from None
+        for spec in group:
+            if not Path(spec.job_dir).is_absolute():
+                raise BackendError(
+                    f"the local backend needs an absolute job directory; job {spec.job_id} "
+                    f"has {spec.job_dir!r}"
+                )
         supervised = (
             detach or head.retries > 0 or sum(s.resources.ntasks_per_node for s in group) > 1
         )
-        tasks: list[dict[str, Any]] = []
+        tasks: list[LocalTask] = []
         for spec in group:
             count = spec.resources.ntasks_per_node
             for index in range(count):
@@ -176,113 +193,174 @@ class LocalBackend(Backend):
                 if not supervised:
                     env[EXIT_MARKER_ENV] = head.exit_marker
                 cwd = spec.workdir or str(Path.cwd())
-                tasks.append({"name": spec.name, "argv": list(spec.argv), "cwd": cwd, "env": env})
-        plan = {
-            "job_id": head.job_id,
-            "job_dir": head.job_dir,
-            "log": f"{head.job_dir}/{LOG_FILE}",
-            "marker": head.exit_marker,
-            "retries": head.retries,
-            "supervised": supervised,
-            "tasks": tasks,
-            "files": [
-                {
-                    "path": f"{spec.job_dir}/{f.path}",
-                    "content": f.content,
-                    "executable": f.executable,
-                }
-                for spec in group
-                for f in spec.files
-            ],
-        }
+                tasks.append(LocalTask(name=spec.name, argv=spec.argv, cwd=cwd, env=env))
+        plan = LocalPlan(
+            job_id=head.job_id,
+            job_dir=head.job_dir,
+            log=f"{head.job_dir}/{LOG_FILE}",
+            marker=head.exit_marker,
+            retries=head.retries,
+            supervised=supervised,
+            tasks=tuple(tasks),
+            files=tuple(f.staged(spec.job_dir) for spec in group for f in spec.files),
+        )
         return LocalRequest(backend=self.name, specs=group, detach=detach, plan=plan)
 
-    def submit(self, request: Request) -> Handle:
-        """Write the job's files and start it; returns ``local://<host>/<job-id>``."""
-        if not isinstance(request, LocalRequest):
-            raise BackendError(f"the local backend cannot submit a {type(request).__name__}")
+    def submit(self, request: LocalRequest) -> Handle:
+        """Write the job's files and start it; returns ``local://<host>/<job-id>``.
+
+        Raises:
+            BackendError: A task cannot be started (its command or working directory does
+                not exist: nothing is written then), the job id is taken by another job
+                directory or was submitted already, or starting the process failed. A job
+                whose start failed is never found or reported as submitted.
+        """
         plan = request.plan
-        job_dir = Path(plan["job_dir"])
+        job_dir = Path(plan.job_dir)
+        self._check_submittable(plan, job_dir)
         (job_dir / "logs").mkdir(parents=True, exist_ok=True)
         for spec in request.specs[1:]:
             Path(spec.job_dir).mkdir(parents=True, exist_ok=True)
-        write_staged_files(StagedFile(**item) for item in plan["files"])
-        index_job_dir(self.root, plan["job_id"], job_dir)
-        log = os.open(plan["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        write_staged_files(plan.files)
+        entry = self.root / plan.job_id
+        made_entry = not entry.is_symlink() and not entry.exists()
+        index_job_dir(self.root, plan.job_id, job_dir)
         try:
-            proc = self._start(plan, log)
+            proc = self._start(plan)
+        except BackendError:
+            if made_entry and entry.is_symlink():
+                entry.unlink()
+            raise
+        CHILDREN[plan.job_id] = proc
+        # Killed here, the job runs without local.json: find() recovers it from its process.
+        record = ProcessRecord(
+            pid=proc.pid,
+            start_time=start_time(proc.pid),
+            host=self.host,
+            job_id=plan.job_id,
+            job_dir=str(job_dir),
+        )
+        write_record(job_dir, record)
+        return Handle(self.name, self.host, plan.job_id)
+
+    def _check_submittable(self, plan: LocalPlan, job_dir: Path) -> None:
+        for task in plan.tasks:
+            reason = _unstartable(task)
+            if reason is not None:
+                raise BackendError(
+                    f"cannot start job {plan.job_id}: task {task.name!r} cannot run here: {reason}"
+                )
+        entry = self.root / plan.job_id
+        if (entry.is_symlink() or entry.exists()) and entry.resolve() != job_dir.resolve():
+            raise BackendError(f"job id {plan.job_id!r} is already used in {self.root}")
+        if plan.job_id in CHILDREN or any(
+            (job_dir / name).exists() for name in (STATE_FILE, _MARKER)
+        ):
+            raise BackendError(
+                f"job {plan.job_id} was submitted already ({job_dir} holds its "
+                f"{STATE_FILE} or {_MARKER}); submit it again under a new job id"
+            )
+
+    def _start(self, plan: LocalPlan) -> "subprocess.Popen[bytes]":
+        log = os.open(plan.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            return self._spawn(plan, log)
+        except OSError as exc:
+            command = sys.executable if plan.supervised else plan.tasks[0].argv[0]
+            raise BackendError(
+                f"cannot start job {plan.job_id}: {exc.strerror or exc} ({command!r})"
+            ) from exc
         finally:
             os.close(log)
-        state = {
-            "job_id": plan["job_id"],
-            "job_dir": str(job_dir),
-            "host": self.host,
-            "pid": proc.pid,
-            "start_time": start_time(proc.pid),
-            "supervised": plan["supervised"],
-        }
-        write_json_atomic(job_dir / STATE_FILE, state)
-        _CHILDREN[plan["job_id"]] = proc
-        return Handle(self.name, self.host, plan["job_id"])
 
-    def _start(self, plan: dict[str, Any], log: int) -> "subprocess.Popen[bytes]":
-        if plan["supervised"]:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", SUPERVISOR_MODULE],
-                stdin=subprocess.PIPE,
+    @staticmethod
+    def _spawn(plan: LocalPlan, log: int) -> "subprocess.Popen[bytes]":
+        if not plan.supervised:
+            task = plan.tasks[0]
+            return subprocess.Popen(
+                list(task.argv),
+                cwd=task.cwd,
+                env={**os.environ, **task.env},
+                stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=plan["job_dir"],
                 start_new_session=True,
             )
-            assert proc.stdin is not None  # noqa: S101 - guaranteed by stdin=PIPE
-            proc.stdin.write(json.dumps(plan).encode())
-            proc.stdin.close()
-            return proc
-        task = plan["tasks"][0]
-        return subprocess.Popen(
-            task["argv"],
-            cwd=task["cwd"],
-            env={**os.environ, **task["env"]},
-            stdin=subprocess.DEVNULL,
+        ids = {EnvVar.JOB_ID.value: plan.job_id, EnvVar.JOB_DIR.value: plan.job_dir}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", SUPERVISOR_MODULE],
+            stdin=subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=plan.job_dir,
+            env={**os.environ, **ids},
             start_new_session=True,
         )
+        assert proc.stdin is not None  # noqa: S101 - guaranteed by stdin=PIPE
+        try:
+            proc.stdin.write(plan.to_json().encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            code = proc.wait()
+            raise BackendError(
+                f"cannot start job {plan.job_id}: its supervisor exited (code {code}) before "
+                f"reading the launch plan; see {plan.log}"
+            ) from None
+        return proc
 
     # -- status ---------------------------------------------------------------------------------
 
-    def job_dir(self, handle: Handle) -> Path:
-        """Return the job directory of ``handle`` (through the root's index)."""
-        return self.root / handle.job_id
+    def describe(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus | None]:
+        """Status of each job from its exit marker, else from its live process.
 
-    def status(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus]:
-        """Status of each job from its exit marker, else from its live process."""
-        return {handle: self._status(handle) for handle in handles}
+        A job is known when its exit marker, its ``local.json`` or its live process (found
+        by environment, which also writes the missing ``local.json``) proves that it was
+        started; jobs of other hosts and jobs never started are ``None``.
+        """
+        result: dict[Handle, JobStatus | None] = {}
+        unrecorded: list[Handle] = []
+        for handle in handles:
+            if (
+                handle.backend != self.name
+                or handle.cluster != self.host
+                or not _is_path_safe(handle.job_id)
+            ):
+                result[handle] = None
+                continue
+            status = self._describe_one(handle)
+            result[handle] = status
+            if status is None and self.job_dir(handle).exists():
+                unrecorded.append(handle)
+        if unrecorded:
+            recovered = self._recover([h.job_id for h in unrecorded])
+            for handle in unrecorded:
+                if handle.job_id in recovered:
+                    result[handle] = JobStatus(JobState.RUNNING)
+                else:  # it may have ended during the search
+                    result[handle] = self._describe_one(handle)
+        return result
 
-    def _status(self, handle: Handle) -> JobStatus:
-        if handle.backend != self.name or handle.cluster != self.host:
-            return JobStatus(JobState.UNKNOWN, message=f"not a local job of {self.host}: {handle}")
+    def _describe_one(self, handle: Handle) -> JobStatus | None:
+        job_dir = self.job_dir(handle)
         try:
-            return self._job_status(handle.job_id, self.job_dir(handle))
-        except ExitMarkerError as exc:
+            return self._job_status(handle.job_id, job_dir)
+        except (ExitMarkerError, BackendError) as exc:
             return JobStatus(JobState.UNKNOWN, message=str(exc))
 
-    def _job_status(self, job_id: str, job_dir: Path) -> JobStatus:
-        marker = read_exit_marker(job_dir / "exit.json")
-        proc = _CHILDREN.get(job_id)
+    def _job_status(self, job_id: str, job_dir: Path) -> JobStatus | None:
+        marker = read_exit_marker(job_dir / _MARKER)
         if marker is not None:
-            if proc is not None and _reap(proc):
-                del _CHILDREN[job_id]
+            reap(job_id)
             return marker.to_status()
+        proc = CHILDREN.get(job_id)
         if proc is not None:
             return self._own_status(job_id, proc, job_dir)
-        state = self._state(job_dir)
-        if state is None:
-            return JobStatus(JobState.UNKNOWN, message=f"no record of job {job_id} in {self.root}")
-        if is_alive(state["pid"], state["start_time"]):
+        record = read_record(job_dir)
+        if record is None:
+            return None
+        if record.start_time is not None and is_alive(record.pid, record.start_time):
             return JobStatus(JobState.RUNNING)
-        marker = read_exit_marker(job_dir / "exit.json")  # it may have ended just now
+        marker = read_exit_marker(job_dir / _MARKER)  # it may have ended just now
         if marker is not None:
             return marker.to_status()
         return JobStatus(JobState.UNKNOWN, message="the job's process ended without an exit marker")
@@ -292,20 +370,62 @@ class LocalBackend(Backend):
         returncode = proc.poll()
         if returncode is None:
             return JobStatus(JobState.RUNNING)
-        del _CHILDREN[job_id]
-        path = job_dir / "exit.json"
+        CHILDREN.pop(job_id, None)
+        path = job_dir / _MARKER
         code = exit_code_from_returncode(returncode)
         marker = ExitMarker.now(code, started=None, writer="launcher", error=signal_summary(code))
         write_exit_marker(path, marker, exclusive=True)
         return (read_exit_marker(path) or marker).to_status()
 
-    @staticmethod
-    def _state(job_dir: Path) -> dict[str, Any] | None:
-        try:
-            data: dict[str, Any] = json.loads((job_dir / STATE_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        return data
+    def _recover(self, job_ids: Sequence[str]) -> dict[str, ProcessRecord]:
+        """Find started jobs that have no ``local.json`` by their live process; write it."""
+        recovered: dict[str, ProcessRecord] = {}
+        for job_id, process in find_job_processes(job_ids).items():
+            job_dir = self.root / job_id
+            if not process.job_dir or Path(process.job_dir).resolve() != job_dir.resolve():
+                continue  # a job of the same id under another root
+            record = ProcessRecord(
+                pid=process.pid,
+                start_time=process.start_time,
+                host=self.host,
+                job_id=job_id,
+                job_dir=process.job_dir,
+                recovered=True,
+            )
+            if read_record(job_dir) is None:
+                write_record(job_dir, record)
+            recovered[job_id] = record
+        return recovered
+
+    def find(self, names: Sequence[str]) -> dict[str, Handle]:
+        """Jobs of this job root by job id: those with a record, an exit marker or a process.
+
+        A job whose launcher died between its start and its ``local.json`` is found by its
+        live process (and the record is written); a job whose start failed is not found.
+        """
+        found: dict[str, Handle] = {}
+        unrecorded: list[str] = []
+        for name in names:
+            if not _is_path_safe(name) or not (self.root / name).exists():
+                continue
+            job_dir = self.root / name
+            try:
+                record = read_record(job_dir)
+            except BackendError:  # unreadable, but written: the job was started
+                found[name] = Handle(self.name, self.host, name)
+                continue
+            if record is not None:
+                found[name] = Handle(self.name, record.host or self.host, name)
+            elif name in CHILDREN or (job_dir / _MARKER).exists():
+                found[name] = Handle(self.name, self.host, name)
+            else:
+                unrecorded.append(name)
+        for name in self._recover(unrecorded):
+            found[name] = Handle(self.name, self.host, name)
+        for name in unrecorded:  # ended during the search
+            if name not in found and (self.root / name / _MARKER).exists():
+                found[name] = Handle(self.name, self.host, name)
+        return {name: found[name] for name in names if name in found}
 
     def wait(
         self, handles: Sequence[Handle], *, timeout: float | None = None, interval: float = 0.05
@@ -313,11 +433,11 @@ class LocalBackend(Backend):
         """Like :meth:`Backend.wait`, blocking on this process's own children without polling."""
         deadline = None if timeout is None else time.monotonic() + timeout
         for handle in handles:
-            proc = _CHILDREN.get(handle.job_id)
+            proc = CHILDREN.get(handle.job_id)
             if proc is None:
                 continue
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not _wait_exit(proc, remaining):
+            if not wait_exit(proc, remaining):
                 break
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         return super().wait(handles, timeout=remaining, interval=interval)
@@ -327,55 +447,64 @@ class LocalBackend(Backend):
     def logs(self, handle: Handle, *, follow: bool = False, since: int = 0) -> Iterator[str]:
         """Yield lines of ``logs/output.log`` from byte offset ``since``.
 
-        With ``follow``, wait for new output until the job is terminal (or unknown) and the file
-        is exhausted. A last line without a newline is yielded as is once nothing follows it.
+        With ``follow``, wait for new output until the job is terminal (or unknown) and the
+        file is exhausted. A last line without a newline is yielded as is once nothing
+        follows it.
         """
 
         def live() -> bool:
-            return self._status(handle).state is JobState.RUNNING
+            status = self.describe([handle])[handle]
+            return status is not None and status.state is JobState.RUNNING
 
+        if not _is_path_safe(handle.job_id):
+            return iter(())
         path = self.job_dir(handle) / LOG_FILE
         return read_lines(path, since=since, follow=follow, live=live, poll=0.05)
 
     # -- cancel ---------------------------------------------------------------------------------
 
-    def cancel(self, handle: Handle) -> None:
-        """SIGTERM the job's process group, SIGKILL it after the grace period, mark it cancelled.
+    def _cancel_existing(self, handles: Sequence[Handle]) -> None:
+        """SIGTERM the jobs' process groups, SIGKILL them after the grace period, mark them.
 
-        Cancelling a job that has ended (or is unknown) does nothing.
-
-        Raises:
-            BackendError: ``handle`` is not a job of this host.
+        Every job gets SIGTERM at once and the grace period is shared. A job whose process
+        has already ended is left as it is.
         """
-        if handle.backend != self.name or handle.cluster != self.host:
-            raise BackendError(f"cannot cancel {handle}: not a local job of {self.host}")
-        if self._status(handle).state is not JobState.RUNNING:
-            return
-        job_dir = self.job_dir(handle)
-        proc = _CHILDREN.get(handle.job_id)
-        state = self._state(job_dir)
-        if state is None:
-            return
-        pid, started = state["pid"], state["start_time"]
-        self._signal_group(pid, signal.SIGTERM)
+        targets: list[tuple[Handle, ProcessRecord]] = []
+        for handle in handles:
+            with contextlib.suppress(BackendError):
+                record = read_record(self.job_dir(handle))
+                if record is not None and self._running(handle.job_id, record):
+                    targets.append((handle, record))
+        for _, record in targets:
+            self._signal_group(record.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.grace_period
-        while time.monotonic() < deadline:
+        pending = list(targets)
+        while pending and time.monotonic() < deadline:
+            pending = [(h, r) for h, r in pending if self._running(h.job_id, r)]
+            if pending:
+                time.sleep(0.01)
+        for handle, record in targets:
+            self._signal_group(record.pid, signal.SIGKILL)
+            proc = CHILDREN.get(handle.job_id)
             if proc is not None:
-                proc.poll()
-            if not is_alive(pid, started):
-                break
-            time.sleep(0.01)
-        self._signal_group(pid, signal.SIGKILL)
+                proc.wait()
+            self._mark_cancelled(self.job_dir(handle) / _MARKER)
+
+    @staticmethod
+    def _running(job_id: str, record: ProcessRecord) -> bool:
+        proc = CHILDREN.get(job_id)
         if proc is not None:
-            proc.wait()
-        path = job_dir / "exit.json"
+            return proc.poll() is None
+        return record.start_time is not None and is_alive(record.pid, record.start_time)
+
+    @staticmethod
+    def _mark_cancelled(path: Path) -> None:
         try:
             previous = read_exit_marker(path)
         except ExitMarkerError:
             previous = None
-        code = previous.exit_code if previous else 128 + signal.SIGTERM
         marker = ExitMarker.now(
-            code,
+            previous.exit_code if previous else 128 + signal.SIGTERM,
             started=previous.started if previous else None,
             writer="cancel",
             error="cancelled",

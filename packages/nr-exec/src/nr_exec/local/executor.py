@@ -4,13 +4,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
+from nr_exec.constants import EnvVar
+from nr_exec.errors import ExecutorConfigError
 from nr_exec.executor import Executor
 from nr_exec.launchers import LaunchContext
-
-if TYPE_CHECKING:
-    from nr_exec.local.backend import LocalBackend
+from nr_exec.placement import Placement
 
 __all__ = ["LocalExecutor"]
 
@@ -25,10 +25,15 @@ class LocalExecutor(Executor):
     larger job whose rendezvous is given by ``MASTER_ADDR``/``MASTER_PORT`` and whose node rank
     is ``NODE_RANK`` (or ``SLURM_NODEID``) in the launching environment.
 
+    Its backend is :class:`~nr_exec.local.LocalBackend` (scheme ``local``); build it with
+    :func:`nr_exec.backend_for`.
+
     Attributes:
         ntasks_per_node: Processes (or torchrun workers) on this machine.
         nodes: Nodes of the job (only meaningful with a launcher).
     """
+
+    backend_scheme: ClassVar[str] = "local"
 
     ntasks_per_node: int = 1
     nodes: int = 1
@@ -53,29 +58,36 @@ class LocalExecutor(Executor):
         """Processes per node (``ntasks_per_node``)."""
         return self.ntasks_per_node
 
-    def python_executable(self) -> str:
-        """The interpreter running this process, so jobs see the same environment."""
-        return sys.executable
+    def placement(self, job_id: str, job_dir: str) -> Placement:
+        """The job runs here: in ``job_dir``, from the current directory, with this interpreter.
 
-    def working_dir(self, job_dir: str) -> str:
-        """The current directory at the time the job spec is made."""
-        del job_dir
-        return str(Path.cwd())
+        The working directory is the current one when the spec is made, the interpreter is
+        the one running this process (so jobs see the same environment), and the launch
+        context takes the rendezvous address, port and node rank literally from
+        ``MASTER_ADDR``, ``MASTER_PORT`` and ``NODE_RANK`` (or ``SLURM_NODEID``).
 
-    def launch_context(self, job_dir: str) -> LaunchContext:
-        """Sizes, plus the launching environment's rendezvous address and node rank, literally."""
-        port = os.environ.get("MASTER_PORT")
-        return LaunchContext(
-            nnodes=self.nodes,
-            nproc_per_node=self.ntasks_per_node,
+        Raises:
+            ExecutorConfigError: ``MASTER_PORT`` is set but is not a port number.
+        """
+        del job_id
+        port = os.environ.get(EnvVar.MASTER_PORT.value)
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ExecutorConfigError(
+                f"the environment's {EnvVar.MASTER_PORT.value} (read by {type(self).__name__})",
+                "a port number (1-65535)",
+                port,
+            )
+        rank = os.environ.get(EnvVar.NODE_RANK.value, os.environ.get(EnvVar.SLURM_NODEID.value))
+        return Placement(
             job_dir=job_dir,
-            head_node=os.environ.get("MASTER_ADDR", "localhost"),
-            node_rank=os.environ.get("NODE_RANK", os.environ.get("SLURM_NODEID", "0")),
-            rdzv_port=int(port) if port else None,
+            workdir=str(Path.cwd()),
+            python=sys.executable,
+            launch_context=LaunchContext(
+                nnodes=self.nodes,
+                nproc_per_node=self.ntasks_per_node,
+                job_dir=job_dir,
+                head_node=os.environ.get(EnvVar.MASTER_ADDR.value, "localhost"),
+                node_rank=rank or "0",
+                rdzv_port=int(port) if port else None,
+            ),
         )
-
-    def backend(self) -> "LocalBackend":
-        """Return a :class:`~nr_exec.local.LocalBackend` rooted at ``$NEMORUN_HOME/jobs``."""
-        from nr_exec.local.backend import LocalBackend  # noqa: PLC0415 - loaded on first use
-
-        return LocalBackend()

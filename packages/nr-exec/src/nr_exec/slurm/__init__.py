@@ -1,5 +1,8 @@
 """Slurm execution: ``SlurmExecutor`` and its backend (sbatch through a local or SSH tunnel).
 
+The executor describes (placement, :class:`SlurmSettings`, connection data); the backend,
+registered under the ``slurm`` handle scheme, translates and submits.
+
 Names are loaded on first access; the backend (jinja2, the tunnels' SSH stack) only when used.
 """
 
@@ -9,14 +12,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError
     from nr_exec.slurm.executor import SlurmExecutor, SlurmJobDetails
-    from nr_exec.slurm.script import SlurmRequest
+    from nr_exec.slurm.request import SlurmRequest
+    from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
     from nr_exec.slurm.transfer import Submission
 
 __all__ = [
     "SlurmBackend",
+    "SlurmContainer",
     "SlurmExecutor",
     "SlurmJobDetails",
     "SlurmRequest",
+    "SlurmSettings",
     "SlurmSubmitError",
     "Submission",
 ]
@@ -24,9 +30,11 @@ __all__ = [
 _LAZY = {
     "SlurmBackend": "nr_exec.slurm.backend",
     "SlurmSubmitError": "nr_exec.slurm.backend",
+    "SlurmContainer": "nr_exec.slurm.settings",
     "SlurmExecutor": "nr_exec.slurm.executor",
     "SlurmJobDetails": "nr_exec.slurm.executor",
-    "SlurmRequest": "nr_exec.slurm.script",
+    "SlurmRequest": "nr_exec.slurm.request",
+    "SlurmSettings": "nr_exec.slurm.settings",
     "Submission": "nr_exec.slurm.transfer",
 }
 

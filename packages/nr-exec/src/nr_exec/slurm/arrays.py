@@ -10,14 +10,14 @@ import json
 from collections.abc import Sequence
 
 from nr_exec.jobs import safe_name
-from nr_exec.slurm.executor import SlurmExecutor
 from nr_exec.slurm.quoting import command_line, export_lines, quote
+from nr_exec.slurm.request import SlurmRequest
 from nr_exec.slurm.script import (
     LOG_INFO_FILE,
     SCRIPT_FILE,
-    SlurmRequest,
     base_extra,
     common_env,
+    extra_options,
     job_name,
     log_info,
     render,
@@ -25,14 +25,28 @@ from nr_exec.slurm.script import (
     slurm_job_ids,
     step_command,
 )
+from nr_exec.slurm.settings import SlurmSettings
 from nr_exec.spec import JobSpec, StagedFile
 
-__all__ = ["MANIFEST_FILE", "build_array_requests", "chunk_ranges", "shape_key"]
+__all__ = [
+    "ARRAYS_DIR",
+    "ELEMENTS_DIR",
+    "JOB_IDS_FILE",
+    "MANIFEST_FILE",
+    "build_array_requests",
+    "chunk_ranges",
+    "shape_key",
+]
 
+#: Directory of an experiment's (or ``jobs``') directory holding its array directories.
+ARRAYS_DIR = "arrays"
 #: Name of the manifest in the array directory.
 MANIFEST_FILE = "manifest.sh"
 #: Directory of the array directory holding one link per element to its job directory.
 ELEMENTS_DIR = "elements"
+#: File of the array directory listing the elements' job ids, one a line, in index order
+#: (how ``SlurmBackend.find`` tells which array element carries a job id).
+JOB_IDS_FILE = "jobs.txt"
 
 
 def shape_key(spec: JobSpec, options: str) -> str:
@@ -40,7 +54,7 @@ def shape_key(spec: JobSpec, options: str) -> str:
 
     Args:
         spec: A job spec.
-        options: The spec's Slurm settings as canonical JSON.
+        options: The spec's Slurm settings as canonical JSON (``SlurmSettings.to_json``).
     """
     shape = {
         "resources": spec.to_dict()["resources"],
@@ -85,8 +99,7 @@ def _manifest(specs: Sequence[JobSpec], common: dict[str, str]) -> str:
 
 def build_array_requests(
     specs: Sequence[JobSpec],
-    executor: SlurmExecutor,
-    packager: str,
+    settings: SlurmSettings,
     *,
     root: str,
     name: str,
@@ -98,10 +111,10 @@ def build_array_requests(
 
     Args:
         specs: The tasks, one array element each.
-        executor: Their shared Slurm settings.
-        packager: Their shared packager, as nr-config JSON.
+        settings: Their shared Slurm settings.
         root: Remote root of job directories.
-        name: Name of the array (its directory is ``<root>/<experiment>/arrays/<name>-<k>``).
+        name: Name of the array (its directory is ``<root>/<experiment>/arrays/<name>-<k>``,
+            and ``<name>-<k>`` is the Slurm job name of chunk ``k``).
         max_array_size: The cluster's ``MaxArraySize``.
         parallelism: Most elements running at once, or None for no limit.
         backend: Backend name recorded in the requests.
@@ -111,11 +124,11 @@ def build_array_requests(
     for number, chunk in enumerate(chunk_ranges(len(specs), max_array_size)):
         members = [specs[i] for i in chunk]
         head = members[0]
-        array_dir = f"{root}/{group}/arrays/{safe_name(name)}-{number}"
-        title = job_name(head, executor)
-        details = executor.job_details.resolved(safe_name(name), array_dir)
-        stdout, stderr = details.stdout(array=True), details.stderr(array=True)
-        extra = base_extra(executor, stdout, stderr, head.retries)
+        array_name = f"{safe_name(name)}-{number}"
+        array_dir = f"{root}/{group}/{ARRAYS_DIR}/{array_name}"
+        title = job_name(head, settings)
+        stdout, stderr = settings.log_files(safe_name(name), array_dir, array=True)
+        extra = base_extra(settings, stdout, stderr, head.retries)
         limit = f"%{parallelism}" if parallelism else ""
         extra["array"] = f"0-{len(members) - 1}{limit}"
         common = common_env(members)
@@ -124,13 +137,13 @@ def build_array_requests(
         script = render(
             title=f"an array of {len(members)} jobs ({title})",
             script_path=script_path,
-            blocks=[sbatch_block(head, executor, name=f"{safe_name(name)}-{number}", extra=extra)],
+            blocks=[sbatch_block(head, settings, name=array_name, extra=extra)],
             job_dir_setup=f". {quote(manifest_path)}",
             head_node=any("${head_node_ip}" in arg for spec in members for arg in spec.argv),
             het_groups=[],
             exports=export_lines(common),
-            setup_lines=executor.setup_lines or "",
-            steps=[step_command(executor, argv=None, env={}, workdir='"$nr_workdir"', root=root)],
+            setup_lines=settings.setup_lines or "",
+            steps=[step_command(settings, argv=None, env={}, workdir='"$nr_workdir"', root=root)],
             wait_time=0,
             monitor=False,
             monitor_grace=0,
@@ -141,6 +154,7 @@ def build_array_requests(
             StagedFile(manifest_path, _manifest(members, common)),
             StagedFile(script_path, script),
             StagedFile(f"{array_dir}/{LOG_INFO_FILE}", log_info(stdout, stderr)),
+            StagedFile(f"{array_dir}/{JOB_IDS_FILE}", "".join(f"{s.job_id}\n" for s in members)),
         ]
         links = tuple(
             (f"{array_dir}/{ELEMENTS_DIR}/{index}", spec.job_dir)
@@ -157,11 +171,12 @@ def build_array_requests(
                 index_dir=array_dir,
                 files=tuple(files),
                 links=links,
-                code=tuple((packager, s.job_dir) for s in members if executor.ships_code()),
-                dependencies=slurm_job_ids([*head.dependencies, *executor.dependencies]),
-                dependency_type=executor.dependency_type,
+                code=tuple((settings.packager, s.job_dir) for s in members if settings.ships_code),
+                dependencies=slurm_job_ids([*head.dependencies, *settings.dependencies]),
+                dependency_type=settings.dependency_type,
                 array_size=len(members),
                 retries=head.retries,
+                extra_options=extra_options([settings]),
             )
         )
     return requests

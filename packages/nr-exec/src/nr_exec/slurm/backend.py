@@ -1,37 +1,57 @@
-"""``SlurmBackend``: sbatch scripts, batched submission, one-query status, log tails, scancel.
+"""``SlurmBackend``: sbatch scripts, batched submission, one-query status and find, log tails.
 
-Remote layout under the root (``tunnel.job_dir``, or ``$NEMORUN_HOME/slurm`` locally)::
+Remote layout under the root (``tunnel.job_dir``, or ``<home>/slurm`` for a local tunnel)::
 
     code/<sha256>.tar.gz, code/<sha256>/    code archives, stored and extracted once
     <experiment id or "jobs">/<job id>/     a job directory: sbatch.sh, configs/, scripts/,
                                             logs/, slurm.json (log paths), exit.json, code ->
     <experiment id or "jobs">/arrays/<name>-<k>/   an array: sbatch.sh, manifest.sh, logs/,
+                                            jobs.txt (element job ids),
                                             elements/<i> -> the element's job directory
     .jobs/<slurm job id> -> the job (or array) directory
 
 The index makes a handle (``slurm://<user@host[:port] or local>/<slurm job id>``, with
 ``_<i>`` for an array element) enough to find a job's logs and exit marker from any process.
+
+Read-only remote commands (the probe, status, find, log lookups) are run again once after a
+dropped connection; ``sbatch`` never is: after a drop, what reached the cluster is learned
+with :meth:`SlurmBackend.find`.
 """
 
 import json
+import logging
+import re
 import shlex
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import nr_config
 from nr_package import Packager
-from nr_tunnel import LocalTunnel, SSHTunnel
+from nr_tunnel import ConnectionLostError, LocalTunnel, RunResult, SSHTunnel
 
-from nr_exec.backend import Backend, BatchEntry, Capabilities, Request, as_group
+from nr_exec.backend import Backend, BatchEntry, Capabilities, as_group
+from nr_exec.context import BackendContext
 from nr_exec.errors import BackendError, BatchSubmitError, ExecutorConfigError
 from nr_exec.handle import Handle
 from nr_exec.jobs import new_job_id, safe_name
 from nr_exec.slurm.arrays import build_array_requests, shape_key
-from nr_exec.slurm.executor import SlurmExecutor
+from nr_exec.slurm.cluster import (
+    LOCAL_CLUSTER,
+    cluster_name,
+    connection_data,
+    known_cluster,
+    learn_cluster,
+    tunnel_from_connection,
+)
+from nr_exec.slurm.find import find_command, findable, parse_find
 from nr_exec.slurm.logs import expand_log_path, tail
-from nr_exec.slurm.options import ClusterInfo, check_options, option_name
-from nr_exec.slurm.script import LOG_INFO_FILE, SlurmRequest, build_request
+from nr_exec.slurm.options import ClusterInfo, check_options
+from nr_exec.slurm.request import SlurmRequest
+from nr_exec.slurm.script import LOG_INFO_FILE, build_request
+from nr_exec.slurm.settings import SlurmSettings
 from nr_exec.slurm.status import INDEX_DIR, parse_status, status_command
 from nr_exec.slurm.transfer import (
     Submission,
@@ -47,23 +67,52 @@ from nr_exec.states import JobState, JobStatus
 
 __all__ = ["SlurmBackend", "SlurmSubmitError"]
 
-_CLUSTERS: dict[str, ClusterInfo] = {}
+_log = logging.getLogger(__name__)
 _ENDED = ("already completing or completed", "Invalid job id")
+_SLURM_JOB_ID = re.compile(r"\d+(_\d+)?")
+#: Pause before a read-only command is run again after a dropped connection (seconds).
+RETRY_PAUSE = 0.5
+#: How many days back ``find`` asks ``sacct`` by default.
+FIND_LOOKBACK_DAYS = 30
+#: Most characters of job ids in one status or find command (Linux caps one argument, the
+#: command line a remote shell gets, at 128 KiB); longer lists take several commands.
+ID_BUDGET = 40_000
+
+
+def _chunks(ids: Sequence[str], budget: int = ID_BUDGET) -> Iterator[list[str]]:
+    """Consecutive runs of ``ids`` of at most ``budget`` characters (at least one id each)."""
+    chunk: list[str] = []
+    size = 0
+    for job_id in ids:
+        if chunk and size + len(job_id) > budget:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(job_id)
+        size += len(job_id) + 1
+    if chunk:
+        yield chunk
 
 
 class SlurmSubmitError(BatchSubmitError):
-    """``sbatch`` refused an entry of a batch; ``submitted`` lists what was submitted."""
+    """``sbatch`` refused an entry of a batch, or the connection dropped while it ran.
+
+    ``submitted`` lists what is known to have reached the cluster, in batch order.
+    """
 
 
-class SlurmBackend(Backend):
+class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
     """Runs jobs on a Slurm cluster reached through a tunnel.
 
     Args:
-        tunnel: Where ``sbatch`` & co. run (default: the local machine).
-        defaults: Slurm settings of specs that carry none (specs made by
-            ``SlurmExecutor.to_job_spec`` carry their own in ``backend_options``).
+        tunnel: Where ``sbatch`` & co. run (default: this machine). Its ``job_dir`` is the
+            remote root of job directories; a ``LocalTunnel`` without one uses
+            ``<context.home>/slurm``.
+        context: The store's home (default: :meth:`BackendContext.default`).
         source: Directory packaged by the packagers (default: the current directory at
             submission).
+
+    Raises:
+        BackendError: An ``SSHTunnel`` without ``job_dir``.
     """
 
     name: ClassVar[str] = "slurm"
@@ -75,77 +124,115 @@ class SlurmBackend(Backend):
         retries=True,
         follow_logs=True,
         gpus=True,
+        exit_markers=True,
+        launcher_transform=True,
     )
+    settings_type = SlurmSettings
 
     def __init__(
         self,
         tunnel: LocalTunnel | SSHTunnel | None = None,
         *,
-        defaults: SlurmExecutor | None = None,
+        context: BackendContext | None = None,
         source: str | Path | None = None,
     ) -> None:
-        if defaults is None:
-            defaults = SlurmExecutor(packager=Packager(), tunnel=tunnel or LocalTunnel(job_dir=""))
-        self.defaults = defaults
-        self.tunnel = tunnel or defaults.tunnel
-        self.root = SlurmExecutor(packager=Packager(), tunnel=self.tunnel).remote_root()
-        self.cluster = (
-            defaults.cluster_name()
-            if tunnel is None
-            else SlurmExecutor(packager=Packager(), tunnel=tunnel).cluster_name()
-        )
+        super().__init__(context=context)
+        self.tunnel = tunnel if tunnel is not None else LocalTunnel()
+        if isinstance(self.tunnel, SSHTunnel) and not self.tunnel.job_dir:
+            raise BackendError(
+                f"the SSH tunnel to {self.tunnel.key} needs job_dir, the remote root of job "
+                "directories"
+            )
+        self.root = self.tunnel.job_dir or str(self.context.home / "slurm")
         self.source = Path(source) if source is not None else None
-        self._resolved: dict[str, tuple[SlurmExecutor, str]] = {}
         self._log_paths: dict[str, str] = {}
 
-    # -- cluster facts ----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, cluster: str, *, context: BackendContext) -> "SlurmBackend":
+        """Build the backend of ``cluster`` from ``context.connection``.
+
+        Empty connection data means a ``LocalTunnel`` on ``<home>/slurm``, which only serves
+        the ``local`` cluster.
+
+        Raises:
+            BackendError: The connection data is not Slurm's, serves another cluster, or is
+                missing for a remote cluster.
+        """
+        tunnel = tunnel_from_connection(context.connection)
+        if tunnel is None and cluster not in ("", LOCAL_CLUSTER):
+            raise BackendError(
+                f"no connection data for slurm://{cluster}: build the backend from the "
+                "connection its SlurmExecutor saved (SlurmExecutor.connection())"
+            )
+        backend = cls(tunnel, context=context)
+        if cluster and backend.cluster != cluster:
+            raise BackendError(
+                f"the connection data reaches slurm://{backend.cluster}, not slurm://{cluster}"
+            )
+        return backend
+
+    @property
+    def cluster(self) -> str:
+        """``user@host[:port]`` over SSH, ``local`` otherwise."""
+        return cluster_name(self.tunnel)
+
+    def connection(self) -> dict[str, Any]:
+        """The tunnel's settings and the remote root (see :mod:`nr_exec.slurm.cluster`)."""
+        return connection_data(self.tunnel, self.root)
+
+    # -- remote commands ------------------------------------------------------------------------
+
+    def _query(self, command: str) -> RunResult:
+        """Run a read-only command; after a dropped connection, once more."""
+        try:
+            return self.tunnel.run(command, warn=True)
+        except ConnectionLostError as exc:
+            _log.info("connection to %s dropped (%s); asking again", self.cluster, exc)
+            time.sleep(RETRY_PAUSE)
+            return self.tunnel.run(command, warn=True)
 
     def known_cluster(self) -> ClusterInfo | None:
         """What was learned about this tunnel's cluster in this process, if anything."""
-        return _CLUSTERS.get(self.tunnel.key)
+        return known_cluster(self.tunnel)
 
     def _probe(self, hashes: Sequence[str]) -> tuple[ClusterInfo, set[str]]:
         known = self.known_cluster()
-        output = self.tunnel.run(probe_command(self.root, hashes, cluster=known is None)).stdout
+        output = self._query(probe_command(self.root, hashes, cluster=known is None)).stdout
         parts = parse_probe(output)
         if known is None:
-            known = ClusterInfo.parse(parts.get("help", ""), parts.get("config", ""))
-            _CLUSTERS[self.tunnel.key] = known
+            known = learn_cluster(self.tunnel, parts.get("help", ""), parts.get("config", ""))
         return known, set(parts.get("missing", "").split())
 
-    # -- dry-run ----------------------------------------------------------------------------------
+    # -- dry-run --------------------------------------------------------------------------------
 
-    def _resolve(self, spec: JobSpec) -> tuple[SlurmExecutor, str]:
-        options = spec.backend_options
-        key = json.dumps(options, sort_keys=True)
-        found = self._resolved.get(key)
-        if found is None:
-            executor = SlurmExecutor.from_backend_options(options) if options else self.defaults
-            import nr_config  # noqa: PLC0415 - only needed to key packagers
+    def decode_settings(self, spec: JobSpec) -> SlurmSettings:
+        """Read the spec's Slurm settings (made by ``SlurmExecutor.settings``).
 
-            packager = nr_config.dumps_json(
-                nr_config.dataclass_to_config(executor.packager), indent=None
+        Raises:
+            BackendError: The spec carries no Slurm settings, or another backend's.
+        """
+        if not spec.backend_options:
+            raise BackendError(
+                f"job spec {spec.job_id!r} carries no Slurm settings; make it with "
+                "SlurmExecutor.to_job_spec"
             )
-            found = self._resolved[key] = (executor, packager)
-        return found
+        return super().decode_settings(spec)
 
-    def _check_options(self, executors: Sequence[SlurmExecutor], info: ClusterInfo) -> None:
-        for executor in executors:
-            names = [option_name(k) for k in executor.additional_parameters]
-            try:
-                check_options(names, info.options, field="SlurmExecutor.additional_parameters")
-            except ValueError as exc:
-                raise ExecutorConfigError(
-                    "SlurmExecutor.additional_parameters", "sbatch option names", str(exc)
-                ) from None
+    def _check_options(self, option_names: Sequence[str], info: ClusterInfo) -> None:
+        try:
+            check_options(option_names, info.options, field="SlurmExecutor.additional_parameters")
+        except ValueError as exc:
+            raise ExecutorConfigError(
+                "SlurmExecutor.additional_parameters", "sbatch option names", str(exc)
+            ) from None
 
-    def dryrun(self, specs: JobSpec | Sequence[JobSpec], *, detach: bool = True) -> SlurmRequest:
+    def _dryrun(
+        self, group: tuple[JobSpec, ...], settings: tuple[SlurmSettings, ...], *, detach: bool
+    ) -> SlurmRequest:
         """Make the request of one job, a group, or a heterogeneous job.
 
         A group runs one ``srun`` step per spec in one allocation; it is heterogeneous when the
-        first spec's executor sets ``heterogeneous``.
-
-        Nothing is written or submitted; ``request.materialize()`` is the sbatch script.
+        first spec's settings say ``heterogeneous``. ``request.materialize()`` is the script.
 
         Raises:
             ExecutorConfigError: An ``additional_parameters`` name is not an sbatch option
@@ -153,22 +240,14 @@ class SlurmBackend(Backend):
                 built-in list).
             BackendError: A value cannot be written safely into the script.
         """
-        group = as_group(specs)
-        self.check_supported(group, detach=False)
-        resolved = [self._resolve(spec) for spec in group]
-        executors = [executor for executor, _ in resolved]
-        self._check_options(executors, self.known_cluster() or ClusterInfo())
         try:
-            return build_request(
-                group,
-                executors,
-                [packager for _, packager in resolved],
-                root=self.root,
-                backend=self.name,
-                detach=detach,
+            request = build_request(
+                group, settings, root=self.root, backend=self.name, detach=detach
             )
         except ValueError as exc:
             raise BackendError(str(exc)) from exc
+        self._check_options(request.extra_options, self.known_cluster() or ClusterInfo())
+        return request
 
     def dryrun_array(
         self,
@@ -184,53 +263,48 @@ class SlurmBackend(Backend):
             specs: The tasks; they must differ only in command, environment, files and job
                 directory.
             name: Name of the array (default: derived from the first spec).
-            parallelism: Most elements running at once (default: the executor's
+            parallelism: Most elements running at once (default: the settings'
                 ``array_parallelism``).
             max_array_size: Elements per array (default: the cluster's ``MaxArraySize``,
                 asked once per tunnel and process).
 
         Raises:
-            BackendError: The specs are not all of one shape.
+            UnsupportedFeatureError: The specs use a feature the backend lacks.
+            BackendError: The specs are not all of one shape, or carry no Slurm settings.
         """
         group = as_group(specs)
-        resolved = [self._resolve(spec) for spec in group]
-        shapes = {
-            shape_key(spec, packager) for spec, (_, packager) in zip(group, resolved, strict=True)
-        }
+        self.check_supported(group, detach=True)
+        settings = [self.decode_settings(spec) for spec in group]
+        shapes = {shape_key(spec, s.to_json()) for spec, s in zip(group, settings, strict=True)}
         if len(shapes) != 1:
             raise BackendError(
                 "an array needs tasks of one shape (same resources, settings, retries and "
                 f"dependencies); got {len(shapes)} shapes"
             )
-        executor, packager = resolved[0]
         info = self.known_cluster() or (ClusterInfo() if max_array_size else self._probe(())[0])
-        self._check_options([executor], info)
         try:
-            return build_array_requests(
+            requests = build_array_requests(
                 group,
-                executor,
-                packager,
+                settings[0],
                 root=self.root,
                 name=name or new_job_id(f"{safe_name(group[0].name)}-array"),
                 max_array_size=max_array_size or info.max_array_size,
-                parallelism=parallelism or executor.array_parallelism,
+                parallelism=parallelism or settings[0].array_parallelism,
                 backend=self.name,
             )
         except ValueError as exc:
             raise BackendError(str(exc)) from exc
+        self._check_options(requests[0].extra_options, info)
+        return requests
 
-    # -- submission -------------------------------------------------------------------------------
+    # -- submission -----------------------------------------------------------------------------
 
-    def submit(self, request: Request) -> Handle:
+    def submit(self, request: SlurmRequest) -> Handle:
         """Submit one request; an array request's handle names the whole array."""
-        if not isinstance(request, SlurmRequest):
-            raise BackendError(f"the slurm backend cannot submit a {type(request).__name__}")
         handles = self.submit_many([request])[0]
-        return (
-            handles[0]
-            if request.array_size is None
-            else Handle(self.name, self.cluster, handles[0].job_id.partition("_")[0])
-        )
+        if request.array_size is None:
+            return handles[0]
+        return Handle(self.name, self.cluster, handles[0].job_id.partition("_")[0])
 
     def submit_array(
         self, specs: Sequence[JobSpec], *, name: str | None = None, parallelism: int | None = None
@@ -252,11 +326,11 @@ class SlurmBackend(Backend):
 
         Raises:
             BackendError: An entry is not a Slurm request.
-            SlurmSubmitError: ``sbatch`` refused an entry.
+            SlurmSubmitError: ``sbatch`` refused an entry, or the connection dropped.
         """
         batch = []
         for entry in entries:
-            if not isinstance(entry.request, SlurmRequest):
+            if not isinstance(entry.request, SlurmRequest):  # BatchEntry holds any Request
                 raise BackendError(
                     f"the slurm backend cannot submit a {type(entry.request).__name__}"
                 )
@@ -278,7 +352,11 @@ class SlurmBackend(Backend):
             The handles of each entry, in order (one per array element for array requests).
 
         Raises:
-            SlurmSubmitError: ``sbatch`` refused an entry; the error lists what was submitted.
+            SlurmSubmitError: ``sbatch`` refused an entry, or the connection dropped while
+                the batch was submitted; ``submitted`` lists the entries known to have
+                reached the cluster (after a drop, those :meth:`find` saw at once; others
+                may still arrive, so look for them with :meth:`find` before submitting
+                them again).
         """
         items = [b if isinstance(b, Submission) else Submission(b) for b in batch]
         if sequential:
@@ -293,18 +371,39 @@ class SlurmBackend(Backend):
         with tempfile.TemporaryDirectory(prefix="nr-slurm-") as temp:
             links, archives = self._package(requests, Path(temp) / "packages")
             info, missing = self._probe(sorted(archives))
-            self._check_options([self._resolve(s)[0] for r in requests for s in r.specs], info)
+            self._check_options([n for r in requests for n in r.extra_options], info)
             staged = Path(temp) / "stage"
             staged.mkdir()
             new = {sha: path for sha, path in archives.items() if sha in missing}
             stage(staged, self.root, requests, links, new)
             self.tunnel.sync(staged, self.root)
-        output = self.tunnel.run(submit_command(self.root, items, sorted(new)), warn=True).stdout
+        command = submit_command(self.root, items, sorted(new))
+        try:
+            output = self.tunnel.run(command, warn=True).stdout
+        except ConnectionLostError as exc:
+            submitted = self._reached(requests) if exc.may_have_run else []
+            raise SlurmSubmitError(
+                f"the connection to {self.cluster} dropped while the batch was submitted; "
+                f"{len(submitted)} of {len(items)} entries are on the cluster, the others may "
+                "still arrive (find() them before submitting them again)",
+                submitted,
+            ) from exc
         ids, failure = parse_submit(output)
         submitted = [self._handles(requests[p], ids[p]) for p in sorted(ids)]
         if failure is not None or len(ids) != len(items):
             raise SlurmSubmitError(f"sbatch failed: {failure or output.strip()}", submitted)
         return submitted
+
+    def _reached(self, requests: Sequence[SlurmRequest]) -> list[list[Handle]]:
+        """The handles of the leading requests :meth:`find` sees on the cluster."""
+        found = self.find([job_id for r in requests for job_id in r.job_ids])
+        reached = []
+        for request in requests:
+            handles = [found.get(job_id) for job_id in request.job_ids]
+            if any(h is None for h in handles):
+                break
+            reached.append([h for h in handles if h is not None])
+        return reached
 
     def _handles(self, request: SlurmRequest, job_id: str) -> list[Handle]:
         if request.array_size is None:
@@ -315,8 +414,6 @@ class SlurmBackend(Backend):
         self, requests: Sequence[SlurmRequest], out_dir: Path
     ) -> tuple[dict[str, str], dict[str, Path]]:
         """Package each distinct packager once; return code links by job dir and archives."""
-        import nr_config  # noqa: PLC0415 - only needed when code is shipped
-
         targets: dict[str, str] = {}
         archives: dict[str, Path] = {}
         links: dict[str, str] = {}
@@ -336,37 +433,62 @@ class SlurmBackend(Backend):
                 links[job_dir] = targets[packager_json]
         return links, archives
 
-    # -- status, logs, cancel ------------------------------------------------------------------
+    # -- status, find, logs, cancel -------------------------------------------------------------
 
     def _own(self, handle: Handle) -> bool:
-        return handle.backend == self.name and handle.cluster == self.cluster
+        return (
+            handle.backend == self.name
+            and handle.cluster == self.cluster
+            and _SLURM_JOB_ID.fullmatch(handle.job_id) is not None
+        )
 
-    def status(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus]:
-        """Status of every handle from one remote command.
+    def describe(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus | None]:
+        """What Slurm and the exit markers say of every handle, from one remote command.
 
-        The command runs sacct (or squeue when accounting is disabled) and prints the exit
-        markers.
+        The command (one per ~1,000 handles) runs sacct (and squeue, for jobs accounting has
+        not recorded yet or when it is disabled), prints the exit markers and the job index.
+        A job of another cluster, or one that none of them knows, is None.
         """
-        own = [h for h in handles if self._own(h)]
-        result = {
-            h: JobStatus(JobState.UNKNOWN, message=f"not a job of {self.name}://{self.cluster}")
-            for h in handles
-            if not self._own(h)
-        }
-        if own:
-            ids = [h.job_id for h in own]
-            output = self.tunnel.run(status_command(ids, self.root), warn=True).stdout
-            found = parse_status(output, ids)
-            result.update({h: found[h.job_id] for h in own})
+        result: dict[Handle, JobStatus | None] = dict.fromkeys(handles)
+        own = {h.job_id: h for h in handles if self._own(h)}
+        found: dict[str, JobStatus | None] = {}
+        for ids in _chunks(list(own), ID_BUDGET // 4):  # each id is also a marker path
+            found.update(parse_status(self._query(status_command(ids, self.root)).stdout, ids))
+        result.update({handle: found[job_id] for job_id, handle in own.items()})
         return result
 
+    def find(
+        self, names: Sequence[str], *, lookback_days: int = FIND_LOOKBACK_DAYS
+    ) -> dict[str, Handle]:
+        """Find jobs by the spec job ids they carry, with one remote command (per ~1,000 ids).
+
+        The Slurm job name ends with the job id; an array element is found through its
+        array's list of element job ids and gets its ``<array job id>_<index>`` handle. The
+        user's jobs known to ``squeue`` (live and recently ended) and to ``sacct`` are
+        searched. When several jobs carry one id, the latest submission is returned.
+
+        Args:
+            names: Job ids (``JobSpec.job_id``).
+            lookback_days: How far back ``sacct`` looks (jobs older than that, or purged
+                from accounting, are not found).
+        """
+        found: dict[str, str] = {}
+        for chunk in _chunks([n for n in dict.fromkeys(names) if findable(n)]):
+            command = find_command(chunk, self.root, lookback_days=lookback_days)
+            found.update(parse_find(self._query(command).stdout, chunk))
+        return {name: Handle(self.name, self.cluster, job_id) for name, job_id in found.items()}
+
     def log_path(self, handle: Handle) -> str:
-        """The batch script's output file of ``handle`` on the cluster (one lookup, cached)."""
+        """The batch script's output file of ``handle`` on the cluster (one lookup, cached).
+
+        Raises:
+            BackendError: The job index has no log information for the job.
+        """
         path = self._log_paths.get(handle.job_id)
         if path is None:
             base = handle.job_id.partition("_")[0]
             info_file = f"{self.root}/{INDEX_DIR}/{base}/{LOG_INFO_FILE}"
-            result = self.tunnel.run(f"cat {shlex.quote(info_file)}", warn=True)
+            result = self._query(f"cat {shlex.quote(info_file)}")
             if not result.ok:
                 raise BackendError(f"no log information for {handle} ({info_file} is missing)")
             path = expand_log_path(json.loads(result.stdout)["stdout"], handle.job_id)
@@ -386,24 +508,15 @@ class SlurmBackend(Backend):
 
         return tail(self.tunnel, path, since=since, follow=follow, is_live=is_live)
 
-    def cancel(self, handle: Handle) -> None:
-        """``scancel`` the job; cancelling an ended or unknown job does nothing."""
-        self.cancel_many([handle])
-
-    def cancel_many(self, handles: Sequence[Handle]) -> None:
-        """``scancel`` all the jobs in one command (idempotent).
+    def _cancel_existing(self, handles: Sequence[Handle]) -> None:
+        """``scancel`` the jobs in one command.
 
         Dependents of a cancelled job are cancelled by Slurm too: every script asks for
         ``--kill-on-invalid-dep=yes``.
 
         Raises:
-            BackendError: A handle belongs to another cluster, or scancel failed otherwise.
+            BackendError: scancel failed for a reason other than a job having ended.
         """
-        for handle in handles:
-            if not self._own(handle):
-                raise BackendError(f"cannot cancel {handle}: not a job of {self.cluster}")
-        if not handles:
-            return
         ids = " ".join(shlex.quote(h.job_id) for h in handles)
         result = self.tunnel.run(f"scancel {ids}", warn=True)
         errors = [

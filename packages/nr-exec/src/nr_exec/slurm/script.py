@@ -8,14 +8,13 @@ which only lays lines out.
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from nr_exec.backend import Request
 from nr_exec.jobs import safe_name
-from nr_exec.slurm.executor import SlurmExecutor
 from nr_exec.slurm.quoting import command_line, export_lines, needs_shell, quote, sbatch_value
+from nr_exec.slurm.request import SlurmRequest
+from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
 from nr_exec.spec import JobSpec, StagedFile
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOG_INFO_FILE",
     "SCRIPT_FILE",
-    "SlurmRequest",
+    "build_request",
     "job_name",
     "render",
     "sbatch_block",
@@ -35,43 +34,6 @@ __all__ = [
 SCRIPT_FILE = "sbatch.sh"
 #: Per-job file recording the log paths (with Slurm's ``%j``/``%A``/``%a`` patterns).
 LOG_INFO_FILE = "slurm.json"
-
-
-@dataclass(frozen=True)
-class SlurmRequest(Request):
-    """A ready-to-submit Slurm job: its sbatch script and the files it needs.
-
-    Attributes:
-        script: The sbatch script (what :meth:`materialize` returns).
-        script_path: Where the script goes on the cluster.
-        stdout: The batch script's output file (Slurm patterns unexpanded).
-        index_dir: Directory the backend's job index points to for this job (the job
-            directory, or the array directory).
-        files: Files to write on the cluster (the script included).
-        links: ``(path, target)`` symbolic links to make on the cluster.
-        code: ``(packager as nr-config JSON, job directory)`` pairs: the job directory's
-            ``code`` entry links to that packager's archive, extracted on the cluster.
-        dependencies: Slurm job ids this job waits for.
-        dependency_type: How it waits (``afterok``, ``afterany``, ...).
-        array_size: Number of array elements, for array requests.
-        retries: Requeues allowed after a failure.
-    """
-
-    script: str = ""
-    script_path: str = ""
-    stdout: str = ""
-    index_dir: str = ""
-    files: tuple[StagedFile, ...] = ()
-    links: tuple[tuple[str, str], ...] = ()
-    code: tuple[tuple[str, str], ...] = ()
-    dependencies: tuple[str, ...] = ()
-    dependency_type: str = "afterok"
-    array_size: int | None = None
-    retries: int = 0
-
-    def materialize(self) -> str:
-        """Return the sbatch script."""
-        return self.script
 
 
 @functools.cache
@@ -96,10 +58,13 @@ def render(**context: Any) -> str:
     return _template().render(**context)
 
 
-def job_name(spec: JobSpec, executor: SlurmExecutor) -> str:
-    """Slurm job name: ``<prefix><experiment id>.<job id>`` (path-safe characters only)."""
+def job_name(spec: JobSpec, settings: SlurmSettings) -> str:
+    """Slurm job name: ``<prefix><experiment id>.<job id>`` (path-safe characters only).
+
+    It ends with the spec's job id, which is how :meth:`SlurmBackend.find` finds the job.
+    """
     parts = [spec.experiment_id, spec.job_id] if spec.experiment_id else [spec.job_id]
-    return safe_name((executor.job_name_prefix or "") + ".".join(parts))
+    return safe_name((settings.job_name_prefix or "") + ".".join(parts))
 
 
 def _option(name: str, value: str | bool) -> str | None:
@@ -112,7 +77,7 @@ def _option(name: str, value: str | bool) -> str | None:
 
 def sbatch_block(
     spec: JobSpec,
-    executor: SlurmExecutor,
+    settings: SlurmSettings,
     *,
     name: str,
     extra: Mapping[str, str | bool] | None = None,
@@ -120,7 +85,7 @@ def sbatch_block(
     """The ``#SBATCH`` options of one job (or one heterogeneous component), sorted by name.
 
     Resources come from the spec (a launcher may have changed them), the other options from
-    the executor; ``additional_parameters`` override both, ``extra`` (log paths, array,
+    the settings; ``additional_parameters`` override both, ``extra`` (log paths, array,
     requeue) is added by the caller.
 
     Raises:
@@ -128,8 +93,8 @@ def sbatch_block(
     """
     res = spec.resources
     options: dict[str, str | bool] = {"job-name": name, "nodes": str(res.nodes)}
-    if executor.ntasks is not None:
-        options["ntasks"] = str(executor.ntasks)
+    if settings.ntasks is not None:
+        options["ntasks"] = str(settings.ntasks)
     else:
         options["ntasks-per-node"] = str(res.ntasks_per_node)
     for key, value in (
@@ -141,24 +106,24 @@ def sbatch_block(
         if value is not None:
             options[key] = str(value)
     options.update(extra or {})
-    options.update(executor.sbatch_options())
+    options.update(settings.options())
     return [line for key in sorted(options) if (line := _option(key, options[key]))]
 
 
-def _container_flags(executor: SlurmExecutor, workdir: str, root: str) -> list[str]:
-    mounts = [*executor.container_mounts, f"{root}:{root}"]
+def _container_flags(container: SlurmContainer, workdir: str, root: str) -> list[str]:
+    mounts = [*container.mounts, f"{root}:{root}"]
     flags = [
-        f"--container-image={quote(str(executor.container_image))}",
+        f"--container-image={quote(container.image)}",
         f"--container-mounts={quote(','.join(mounts))}",
         f"--container-workdir={workdir}",
     ]
-    if executor.container_env:
-        flags.append(f"--container-env={quote(','.join(executor.container_env))}")
+    if container.env:
+        flags.append(f"--container-env={quote(','.join(container.env))}")
     return flags
 
 
 def step_command(
-    executor: SlurmExecutor,
+    settings: SlurmSettings,
     *,
     argv: Sequence[str] | None,
     env: Mapping[str, str],
@@ -170,7 +135,7 @@ def step_command(
     """The ``srun`` line of one step.
 
     Args:
-        executor: Settings of the step (container, ``srun_args``).
+        settings: Settings of the step (container, ``srun_args``).
         argv: The command; None runs the already-quoted line in ``$nr_line`` (arrays).
         env: Variables exported for this step only.
         workdir: Working directory, already a shell word.
@@ -186,11 +151,11 @@ def step_command(
         nodes, tasks = shares_allocation
         flags += ["--overlap", f"--nodes={nodes}", f"--ntasks-per-node={tasks}"]
     flags.append("--kill-on-bad-exit=1")
-    if executor.container_image:
-        flags += _container_flags(executor, workdir, root)
+    if settings.container is not None:
+        flags += _container_flags(settings.container, workdir, root)
     else:
         flags.append(f"--chdir={workdir}")
-    flags += [quote(arg) for arg in executor.srun_args]
+    flags += [quote(arg) for arg in settings.srun_args]
     if argv is None:
         return " ".join([*flags, "/bin/bash", "-c", '"$nr_line"'])
     if env or needs_shell(argv):
@@ -224,20 +189,34 @@ def slurm_job_ids(references: Iterable[str]) -> tuple[str, ...]:
 
 
 def base_extra(
-    executor: SlurmExecutor, stdout: str, stderr: str, retries: int
+    settings: SlurmSettings, stdout: str, stderr: str, retries: int
 ) -> dict[str, str | bool]:
     """Job-level options of the first ``#SBATCH`` block: logs, requeue policy, dependencies."""
     extra: dict[str, str | bool] = {"output": stdout, "kill-on-invalid-dep": "yes"}
-    if not executor.stderr_to_stdout:
+    if not settings.stderr_to_stdout:
         extra["error"] = stderr
     extra["requeue" if retries else "no-requeue"] = True
     return extra
 
 
+def extra_options(settings: Iterable[SlurmSettings]) -> tuple[str, ...]:
+    """The ``additional_parameters`` option names of several settings, each once."""
+    return tuple(dict.fromkeys(name for s in settings for name in s.additional_parameters))
+
+
+def _het_indices(group: Sequence[JobSpec], settings: SlurmSettings) -> list[int]:
+    indices = list(settings.het_group_indices or range(len(group)))
+    if len(indices) != len(group) or sorted(set(indices)) != list(range(max(indices) + 1)):
+        raise ValueError(
+            f"SlurmExecutor.het_group_indices: expected {len(group)} indices covering 0..k-1, "
+            f"got {indices}"
+        )
+    return indices
+
+
 def build_request(
     group: Sequence[JobSpec],
-    executors: Sequence[SlurmExecutor],
-    packagers: Sequence[str],
+    settings: Sequence[SlurmSettings],
     *,
     root: str,
     backend: str,
@@ -247,8 +226,7 @@ def build_request(
 
     Args:
         group: The specs (the first names the job: its directory, logs and exit marker).
-        executors: The Slurm settings of each spec.
-        packagers: The packager of each spec, as nr-config JSON.
+        settings: The Slurm settings of each spec.
         root: Remote root of job directories.
         backend: Backend name recorded in the request.
         detach: Whether the job outlives the launching process (always true on Slurm).
@@ -256,32 +234,24 @@ def build_request(
     Raises:
         ValueError: Inconsistent heterogeneous components or an unwritable value.
     """
-    head, executor = group[0], executors[0]
-    name = job_name(head, executor)
-    details = executor.job_details.resolved(safe_name(head.name), head.job_dir)
-    array = executor.array is not None
-    stdout, stderr = details.stdout(array=array), details.stderr(array=array)
-    extra = base_extra(executor, stdout, stderr, head.retries)
-    if executor.array is not None:
-        extra["array"] = executor.array
-    het = executor.heterogeneous and len(group) > 1
+    head, first = group[0], settings[0]
+    name = job_name(head, first)
+    array = first.array is not None
+    stdout, stderr = first.log_files(safe_name(head.name), head.job_dir, array=array)
+    extra = base_extra(first, stdout, stderr, head.retries)
+    if first.array is not None:
+        extra["array"] = first.array
+    het = first.heterogeneous and len(group) > 1
     common = common_env(group)
     steps: list[str] = []
     blocks: list[list[str]] = []
-    indices = list(executor.het_group_indices or range(len(group))) if het else []
-    if het and (
-        len(indices) != len(group) or sorted(set(indices)) != list(range(max(indices) + 1))
-    ):
-        raise ValueError(
-            f"SlurmExecutor.het_group_indices: expected {len(group)} indices covering 0..k-1, "
-            f"got {indices}"
-        )
-    for position, (spec, spec_executor) in enumerate(zip(group, executors, strict=True)):
+    indices = _het_indices(group, first) if het else []
+    for position, (spec, spec_settings) in enumerate(zip(group, settings, strict=True)):
         het_group = indices[position] if het else None
         if het_group is not None and het_group == len(blocks):
             block_extra = extra if het_group == 0 else {}
             blocks.append(
-                sbatch_block(spec, spec_executor, name=f"{name}-{het_group}", extra=block_extra)
+                sbatch_block(spec, spec_settings, name=f"{name}-{het_group}", extra=block_extra)
             )
         env = {k: v for k, v in spec.env.items() if common.get(k) != v}
         shared = None
@@ -289,7 +259,7 @@ def build_request(
             shared = (spec.resources.nodes, spec.resources.ntasks_per_node)
         steps.append(
             step_command(
-                spec_executor,
+                spec_settings,
                 argv=spec.argv,
                 env=env,
                 workdir=quote(spec.workdir or spec.job_dir),
@@ -299,7 +269,7 @@ def build_request(
             )
         )
     if not het:
-        blocks = [sbatch_block(head, executor, name=name, extra=extra)]
+        blocks = [sbatch_block(head, first, name=name, extra=extra)]
     script_path = f"{head.job_dir}/{SCRIPT_FILE}"
     script = render(
         title=f"job {name}" if len(group) == 1 else f"a group of {len(group)} jobs ({name})",
@@ -309,17 +279,17 @@ def build_request(
         head_node=any("${head_node_ip}" in arg for spec in group for arg in spec.argv),
         het_groups=sorted(set(indices)),
         exports=export_lines(common),
-        setup_lines=executor.setup_lines or "",
+        setup_lines=first.setup_lines or "",
         steps=steps,
-        wait_time=executor.wait_time_for_group_job,
-        monitor=executor.monitor_group_job,
-        monitor_grace=executor.monitor_group_job_wait_time,
+        wait_time=first.wait_time_for_group_job,
+        monitor=first.monitor_group_job,
+        monitor_grace=first.monitor_group_job_wait_time,
         retries=head.retries,
     )
     files = [item.staged(spec.job_dir) for spec in group for item in spec.files]
     files.append(StagedFile(script_path, script))
     files.append(StagedFile(f"{head.job_dir}/{LOG_INFO_FILE}", log_info(stdout, stderr)))
-    references = [*(d for spec in group for d in spec.dependencies), *executor.dependencies]
+    references = [*(d for spec in group for d in spec.dependencies), *first.dependencies]
     return SlurmRequest(
         backend=backend,
         specs=tuple(group),
@@ -330,11 +300,12 @@ def build_request(
         index_dir=head.job_dir,
         files=tuple(files),
         code=tuple(
-            (packager, spec.job_dir)
-            for spec, spec_executor, packager in zip(group, executors, packagers, strict=True)
-            if spec_executor.ships_code()
+            (spec_settings.packager, spec.job_dir)
+            for spec, spec_settings in zip(group, settings, strict=True)
+            if spec_settings.ships_code
         ),
         dependencies=slurm_job_ids(references),
-        dependency_type=executor.dependency_type,
+        dependency_type=first.dependency_type,
         retries=head.retries,
+        extra_options=extra_options(settings),
     )

@@ -2,10 +2,10 @@
 
 One shell command asks ``sacct`` about every job (``-D`` lists each requeued attempt, which
 gives the restart count) and ``squeue`` (for jobs the accounting database has not recorded yet,
-or all jobs when accounting is disabled), and prints the exit markers of all the jobs.
-:func:`parse_status` combines the three: the scheduler says whether a job is pending,
-running or how it ended (with the failure reason), the marker gives the exit code, and a
-job neither knows is ``UNKNOWN``.
+or all jobs when accounting is disabled), prints the exit markers of all the jobs and which
+of them the remote job index lists. :func:`parse_status` combines them: the scheduler says
+whether a job is pending, running or how it ended (with the failure reason), the marker gives
+the exit code, a job only the index knows is ``UNKNOWN``, and a job nothing knows is None.
 """
 
 import json
@@ -74,7 +74,7 @@ _SQUEUE_SHORT = {
     "S": "SUSPENDED",
 }
 _PENDING_RANGE = re.compile(r"(?P<job>\d+)_\[(?P<ranges>[^\]]*)\]")
-_SECTION = re.compile(r"^@@(sacct|squeue|markers)(?: (\d+))?$")
+_SECTION = re.compile(r"^@@(sacct|squeue|markers|index)(?: (\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,12 @@ def marker_path(job_id: str) -> str:
 
 
 def status_command(job_ids: Sequence[str], root: str) -> str:
-    """The one remote command printing sacct (or squeue) rows and the exit markers."""
+    """The one remote command printing sacct (or squeue) rows, exit markers and index entries.
+
+    Args:
+        job_ids: Slurm job ids (``123``, or ``123_4`` for an array element).
+        root: The remote root (holding the job index).
+    """
     bases = sorted({j.partition("_")[0] for j in job_ids}, key=int)
     markers = " ".join(shlex.quote(marker_path(j)) for j in job_ids)
     return (
@@ -113,7 +118,10 @@ def status_command(job_ids: Sequence[str], root: str) -> str:
         'echo "@@squeue"\n'
         f"squeue -h -r -t all -o '%i|%T|%r' -j {','.join(bases)} 2>/dev/null\n"
         'echo "@@markers"\n'
-        f"cd {shlex.quote(root)} 2>/dev/null && grep -s -H '' {markers}\n"
+        f"cd {shlex.quote(root)} 2>/dev/null || exit 0\n"
+        f"grep -s -H '' {markers}\n"
+        'echo "@@index"\n'
+        f'for nr_id in {" ".join(bases)}; do [ -L "{INDEX_DIR}/$nr_id" ] && echo "$nr_id"; done\n'
         "true"
     )
 
@@ -226,27 +234,36 @@ def _sections(output: str) -> dict[str, str]:
     return {k: "\n".join(v) for k, v in sections.items()}
 
 
-def parse_status(output: str, job_ids: Sequence[str]) -> dict[str, JobStatus]:
-    """Status of each job id from the output of :func:`status_command`."""
+def parse_status(output: str, job_ids: Sequence[str]) -> dict[str, JobStatus | None]:
+    """Status of each job id from the output of :func:`status_command`.
+
+    A job the scheduler does not know, with no exit marker, is ``UNKNOWN`` when the job
+    index lists it (it was submitted here; its record has expired) and None otherwise.
+    """
     sections = _sections(output)
     accounting = sections.get("sacct_rc") == "0"
     accounted = _index(parse_rows(sections.get("sacct", ""))) if accounting else {}
     queued = _index(parse_rows(sections.get("squeue", "")))
     markers = _markers(sections.get("markers", ""))
-    result = {}
+    indexed = set(sections.get("index", "").split())
+    result: dict[str, JobStatus | None] = {}
     for job_id in job_ids:
         scheduler = _scheduler_status(job_id, accounted) or _scheduler_status(job_id, queued)
         marker = markers.get(marker_path(job_id))
-        result[job_id] = _merge(scheduler, marker, accounting)
+        if scheduler is not None:
+            result[job_id] = _merge(scheduler, marker)
+        elif marker is not None:
+            result[job_id] = marker.to_status()
+        elif job_id.partition("_")[0] in indexed:
+            source = "sacct" if accounting else "squeue (accounting is disabled)"
+            message = f"unknown to {source} and no exit marker"
+            result[job_id] = JobStatus(JobState.UNKNOWN, message=message)
+        else:
+            result[job_id] = None
     return result
 
 
-def _merge(scheduler: JobStatus | None, marker: ExitMarker | None, accounting: bool) -> JobStatus:
-    if scheduler is None:
-        if marker is not None:
-            return marker.to_status()
-        source = "sacct" if accounting else "squeue (accounting is disabled)"
-        return JobStatus(JobState.UNKNOWN, message=f"unknown to {source} and no exit marker")
+def _merge(scheduler: JobStatus, marker: ExitMarker | None) -> JobStatus:
     if marker is None:
         return scheduler
     if scheduler.state is JobState.RUNNING:

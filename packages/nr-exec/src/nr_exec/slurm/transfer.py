@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nr_exec.slurm.script import SlurmRequest
+from nr_exec.slurm.request import SlurmRequest
 from nr_exec.slurm.status import INDEX_DIR
 
 __all__ = [

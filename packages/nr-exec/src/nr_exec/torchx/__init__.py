@@ -1,11 +1,26 @@
 """TorchX adapter: job specs to and from ``AppDef`` s, and backends as TorchX schedulers.
 
 Needs the ``torchx`` extra (``pip install 'nr-exec[torchx]'``); ``import nr_exec`` never imports
-TorchX. The scheduler ``nr_local`` (entry point group ``torchx.schedulers``) runs TorchX apps on
-the local backend: ``torchx run -s nr_local utils.echo --msg hi``.
+TorchX. Every built-in backend is a TorchX scheduler (entry point group ``torchx.schedulers``):
+``nr_local``, ``nr_docker`` and ``nr_slurm``, e.g. ``torchx run -s nr_local utils.echo --msg hi``;
+:func:`scheduler_factory` makes one for any registered backend.
 """
 
 from nr_exec.torchx.appdef import appdef_to_specs, spec_to_appdef
-from nr_exec.torchx.scheduler import BackendScheduler, create_local_scheduler
+from nr_exec.torchx.scheduler import (
+    BackendScheduler,
+    create_docker_scheduler,
+    create_local_scheduler,
+    create_slurm_scheduler,
+    scheduler_factory,
+)
 
-__all__ = ["BackendScheduler", "appdef_to_specs", "create_local_scheduler", "spec_to_appdef"]
+__all__ = [
+    "BackendScheduler",
+    "appdef_to_specs",
+    "create_docker_scheduler",
+    "create_local_scheduler",
+    "create_slurm_scheduler",
+    "scheduler_factory",
+    "spec_to_appdef",
+]

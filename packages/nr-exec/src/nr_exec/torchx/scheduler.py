@@ -1,19 +1,29 @@
-"""nr-exec backends as TorchX schedulers.
+"""nr-exec backends as TorchX schedulers: one generic scheduler over the backend registry.
 
-App ids are the backend's job ids; the TorchX handle is ``<scheduler>://<session>/<job-id>``.
-``list()`` returns nothing: backends keep no global registry of jobs.
+:func:`scheduler_factory` turns any registered backend scheme into a TorchX scheduler
+factory. The built-in backends are registered in the entry-point group ``torchx.schedulers``
+as ``nr_local``, ``nr_docker`` and ``nr_slurm`` (TorchX's own schedulers are listed there
+too, so they stay visible): ``torchx run -s nr_local utils.echo --msg hi``.
+
+App ids are the backend handles' job ids; the TorchX handle is
+``<scheduler>://<session>/<job-id>``, and the backend's handle is
+``<scheme>://<backend cluster>/<job-id>``. The backend is built on first use, so listing
+TorchX's schedulers or their run options contacts no service. ``list()`` returns nothing:
+backends find jobs by name (``Backend.find``) but keep no list of them.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from nr_exec.backend import Backend
+from nr_exec.context import BackendContext
 from nr_exec.errors import ExecError
+from nr_exec.executor import Executor
 from nr_exec.extras import require_extra
 from nr_exec.handle import Handle
-from nr_exec.local.backend import LocalBackend
-from nr_exec.states import JobState
+from nr_exec.registry import backend_for, create_backend
 from nr_exec.torchx.appdef import appdef_to_specs
 
 require_extra("torchx", "torchx", feature="the TorchX adapter")
@@ -27,28 +37,53 @@ from torchx.schedulers.api import (  # type: ignore[import-untyped]  # noqa: E40
     filter_regex,
 )
 
-__all__ = ["BackendScheduler", "create_local_scheduler"]
+__all__ = [
+    "BackendScheduler",
+    "create_docker_scheduler",
+    "create_local_scheduler",
+    "create_slurm_scheduler",
+    "scheduler_factory",
+]
 
 Cfg = Mapping[str, Any]
+SchedulerFactory = Callable[..., "BackendScheduler"]
 
 
 class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyped
     """A TorchX scheduler running apps on an nr-exec backend.
 
     Args:
-        scheduler: TorchX scheduler name (the handles' scheme), e.g. ``"nr_local"``.
+        scheduler: TorchX scheduler name (the TorchX handles' scheme), e.g. ``"nr_local"``.
         session_name: TorchX session name.
-        backend: The nr-exec backend.
-        cluster: The cluster (or host) part of the backend's handles.
+        make_backend: Builds the backend, on first use.
+        executor: Places the apps' jobs and gives their backend settings (see
+            :func:`~nr_exec.torchx.appdef_to_specs`); None to use the job specs as made
+            from the ``AppDef``.
     """
 
-    def __init__(self, scheduler: str, session_name: str, backend: Backend, cluster: str) -> None:
+    def __init__(
+        self,
+        scheduler: str,
+        session_name: str,
+        make_backend: Callable[[], Backend[Any, Any]],
+        *,
+        executor: Executor | None = None,
+    ) -> None:
         super().__init__(scheduler, session_name)
-        self.nr_backend = backend
-        self.cluster = cluster
+        self._make_backend = make_backend
+        self._backend: Backend[Any, Any] | None = None
+        self.executor = executor
+
+    @property
+    def nr_backend(self) -> Backend[Any, Any]:
+        """The nr-exec backend (built on first use)."""
+        if self._backend is None:
+            self._backend = self._make_backend()
+        return self._backend
 
     def _handle(self, app_id: str) -> Handle:
-        return Handle(self.nr_backend.name, self.cluster, app_id)
+        backend = self.nr_backend
+        return Handle(backend.name, backend.cluster, app_id)
 
     def _run_opts(self) -> specs.runopts:
         opts = specs.runopts()
@@ -56,10 +91,10 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         return opts
 
     def _submit_dryrun(self, app: specs.AppDef, cfg: Cfg) -> specs.AppDryRunInfo[Any]:
-        job_root = cfg.get("job_root")
-        request = self.nr_backend.dryrun(
-            appdef_to_specs(app, job_root=str(job_root) if job_root else None)
-        )
+        backend = self.nr_backend
+        job_root = cfg.get("job_root") or str(backend.context.job_root)
+        group = appdef_to_specs(app, job_root=str(job_root), executor=self.executor)
+        request = backend.dryrun(group)
         return specs.AppDryRunInfo(request, lambda r: str(r.materialize()))
 
     def schedule(self, dryrun_info: specs.AppDryRunInfo[Any]) -> str:
@@ -67,9 +102,10 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         return self.nr_backend.submit(dryrun_info.request).job_id
 
     def describe(self, app_id: str) -> DescribeAppResponse | None:
-        """Map the backend's status to TorchX's; None for a job the backend has no record of."""
-        status = self.nr_backend.status([self._handle(app_id)])[self._handle(app_id)]
-        if status.state is JobState.UNKNOWN and status.message.startswith("no record"):
+        """Map the backend's status to TorchX's; None for a job the backend does not know."""
+        handle = self._handle(app_id)
+        status = self.nr_backend.describe([handle]).get(handle)
+        if status is None:
             return None
         return DescribeAppResponse(
             app_id=app_id,
@@ -79,11 +115,11 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         )
 
     def list(self) -> list[ListAppResponse]:
-        """Return nothing: nr-exec keeps no global registry of jobs."""
+        """Return nothing: backends find jobs by name but keep no list of them."""
         return []
 
     def _cancel_existing(self, app_id: str) -> None:
-        self.nr_backend.cancel(self._handle(app_id))
+        self.nr_backend.cancel([self._handle(app_id)])
 
     def log_iter(  # noqa: PLR0917 - TorchX's signature
         self,
@@ -102,13 +138,88 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         return filter_regex(regex, lines) if regex else lines
 
     def close(self) -> None:
-        """Close the backend."""
-        self.nr_backend.close()
+        """Close the backend, if it was built."""
+        if self._backend is not None:
+            self._backend.close()
 
 
-def create_local_scheduler(session_name: str, **kwargs: Any) -> BackendScheduler:
-    """Entry point of the ``nr_local`` TorchX scheduler (the local backend)."""
-    if kwargs.get("root") is not None and not isinstance(kwargs["root"], str):
-        raise ExecError("nr_local: 'root' must be a path")
-    backend = LocalBackend(kwargs.get("root"))
-    return BackendScheduler("nr_local", session_name, backend, backend.host)
+def _backend_maker(
+    scheme: str, executor: Executor | None, options: Mapping[str, Any]
+) -> Callable[[], Backend[Any, Any]]:
+    job_root = options.get("job_root")
+    context = BackendContext(
+        home=BackendContext.default(options.get("home")).home,
+        job_root=Path(job_root) if job_root is not None else Path(),
+    )
+    if executor is not None:
+        return lambda: backend_for(executor, context=context)
+    connection = options.get("connection") or {}
+    cluster = str(options.get("cluster") or "")
+    return lambda: create_backend(scheme, cluster, context=context.with_connection(connection))
+
+
+def _executor(name: str, scheme: str, options: Mapping[str, Any]) -> Executor | None:
+    executor = options.get("executor")
+    if executor is None:
+        return None
+    if not isinstance(executor, Executor):
+        raise ExecError(
+            f"{name}: 'executor' must be an nr-exec Executor, got {type(executor).__name__}"
+        )
+    # A runner hands its options to every scheduler it makes: another backend's executor
+    # is meant for another scheduler.
+    return executor if executor.backend_scheme == scheme else None
+
+
+def _check_options(name: str, options: Mapping[str, Any]) -> None:
+    for key in ("home", "job_root"):
+        value = options.get(key)
+        if value is not None and not isinstance(value, (str, Path)):
+            raise ExecError(f"{name}: {key!r} must be a path, got {type(value).__name__}")
+    connection = options.get("connection")
+    if connection is not None and not isinstance(connection, Mapping):
+        raise ExecError(
+            f"{name}: 'connection' must be a mapping (Executor.connection() data), got "
+            f"{type(connection).__name__}"
+        )
+
+
+def scheduler_factory(scheme: str, name: str | None = None) -> SchedulerFactory:
+    """Return the TorchX scheduler factory of the backend registered under ``scheme``.
+
+    The factory is called by TorchX as ``factory(session_name, **options)``. Options (all
+    optional): ``executor`` (an executor of that backend: builds the backend from its
+    connection and places the jobs; an executor of another backend is ignored, since a
+    TorchX runner hands the same options to every scheduler), ``cluster`` and
+    ``connection`` (the handle's cluster part and ``Executor.connection()`` data, when no
+    executor is given), ``home`` and ``job_root`` (the backend's context; default
+    ``$NEMORUN_HOME``). Other options are ignored, as TorchX's own schedulers do: TorchX
+    passes one per ``TORCHX_*`` environment variable.
+
+    Args:
+        scheme: The backend's scheme in the ``nr_exec.backends`` registry.
+        name: The TorchX scheduler name (default ``nr_<scheme>``).
+
+    Returns:
+        The factory; it raises :class:`~nr_exec.ExecError` for an option of the wrong type.
+    """
+    scheduler = name or f"nr_{scheme}"
+
+    def create(session_name: str, **options: Any) -> BackendScheduler:
+        executor = _executor(scheduler, scheme, options)
+        _check_options(scheduler, options)
+        return BackendScheduler(
+            scheduler, session_name, _backend_maker(scheme, executor, options), executor=executor
+        )
+
+    create.__name__ = f"create_{scheme}_scheduler"
+    create.__doc__ = f"Entry point of the ``{scheduler}`` TorchX scheduler (the {scheme} backend)."
+    return create
+
+
+#: The ``nr_local`` TorchX scheduler (the local backend).
+create_local_scheduler = scheduler_factory("local")
+#: The ``nr_docker`` TorchX scheduler (the Docker backend).
+create_docker_scheduler = scheduler_factory("docker")
+#: The ``nr_slurm`` TorchX scheduler (the Slurm backend).
+create_slurm_scheduler = scheduler_factory("slurm")
