@@ -85,7 +85,7 @@ def run(quick: bool) -> dict[str, object]:
         for n in range(experiments):
             ref = store.create_experiment(f"bench{n % 10}", {"version": "bench", "n": n})
             for name in ("train", "eval"):
-                store.add_job_dir(ref.id, name)
+                store.write_job(ref.id, store.add_job_dir(ref.id, name).name, {"kind": "job"})
         created = time.perf_counter() - started
 
         listing = _fresh_stats(home, repeats, LIST_PROBE)

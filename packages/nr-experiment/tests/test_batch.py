@@ -1,51 +1,27 @@
 """Planning a step's jobs into batch entries, with and without job arrays."""
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
-from nr_exec import Backend, Capabilities, Handle, JobSpec, JobStatus, Request
+from nr_exec import JobSpec
+from nr_exec.testing import FakeBackend, FakeRequest
 from nr_experiment.batch import Piece, build_entries
 from nr_experiment.job import Job
 
 
-@dataclass(frozen=True)
-class _Request(Request):
-    array: bool = False
+class _ChunkingBackend(FakeBackend):
+    """A fake backend whose job arrays are chunked by two elements."""
 
-    def materialize(self) -> str:
-        return ",".join(s.name for s in self.specs)
-
-
-class _ArrayBackend(Backend):
-    """Makes requests without submitting; arrays are chunked by two elements."""
-
-    name: ClassVar[str] = "fake"
-    capabilities: ClassVar[Capabilities] = Capabilities(dependencies=True, arrays=True)
-
-    def dryrun(self, specs: JobSpec | Sequence[JobSpec], *, detach: bool = False) -> _Request:
-        group = (specs,) if isinstance(specs, JobSpec) else tuple(specs)
-        return _Request(self.name, group, detach)
-
-    def dryrun_array(self, specs: Sequence[JobSpec]) -> list[Request]:
+    def dryrun_array(self, specs: Sequence[JobSpec]) -> list[FakeRequest]:
         return [
-            _Request(self.name, tuple(specs[i : i + 2]), True, True)
+            FakeRequest(backend=self.name, specs=tuple(specs[i : i + 2]), detach=True)
             for i in range(0, len(specs), 2)
         ]
 
-    def submit(self, request: Request) -> Handle:
-        raise NotImplementedError
 
-    def status(self, handles: Sequence[Handle]) -> dict[Handle, JobStatus]:
-        raise NotImplementedError
-
-    def logs(self, handle: Handle, *, follow: bool = False, since: int = 0) -> Iterator[str]:
-        raise NotImplementedError
-
-    def cancel(self, handle: Handle) -> None:
-        raise NotImplementedError
+def _names(request: FakeRequest) -> str:
+    return ",".join(spec.name for spec in request.specs)
 
 
 def _piece(name: str, parents: tuple[str, ...] = (), shape: str | None = "s") -> Piece:
@@ -56,8 +32,8 @@ def _piece(name: str, parents: tuple[str, ...] = (), shape: str | None = "s") ->
 
 def test_without_arrays_one_entry_per_piece() -> None:
     pieces = [_piece("a"), _piece("b"), _piece("c", ("a", "b"))]
-    entries, owners = build_entries(_ArrayBackend(), pieces, detach=True, array=False)
-    assert [e.request.materialize() for e in entries] == ["a", "b", "c"]
+    entries, owners = build_entries(_ChunkingBackend(), pieces, detach=True, array=False)
+    assert [_names(e.request) for e in entries] == ["a", "b", "c"]
     assert [e.after for e in entries] == [(), (), (0, 1)]
     assert [[p.job.id for p in o] for o in owners] == [["a"], ["b"], ["c"]]
 
@@ -73,8 +49,8 @@ def test_arrays_group_by_shape_and_parents_and_chunk() -> None:
         _piece("d1", ("root",)),
         _piece("child", ("e2",), shape=None),
     ]
-    entries, owners = build_entries(_ArrayBackend(), pieces, detach=True, array=True)
-    assert [e.request.materialize() for e in entries] == [
+    entries, owners = build_entries(_ChunkingBackend(), pieces, detach=True, array=True)
+    assert [_names(e.request) for e in entries] == [
         "root",
         "e0,e1",
         "e2",
@@ -89,4 +65,4 @@ def test_arrays_group_by_shape_and_parents_and_chunk() -> None:
 
 def test_waiting_for_a_job_outside_the_batch_is_refused() -> None:
     with pytest.raises(ValueError, match="waits for elsewhere"):
-        build_entries(_ArrayBackend(), [_piece("a", ("elsewhere",))], detach=True, array=False)
+        build_entries(_ChunkingBackend(), [_piece("a", ("elsewhere",))], detach=True, array=False)

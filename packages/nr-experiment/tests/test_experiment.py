@@ -9,7 +9,7 @@ from typing import Any
 import nr_config
 import pytest
 from nr_config import Partial, Script
-from nr_exec import LocalExecutor
+from nr_exec import Handle, LocalExecutor
 from nr_experiment import (
     DependencyError,
     Experiment,
@@ -237,6 +237,11 @@ def test_from_id_honours_base_dir(home: Path, tmp_path: Path) -> None:
         Experiment.from_id(exp.id)
     loaded = Experiment.from_id(exp.id, base_dir=other)
     assert loaded.status(return_dict=True)["x"]["status"] == "SUCCEEDED"  # type: ignore[index]
+    handle = Handle.parse(loaded.jobs[0].handle)
+    assert (other / "jobs" / handle.job_id).resolve() == loaded.jobs[
+        0
+    ].job_dir  # its backend's root
+    assert not (home / "jobs").exists()
 
 
 def test_corrupt_metadata_is_reported_by_name(home: Path) -> None:

@@ -12,6 +12,7 @@ from nr_experiment.errors import (
     ExperimentError,
     ExperimentStateError,
     JobFailedError,
+    SubmitError,
     UnknownJobError,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "RunResult",
     "Store",
     "StoreError",
+    "SubmitError",
     "UnknownJobError",
     "__version__",
     "nemorun_home",

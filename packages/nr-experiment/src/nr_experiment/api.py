@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nr_config import Partial, Script
-from nr_exec import Executor
+from nr_exec import Executor, FailureReason, JobState
 
 from nr_experiment.errors import JobFailedError
 from nr_experiment.experiment import Experiment
@@ -27,13 +27,17 @@ class JobResult:
         state: Its state (``SUCCEEDED``, ``FAILED``, ...).
         exit_code: Its exit code, when known.
         handle: Its backend handle ("" for a direct run).
+        reason: Why it failed, when the backend knows (``TIMEOUT``, ``OOM``, ...).
+        retries: How many times the backend restarted it.
     """
 
     name: str
     id: str
-    state: str
+    state: JobState
     exit_code: int | None
     handle: str
+    reason: FailureReason | None = None
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,21 +60,21 @@ class RunResult:
     dryrun: bool = False
 
     @property
-    def job_states(self) -> dict[str, str]:
+    def job_states(self) -> dict[str, JobState]:
         """``{job name: state}``."""
         return {job.name: job.state for job in self.jobs}
 
     @property
     def ok(self) -> bool:
         """Whether every job succeeded (a dry run is ok)."""
-        return self.dryrun or all(job.state == "SUCCEEDED" for job in self.jobs)
+        return self.dryrun or all(job.state is JobState.SUCCEEDED for job in self.jobs)
 
 
 def _exit_code(jobs: Sequence[JobResult]) -> int | None:
     for job in jobs:
-        if job.state in ("FAILED", "CANCELLED", "UNKNOWN"):
+        if job.state in (JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN):
             return job.exit_code or 1
-    if all(job.state == "SUCCEEDED" for job in jobs):
+    if all(job.state is JobState.SUCCEEDED for job in jobs):
         return 0
     return None
 
@@ -124,7 +128,10 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
             exp.run(direct=in_process, detach=detach, tail_logs=tail_logs)
     if not dryrun and detach and not in_process:
         exp.status(return_dict=True)
-    jobs = [JobResult(j.name, j.id, j.state, j.exit_code, j.handle) for j in exp.jobs]
+    jobs = [
+        JobResult(j.name, j.id, j.state, j.exit_code, j.handle, j.reason, j.retries)
+        for j in exp.jobs
+    ]
     result = RunResult(exp.id, exp.path, jobs, None if dryrun else _exit_code(jobs), dryrun=dryrun)
     if raise_on_failure and not dryrun and result.exit_code not in (0, None):
         raise JobFailedError(result)

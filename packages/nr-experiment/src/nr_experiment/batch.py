@@ -8,6 +8,7 @@ With arrays on, single-task pieces of one shape and the same parents become job 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nr_exec import Backend, BatchEntry, JobSpec
 
@@ -53,7 +54,7 @@ def _slots(pieces: Sequence[Piece], *, array: bool) -> list[list[Piece]]:
 
 
 def build_entries(
-    backend: Backend, pieces: Sequence[Piece], *, detach: bool, array: bool
+    backend: "Backend[Any, Any]", pieces: Sequence[Piece], *, detach: bool, array: bool
 ) -> tuple[list[BatchEntry], list[list[Piece]]]:
     """Make the batch entries of ``pieces`` (in parents-first order) for ``backend``.
 
@@ -70,6 +71,7 @@ def build_entries(
 
     Raises:
         ValueError: A piece waits for a job that is not in this batch.
+        BackendError: The backend refused a request (an unsupported feature, a bad setting).
     """
     entries: list[BatchEntry] = []
     owners: list[list[Piece]] = []

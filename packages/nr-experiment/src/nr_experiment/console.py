@@ -28,15 +28,21 @@ def print_status(experiment_id: str, rows: Mapping[str, Mapping[str, Any]]) -> N
     from rich.table import Table  # noqa: PLC0415
 
     table = Table(title=f"Experiment {experiment_id}", title_justify="left")
-    for column in ("#", "job", "state", "exit", "executor", "handle", "directory"):
+    for column in ("#", "job", "state", "exit", "retries", "executor", "handle", "directory"):
         table.add_column(column, overflow="fold")
     for index, (job_id, row) in enumerate(rows.items()):
         code = row.get("exit_code")
+        state = str(row["status"])
+        if row.get("reason"):
+            state += f" [{row['reason']}]"
+        if row.get("message"):
+            state += f" ({row['message']})"
         table.add_row(
             str(index),
             job_id,
-            str(row["status"]) + (f" ({row['message']})" if row.get("message") else ""),
+            state,
             "" if code is None else str(code),
+            str(row.get("retries") or ""),
             str(row.get("executor", "")),
             str(row.get("handle", "")),
             str(row.get("local_dir", "")),

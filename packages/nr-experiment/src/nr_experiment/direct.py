@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import nr_config
 from nr_config import Partial
-from nr_exec import EXIT_MARKER_ENV, ExitMarker, write_exit_marker
+from nr_exec import EXIT_MARKER_ENV, ExitMarker, JobState, write_exit_marker
 from nr_exec.marker import utc_now
 
 from nr_experiment.job import BaseJob
@@ -104,4 +104,4 @@ def run_direct(job: BaseJob) -> None:
     marker = ExitMarker.now(code, started=started, writer="direct", error=error)
     write_exit_marker(job_dir / "exit.json", marker)
     job.direct = True
-    job.set_state("SUCCEEDED" if code == 0 else "FAILED", code, error or "")
+    job.set_state(JobState.SUCCEEDED if code == 0 else JobState.FAILED, code, error or "")

@@ -2,6 +2,8 @@
 
 from typing import TYPE_CHECKING
 
+from nr_exec import BackendError, JobState
+
 if TYPE_CHECKING:
     from nr_experiment.api import RunResult
 
@@ -10,6 +12,7 @@ __all__ = [
     "ExperimentError",
     "ExperimentStateError",
     "JobFailedError",
+    "SubmitError",
     "UnknownJobError",
 ]
 
@@ -50,6 +53,47 @@ class ExperimentStateError(ExperimentError, RuntimeError):
     """An operation does not fit the experiment's state (e.g. ``add`` after ``run``)."""
 
 
+class SubmitError(ExperimentError, BackendError):
+    """A submit failed part-way; says where each job of the failed step stands.
+
+    The backend's error is the cause (``__cause__``). Jobs the backend received have their
+    handles; jobs it never received are ``UNSUBMITTED`` (``Experiment.resume()`` launches
+    them); jobs it cannot yet be told about are in doubt (``status()`` resolves them).
+
+    Attributes:
+        experiment_id: The experiment.
+        submitted: Ids of the step's jobs that were submitted.
+        not_submitted: Ids of the jobs the backend never received.
+        in_doubt: Ids of the jobs still in doubt.
+    """
+
+    def __init__(
+        self,
+        experiment_id: str,
+        error: Exception,
+        *,
+        submitted: list[str],
+        not_submitted: list[str],
+        in_doubt: list[str],
+    ) -> None:
+        self.experiment_id = experiment_id
+        self.submitted = submitted
+        self.not_submitted = not_submitted
+        self.in_doubt = in_doubt
+        parts = [
+            f"{len(ids)} {what}"
+            for ids, what in (
+                (submitted, "submitted"),
+                (not_submitted, "not submitted (Experiment.resume() launches them)"),
+                (in_doubt, "in doubt (status() resolves them)"),
+            )
+            if ids
+        ]
+        super().__init__(
+            f"experiment {experiment_id}: a submit failed: {error}; {', '.join(parts)}"
+        )
+
+
 class JobFailedError(ExperimentError):
     """A job of ``run()`` did not succeed.
 
@@ -60,9 +104,11 @@ class JobFailedError(ExperimentError):
     def __init__(self, result: "RunResult") -> None:
         self.result = result
         failed = ", ".join(
-            f"{job.name} {job.state}" + (f" (exit code {job.exit_code})" if job.exit_code else "")
+            f"{job.name} {job.state.value}"
+            + (f" ({job.reason.value})" if job.reason is not None else "")
+            + (f" (exit code {job.exit_code})" if job.exit_code else "")
             for job in result.jobs
-            if job.state != "SUCCEEDED"
+            if job.state is not JobState.SUCCEEDED
         )
         super().__init__(
             f"experiment {result.experiment_id}: {failed}; "

@@ -12,19 +12,20 @@ status and how to reconnect. ``Experiment.from_id(id)`` reconstructs the experim
 store in any process, months later.
 """
 
+import contextlib
 import copy
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import nr_config
 from nr_config import Partial, Script
-from nr_exec import Backend, Executor, Handle
+from nr_exec import Backend, Executor, Handle, JobState
 from nr_exec.jobs import task_name
 
 from nr_experiment import console
@@ -35,8 +36,9 @@ from nr_experiment.errors import ExperimentStateError, UnknownJobError
 from nr_experiment.ids import append_ids
 from nr_experiment.interrupt import INTERRUPT_POLICIES, InterruptPolicy, decide
 from nr_experiment.job import BaseJob, Job, JobGroup, job_from_record
-from nr_experiment.launch import Scheduler
+from nr_experiment.launch import JobDriver
 from nr_experiment.plugin import Plugin
+from nr_experiment.processes import ProcessIdentity
 from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
 from nr_experiment.store import ExperimentRef, Store, validate_title
 
@@ -49,6 +51,46 @@ MAIN_FILE = "main.py"
 SUPERVISOR_LOG = "supervisor.log"
 # Supervisors started here, kept referenced: they outlive this process by design.
 _SUPERVISORS: dict[str, "subprocess.Popen[bytes]"] = {}
+_CANCEL_IN_DOUBT = "submit in doubt; cancel requested: it is cancelled once found"
+
+
+def _row(job: BaseJob) -> dict[str, Any]:
+    """One job's line of ``status(return_dict=True)`` (JSON data)."""
+    return {
+        "name": job.name,
+        "status": job.state.value,
+        "reason": None if job.reason is None else job.reason.value,
+        "retries": job.retries,
+        "exit_code": job.exit_code,
+        "message": job.message,
+        "executor": job.executor_info,
+        "job_id": job.id,
+        "handle": job.handle,
+        "handles": list(job.handles),
+        "local_dir": str(job.job_dir),
+    }
+
+
+def _set_driver(identity: ProcessIdentity | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An ``update_experiment`` step naming the process that drives the experiment now.
+
+    The driver is the process that will submit the experiment's waiting jobs (an attached
+    launcher until its wait ends, or the detached supervisor); None when nobody does.
+    """
+
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        current["driver"] = None if identity is None else identity.to_record()
+        return current
+
+    return mutate
+
+
+def release_driver(current: dict[str, Any]) -> dict[str, Any]:
+    """An ``update_experiment`` step: this process no longer drives the experiment."""
+    driver = ProcessIdentity.from_record(current.get("driver"))
+    if driver is not None and driver.is_current():
+        current["driver"] = None
+    return current
 
 
 def _main_source() -> str | None:
@@ -112,9 +154,10 @@ class Experiment:
         self._main_source: str | None = None
         self._entered = False
         self._launched = False
+        self._launch_failed = False
         self._detached = False
         self._reconstructed = False
-        self._scheduler: Scheduler | None = None
+        self._job_driver: JobDriver | None = None
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -140,7 +183,7 @@ class Experiment:
             if self._executor_record is not None:
                 self._executor = executor_from_record(self._executor_record)
             else:
-                from nr_exec.local import LocalExecutor  # noqa: PLC0415
+                from nr_exec import LocalExecutor  # noqa: PLC0415 - the default, built on use
 
                 self._executor = LocalExecutor()
         return self._executor
@@ -204,6 +247,8 @@ class Experiment:
         try:
             if exc_type is KeyboardInterrupt and not self._detached:
                 self._interrupted()
+            elif self._launch_failed:
+                pass  # the launch raised, saying where each job stands; resume() goes on
             elif exc_type is None and not self._detached:
                 self.wait()
             elif exc_type is not None:
@@ -342,13 +387,13 @@ class Experiment:
                 return job
         raise UnknownJobError(ref, known)
 
-    def _sched(self) -> Scheduler:
-        if self._scheduler is None:
+    def _driver(self) -> JobDriver:
+        if self._job_driver is None:
             main = self.path / MAIN_FILE
-            self._scheduler = Scheduler(
+            self._job_driver = JobDriver(
                 self._store, self.id, self.jobs, main_script=main if main.is_file() else None
             )
-        return self._scheduler
+        return self._job_driver
 
     # -- launching ------------------------------------------------------------------------------
 
@@ -363,10 +408,10 @@ class Experiment:
         """
         self._require_open("dryrun")
         topological_order({job.id: job.dependencies for job in self.jobs})
-        sched = self._sched()
+        driver = self._driver()
         artifacts: dict[str, list[str]] = {}
         for job in self.jobs:
-            texts = [b.dryrun(specs).materialize() for b, specs in sched.units(job)]
+            texts = [u.backend.dryrun(u.specs).materialize() for u in driver.units(job)]
             artifacts[job.id] = texts
             deps = f" (after {', '.join(job.dependencies)})" if job.dependencies else ""
             for text in texts:
@@ -384,15 +429,22 @@ class Experiment:
     ) -> None:
         """Launch the jobs.
 
-        Jobs without unfinished dependencies are submitted now. A job with dependencies
-        is submitted natively (with its parents' handles) when its backend supports
-        dependencies; otherwise it is submitted once its parents succeeded: by this process
-        while it waits (at the end of the ``with`` block), or, with ``detach=True``, by a small
-        detached supervisor (``python -m nr_experiment.supervisor``) so the launcher may exit.
+        Every request is built and checked first (``Backend.dryrun``: the backend's
+        capabilities and settings), so a refused job fails here with nothing submitted and
+        no submit intent written. Jobs without unfinished dependencies are then submitted. A
+        job with dependencies is submitted natively (with its parents' handles) when its
+        backend supports dependencies; otherwise it is submitted once its parents succeeded:
+        by this process while it waits (at the end of the ``with`` block), or, with
+        ``detach=True``, by a small detached supervisor (``python -m nr_experiment.supervisor``)
+        so the launcher may exit.
 
-        Everything submitted at once to one backend goes in one ``Backend.submit_batch``: on
+        Everything submitted at once to one backend goes in one ``Backend.submit_batch`` (on
         Slurm, one file transfer and one remote shell for the whole experiment, with native
-        dependencies (the executor's ``dependency_type``).
+        dependencies).
+
+        If a submit fails, :class:`~nr_experiment.errors.SubmitError` says which jobs were
+        submitted, which were not (``resume()`` launches them) and which are in doubt
+        (``status()`` resolves them).
 
         Args:
             sequential: Run the jobs one after the other, in the order added (not allowed
@@ -401,15 +453,16 @@ class Experiment:
             tail_logs: Print every job's output while waiting.
             direct: Run every job here, in this process, one after the other.
             array: Submit single-task jobs that share their executor settings and parents
-                as job arrays, on backends that have them (Slurm: chunked below
-                ``MaxArraySize``, at most ``SlurmExecutor.array_parallelism`` elements
-                running at once). Each job keeps its own id, handle (an array element),
-                status, logs and cancel. A job waiting for an array member waits for that
-                member's whole array (chunk).
+                as job arrays, on backends that have them (see the backend's documentation
+                for how arrays are chunked). Each job keeps its own id, handle (an array
+                element), status, logs and cancel. A job waiting for an array member waits
+                for that member's whole array (chunk).
 
         Raises:
             ExperimentStateError: Outside the ``with`` block, already launched, or no jobs.
             DependencyError: The dependencies have a cycle or name an unknown job.
+            BackendError: A backend refused a request (nothing was submitted).
+            SubmitError: A submit failed part-way.
         """
         self._require_open("run")
         if not self.jobs:
@@ -429,11 +482,121 @@ class Experiment:
         )
         self._launched = True
         self._detached = detach and not direct
-        self._sched().array = array
-        if direct:
-            self._run_direct(order)
-        elif self._sched().step(detach=self._detached) and self._detached:
-            self._spawn_supervisor()
+        self._driver().array = array
+        with self._launching():
+            if direct:
+                self._run_direct(order)
+                waiting = False
+            else:
+                waiting = self._driver().step(detach=self._detached)
+            if waiting and self._detached:
+                self._spawn_supervisor()
+            elif self._detached or direct:  # nothing is left for this process to submit
+                self._store.update_experiment(self.id, release_driver)
+        self._append_ids()
+
+    @contextlib.contextmanager
+    def _launching(self) -> Iterator[None]:
+        """Remember a launch that raised.
+
+        Leaving the ``with`` block then neither waits for the jobs nor hands them to a
+        supervisor: the error said where each job stands, and ``resume()`` goes on.
+        """
+        self._launch_failed = False
+        try:
+            yield
+        except Exception:
+            self._launch_failed = True
+            raise
+
+    def resume(self, *, detach: bool = False, tail_logs: bool = False) -> list[str]:
+        """Launch the jobs of a launched experiment that were never submitted.
+
+        For an experiment whose launcher was killed mid-submit, or whose submit failed. The
+        submits in doubt are reconciled first (as by :meth:`status`); then exactly the jobs
+        not submitted are launched, parents before children, as :meth:`run` would: the jobs
+        the backend never received, and the jobs nobody reached. A job found on its backend
+        is never submitted again, and a job still in doubt (its launcher still runs, or ran
+        on another host) is left alone.
+
+        Attached, it waits for the jobs: at the end of the ``with`` block, or at once when
+        called outside one (then the status and how to reconnect are printed, as when a
+        ``with`` block ends). With ``detach=True`` jobs waiting for parents are handed to a
+        detached supervisor.
+
+        Args:
+            detach: Do not wait; jobs outlive this process.
+            tail_logs: Print every job's output while waiting.
+
+        Returns:
+            The ids of the jobs launched (or left to the supervisor), parents first.
+
+        Raises:
+            ExperimentStateError: The experiment was never launched (use :meth:`run`), or
+                another live process still drives it (its launcher or its supervisor).
+            BackendError: A backend refused a request (nothing was submitted).
+            SubmitError: A submit failed part-way.
+        """
+        meta = self._store.load_experiment(self.id)
+        if not self._launched and meta.get("state") != "launched":
+            raise ExperimentStateError(f"experiment {self.id} was never launched; use run()")
+        self._check_not_driven(meta)
+        self._refresh()
+        driver = self._driver()
+        driver.reconcile()
+        chosen = [
+            job
+            for job in self.jobs
+            if not job.launched
+            and not job.is_terminal
+            and not job.cancel_requested
+            and job.state is not JobState.UNKNOWN
+        ]
+        doubtful = [job.id for job in self.jobs if job.submit_unresolved and job not in chosen]
+        if doubtful:
+            self._say(f"Left in doubt (status() resolves them later): {', '.join(doubtful)}")
+        driver.resumable = {job.id for job in chosen if job.intent is not None}
+        self._store.update_experiment(self.id, _set_driver(ProcessIdentity.current()))
+        for job in self.jobs:
+            job.tail_logs = job.tail_logs or tail_logs
+        self._launched = True
+        self._detached = detach
+        with self._launching():
+            if chosen and driver.step(detach=detach) and detach:
+                self._spawn_supervisor(resume=driver.resumable)
+            elif detach:
+                self._store.update_experiment(self.id, release_driver)
+        self._append_ids()
+        if not self._entered:
+            try:
+                if not detach:
+                    self.wait()
+            finally:
+                self._goodbye()
+        launched = {job.id for job in chosen}
+        return [jid for jid in topological_order(driver.graph()) if jid in launched]
+
+    def _check_not_driven(self, meta: Mapping[str, Any]) -> None:
+        """Refuse to resume while another live process drives the experiment's jobs."""
+        for supervisor in _SUPERVISORS.values():
+            supervisor.poll()  # a supervisor started here that has exited is reaped, not alive
+        driver = ProcessIdentity.from_record(meta.get("driver"))
+        if driver is None or driver.is_current():
+            return
+        running = driver.is_running()
+        if running is False:
+            return
+        where = (
+            "still runs"
+            if running
+            else f"ran on another host ({driver.host}); resume from there, where it can be checked"
+        )
+        raise ExperimentStateError(
+            f"experiment {self.id} is driven by {driver.describe()}, which {where}; it submits "
+            "the waiting jobs itself"
+        )
+
+    def _append_ids(self) -> None:
         append_ids(
             self.id,
             str(self.path),
@@ -445,7 +608,12 @@ class Experiment:
 
         update = self._metadata("launched")
         update.update(
-            launched=time.time(), detach=detach, sequential=sequential, direct=direct, array=array
+            launched=time.time(),
+            detach=detach,
+            sequential=sequential,
+            direct=direct,
+            array=array,
+            driver=ProcessIdentity.current().to_record(),
         )
         del update["launch"]
 
@@ -460,23 +628,31 @@ class Experiment:
         for jid in order:
             job = by_id[jid]
             parents = [by_id[dep] for dep in job.dependencies]
-            if all(parent.state == "SUCCEEDED" for parent in parents):
+            if all(parent.state is JobState.SUCCEEDED for parent in parents):
                 run_direct(job)
             else:
-                job.set_state("CANCELLED", message="not started: a dependency did not succeed")
-            self._sched().save(job)
+                job.set_state(
+                    JobState.CANCELLED, message="not started: a dependency did not succeed"
+                )
+            self._driver().save(job)
 
-    def _spawn_supervisor(self) -> None:
-        """Start the detached process that submits dependents once their parents end."""
+    def _spawn_supervisor(self, *, resume: Collection[str] = ()) -> None:
+        """Start the detached process that submits dependents once their parents end.
+
+        It becomes the experiment's driver (``experiment.json``), so that ``resume()``
+        elsewhere leaves its jobs to it.
+        """
         log = (self.path / SUPERVISOR_LOG).open("ab")
+        resumed = ["--resume", *sorted(resume)] if resume else []
         with log:
-            _SUPERVISORS[self.id] = subprocess.Popen(
+            proc = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
                     "nr_experiment.supervisor",
                     "--home",
                     str(self._store.home),
+                    *resumed,
                     self.id,
                 ],
                 stdin=subprocess.DEVNULL,
@@ -484,15 +660,20 @@ class Experiment:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _SUPERVISORS[self.id] = proc
+        self._store.update_experiment(self.id, _set_driver(ProcessIdentity.of_pid(proc.pid)))
 
     def _hand_over(self) -> None:
         """Leave the experiment: a supervisor submits jobs still waiting on parents."""
         if any(not job.launched and not job.is_terminal for job in self.jobs):
             self._refresh()
-            if self._sched().pending():
-                self._spawn_supervisor()
+            driver = self._driver()
+            if driver.pending():
+                self._spawn_supervisor(resume=driver.resumable)
+                return
+        self._store.update_experiment(self.id, release_driver)
 
-    def wait(self, timeout: float | None = None) -> dict[str, str]:
+    def wait(self, timeout: float | None = None) -> dict[str, JobState]:
         """Wait until every job ended, submitting dependents as their parents succeed.
 
         Ctrl+C while waiting follows ``on_interrupt`` (ask, cancel, or leave the jobs
@@ -504,18 +685,20 @@ class Experiment:
         Returns:
             ``{job id: state}``.
         """
-        sched = self._sched()
+        driver = self._driver()
         tailed = [job for job in self.jobs if job.tail_logs]
 
         def tail() -> None:
             if tailed:
-                sched.tail(tailed, sys.stdout.write)
+                driver.tail(tailed, sys.stdout.write)
 
         try:
-            sched.wait(detach=self._detached, timeout=timeout, on_tick=tail)
+            driver.wait(detach=self._detached, timeout=timeout, on_tick=tail)
         except KeyboardInterrupt:
             self._interrupted()
             raise
+        if self._launched and not driver.pending():
+            self._store.update_experiment(self.id, release_driver)
         return {job.id: job.state for job in self.jobs}
 
     def _interrupted(self) -> None:
@@ -531,8 +714,8 @@ class Experiment:
             console.echo(text)
 
     def _goodbye(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.close()
+        if self._job_driver is not None:
+            self._job_driver.close()
         if self.clean_mode:
             return
         if not self.skip_status_at_exit:
@@ -551,37 +734,28 @@ class Experiment:
     def status(self, return_dict: bool = False) -> dict[str, dict[str, Any]] | None:
         """Refresh and show the state of every job (one backend query per backend).
 
-        A submit in doubt (an intent record without a handle, left by a launcher killed
-        mid-submit) is first resolved with the backend. Jobs that ended are recorded in
-        ``job.json`` and the catalog.
+        Submits in doubt (an intent record without a handle, left by a launcher killed
+        mid-submit or by a failed submit) are first reconciled with their backends: a job
+        found there gets its handle; a job its backend never received, once its launcher is
+        gone, becomes ``UNSUBMITTED`` (``resume()`` launches it); otherwise it stays
+        ``UNKNOWN``. Jobs that ended are recorded in ``job.json`` and the catalog. Only
+        the store and the backends are used: the jobs' tasks and executors are not loaded,
+        so this works in a process that cannot import them.
 
         Args:
             return_dict: Return the states instead of printing a table.
 
         Returns:
-            With ``return_dict``: ``{job id: {"name", "status", "exit_code", "message",
-            "executor", "job_id", "handle", "local_dir"}}``; otherwise None.
+            With ``return_dict``: ``{job id: {"name", "status", "reason", "retries",
+            "exit_code", "message", "executor", "job_id", "handle", "handles",
+            "local_dir"}}`` (JSON data: ``status`` is a ``JobState`` value, ``reason`` a
+            ``FailureReason`` value or None); otherwise None.
         """
         self._refresh()
-        sched = self._sched()
-        for job in self.jobs:
-            if job.intent is not None and not job.handles and not job.is_terminal:
-                sched.reconcile(job, job.intent)
-        sched.poll()
-        rows = {
-            job.id: {
-                "name": job.name,
-                "status": job.state,
-                "exit_code": job.exit_code,
-                "message": job.message,
-                "executor": job.executor_info,
-                "job_id": job.id,
-                "handle": job.handle,
-                "handles": list(job.handles),
-                "local_dir": str(job.job_dir),
-            }
-            for job in self.jobs
-        }
+        driver = self._driver()
+        driver.reconcile()
+        driver.poll()
+        rows = {job.id: _row(job) for job in self.jobs}
         if return_dict:
             return rows
         console.print_status(self.id, rows)
@@ -600,19 +774,21 @@ class Experiment:
             if path.is_file():
                 sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
             else:
-                print(f"job {target.id} has no output yet ({target.state})", file=sys.stderr)
+                print(f"job {target.id} has no output yet ({target.state.value})", file=sys.stderr)
             return
         handle = Handle.parse(target.handles[0])
-        for line in self._sched().backend_for_handle(handle, target).logs(handle, follow=follow):
+        for line in self._driver().backend_of(target).logs(handle, follow=follow):
             sys.stdout.write(line)
         sys.stdout.flush()
 
     def cancel(self, job: JobRef | None = None, *, dependents: bool = True) -> list[str]:
         """Cancel a job (and, by default, every job depending on it), or all jobs.
 
-        Cancelling is idempotent. A job not submitted yet is marked ``CANCELLED`` and will
-        never be submitted (also by a detached supervisor). The submitted jobs are cancelled
-        with one ``Backend.cancel_many`` per backend (on Slurm, one ``scancel``).
+        Cancelling is idempotent. Submits in doubt are reconciled first, so a job found on
+        its backend is cancelled there. A job not submitted is marked ``CANCELLED`` and
+        will never be submitted (also by a detached supervisor or ``resume()``); a job
+        still in doubt is marked to be cancelled as soon as its backend shows it. The
+        submitted jobs are cancelled with one ``Backend.cancel`` per backend.
 
         Args:
             job: Id, unique name or index; None cancels every job.
@@ -628,24 +804,27 @@ class Experiment:
         else:
             root = self._job(job).id
             ids = dependents_closure(graph, [root]) if dependents else [root]
-        sched = self._sched()
+        driver = self._driver()
         targets = [j for j in self.jobs if j.id in ids]
-        by_backend: dict[int, tuple[Backend, list[Handle]]] = {}
+        driver.reconcile(targets)
+        asks: dict[int, tuple[Backend[Any, Any], list[Handle]]] = {}
         for target in targets:
             if target.is_terminal:
                 continue
             if target.handles:
-                for text in target.handles:
-                    handle = Handle.parse(text)
-                    backend = sched.backend_for_handle(handle, target)
-                    by_backend.setdefault(id(backend), (backend, []))[1].append(handle)
+                for index, text in enumerate(target.handles):
+                    backend = driver.backend_of(target, index)
+                    asks.setdefault(id(backend), (backend, []))[1].append(Handle.parse(text))
+                continue
+            target.cancel_requested = True
+            if target.submit_unresolved:
+                target.set_state(JobState.UNKNOWN, message=_CANCEL_IN_DOUBT)
             else:
-                target.cancel_requested = True
-                target.set_state("CANCELLED", message="cancelled before submission")
-                sched.save(target)
-        for backend, handles in by_backend.values():
-            backend.cancel_many(handles)
-        sched.poll(targets)
+                target.set_state(JobState.CANCELLED, message="cancelled before submission")
+            driver.save(target)
+        for backend, handles in asks.values():
+            backend.cancel(handles)
+        driver.poll(targets)
         return ids
 
     def reset(self) -> "Experiment":
@@ -664,7 +843,9 @@ class Experiment:
         self._main_source = self._saved_main()
         self._reconstructed = True
         self._ref = None
-        self._scheduler = None
+        if self._job_driver is not None:
+            self._job_driver.close()
+            self._job_driver = None
         self._launched = self._detached = False
         self.jobs = []
         ids: dict[str, str] = {}
@@ -735,7 +916,7 @@ class Experiment:
         exp._executor_record = meta.get("executor")
         main = ref.path / MAIN_FILE
         for record in store.jobs(ref.id):
-            job = job_from_record(ref.path / record["id"], record)
+            job = job_from_record(ref.path / record.id, record)
             job.main_script = main if main.is_file() else None
             exp.jobs.append(job)
         return exp

@@ -1,17 +1,21 @@
 """Jobs of an experiment: one task (``Job``) or several run together (``JobGroup``).
 
 A job keeps its tasks and executors both as objects and as the JSON records saved in its
-``job.json``; a reconstructed job deserializes them only when first accessed, so listing or
-polling a large experiment never builds a task.
+``job.json``; a reconstructed job deserializes them only when first accessed, so listing,
+polling, reconciling or cancelling a large experiment never builds a task or an executor.
+A job's state is a :class:`~nr_exec.JobState`, with the failure reason and the retry count
+its backend reported.
 """
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from nr_config import Partial, Script
-from nr_exec import Executor
+from nr_exec import Executor, FailureReason, JobState, JobStatus
 
+from nr_experiment.pool import BackendRef
 from nr_experiment.serial import (
     executor_from_record,
     executor_to_record,
@@ -19,11 +23,41 @@ from nr_experiment.serial import (
     task_to_record,
     use_main_script,
 )
+from nr_experiment.store import Intent, JobRecord
 
-__all__ = ["TERMINAL_STATES", "BaseJob", "Job", "JobGroup", "job_from_record"]
+__all__ = ["BaseJob", "Job", "JobGroup", "combine_statuses", "job_from_record"]
 
-#: States a job never leaves.
-TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+#: The message of a state implied by the store's keys (newer than the last caller write).
+_IMPLIED = {JobState.UNKNOWN: "submit in doubt: intent recorded, no handle"}
+
+#: How a job made of several submitted units stands: the first state present wins.
+_PRECEDENCE = (
+    JobState.FAILED,
+    JobState.CANCELLED,
+    JobState.RUNNING,
+    JobState.PENDING,
+    JobState.SUBMITTED,
+    JobState.UNKNOWN,
+)
+
+
+def combine_statuses(statuses: Sequence[JobStatus]) -> JobStatus:
+    """The status of a job made of several submitted units (one status per unit).
+
+    A failure or cancellation of any unit decides, then a unit still running or waiting;
+    the job succeeded only when every unit did. The exit code is the first non-zero one, the
+    reason the first given, the retries the most of any unit.
+    """
+    present = {s.state for s in statuses}
+    state = next((s for s in _PRECEDENCE if s in present), statuses[0].state)
+    codes = [s.exit_code for s in statuses if s.exit_code]
+    return JobStatus(
+        state,
+        reason=next((s.reason for s in statuses if s.reason is not None), None),
+        exit_code=codes[0] if codes else statuses[0].exit_code,
+        message=next((s.message for s in statuses if s.message), ""),
+        retries=max(s.retries for s in statuses),
+    )
 
 
 class BaseJob:
@@ -38,14 +72,16 @@ class BaseJob:
         job_dir: The job's directory in the store.
         executor_info: One-line description of the executor.
         handles: Backend handles (``<backend>://<cluster>/<id>``), once submitted.
-        state: Last known state (a ``JobState`` value).
+        backends: The backend of each handle (scheme and connection), parallel to ``handles``.
+        state: Last known state.
+        reason: Why it failed, when the backend knows.
         exit_code: Exit code, once ended and known.
         message: Detail of the last state (error summary, why it was not started, ...).
+        retries: How many times the backend restarted it after a failure.
         cancel_requested: Whether a cancel was asked for before the job was submitted.
         direct: Whether the job ran in the launching process.
+        intent: The store's record of the last submit intent (None before any submit).
     """
-
-    kind = "job"
 
     def __init__(
         self,
@@ -74,12 +110,15 @@ class BaseJob:
         self.job_dir = job_dir
         self.executor_info = executor_info
         self.handles: list[str] = []
-        self.state = "UNSUBMITTED"
+        self.backends: list[BackendRef] = []
+        self.state = JobState.UNSUBMITTED
+        self.reason: FailureReason | None = None
         self.exit_code: int | None = None
         self.message = ""
+        self.retries = 0
         self.cancel_requested = False
         self.direct = False
-        self.intent: dict[str, Any] | None = None
+        self.intent: Intent | None = None
         self.main_script: Path | None = None
         self.updated = time.time()
 
@@ -130,17 +169,62 @@ class BaseJob:
     @property
     def is_terminal(self) -> bool:
         """Whether the job has ended (succeeded, failed or cancelled)."""
-        return self.state in TERMINAL_STATES
+        return self.state.is_terminal
 
     @property
     def launched(self) -> bool:
         """Whether the job was submitted (or run directly)."""
         return bool(self.handles) or self.direct
 
-    def set_state(self, state: str, exit_code: int | None = None, message: str = "") -> None:
-        """Record a new last known state."""
-        self.state, self.exit_code, self.message = state, exit_code, message
+    @property
+    def submit_unresolved(self) -> bool:
+        """Whether a submit was intended and no handle came back (it needs reconciling)."""
+        return self.intent is not None and not self.launched and not self.is_terminal
+
+    def backend_of(self, index: int) -> BackendRef | None:
+        """The backend reference of handle ``index`` (None for records made without one)."""
+        return self.backends[index] if index < len(self.backends) else None
+
+    def set_state(
+        self,
+        state: JobState,
+        exit_code: int | None = None,
+        message: str = "",
+        *,
+        reason: FailureReason | None = None,
+        retries: int | None = None,
+    ) -> None:
+        """Record a new last known state (``retries`` None keeps the count)."""
+        self.state, self.exit_code, self.message, self.reason = state, exit_code, message, reason
+        if retries is not None:
+            self.retries = retries
         self.updated = time.time()
+
+    def apply(self, status: JobStatus) -> bool:
+        """Take a backend's status; returns whether anything changed."""
+        new = (status.state, status.exit_code, status.message, status.reason, status.retries)
+        if new == (self.state, self.exit_code, self.message, self.reason, self.retries):
+            return False
+        self.set_state(
+            status.state,
+            status.exit_code,
+            status.message,
+            reason=status.reason,
+            retries=status.retries,
+        )
+        return True
+
+    def submitted(
+        self, handles: Sequence[str], backends: Sequence[BackendRef], message: str
+    ) -> None:
+        """Record the handles of the submitted units (``SUBMITTED`` until polled)."""
+        self.handles, self.backends = list(handles), list(backends)
+        self.set_state(JobState.SUBMITTED, message=message, retries=0)
+
+    @property
+    def kind(self) -> str:
+        """``"group"`` for a :class:`JobGroup`, ``"job"`` otherwise (as saved in ``job.json``)."""
+        return "group" if isinstance(self, JobGroup) else "job"
 
     def to_record(self) -> dict[str, Any]:
         """Return the caller-owned content of ``job.json``."""
@@ -153,32 +237,45 @@ class BaseJob:
             "dependencies": self.dependencies,
             "tail_logs": self.tail_logs,
             "handles": self.handles,
-            "state": self.state,
+            "backends": [ref.to_record() for ref in self.backends],
+            "state": self.state.value,
+            "reason": None if self.reason is None else self.reason.value,
             "exit_code": self.exit_code,
             "message": self.message,
+            "retries": self.retries,
             "updated": self.updated,
             "cancel_requested": self.cancel_requested,
             "direct": self.direct,
         }
 
-    def load_state(self, record: dict[str, Any]) -> None:
-        """Take handles and state from a ``job.json`` record (the store's ``handle`` included)."""
-        handles = list(record.get("handles") or [])
-        if not handles and record.get("handle"):
-            handles = [record["handle"]]
-        self.handles = handles
-        self.state = record.get("state") or "UNSUBMITTED"
-        self.exit_code = record.get("exit_code")
-        self.message = record.get("message") or ""
+    def load_state(self, record: JobRecord) -> None:
+        """Take handles and state from a ``job.json`` record.
+
+        The state is the record's (the newer of what was last written and what the store's
+        keys imply): a submit intent left without a handle by a launcher that stopped
+        mid-submit reads as ``UNKNOWN`` until :meth:`Experiment.status` reconciles it.
+        """
+        self.handles = list(record.handles)
+        saved = record.get("backends")
+        saved = saved if isinstance(saved, list) else []
+        self.backends = [
+            BackendRef.from_record(
+                saved[i] if i < len(saved) else None, default_scheme=h.partition("://")[0]
+            )
+            for i, h in enumerate(self.handles)
+        ]
+        self.state, self.updated = record.state, record.updated
+        self.reason, self.retries = record.reason, record.retries
+        self.exit_code, self.message = record.exit_code, record.message
+        if record.state.value != record.get("state"):  # the store's keys are newer
+            self.message = _IMPLIED.get(record.state, "")
         self.cancel_requested = bool(record.get("cancel_requested"))
         self.direct = bool(record.get("direct"))
-        self.updated = float(record.get("updated") or record.get("created") or time.time())
-        self.intent = record.get("intent")
-        if self.intent is not None and not handles and not self.is_terminal:
-            self.set_state("UNKNOWN", message="submit in doubt: intent recorded, no handle")
+        self.intent = record.intent
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(id={self.id!r}, state={self.state}, handle={self.handle!r})"
+        state = self.state.value
+        return f"{type(self).__name__}(id={self.id!r}, state={state}, handle={self.handle!r})"
 
 
 class Job(BaseJob):
@@ -202,15 +299,13 @@ class JobGroup(BaseJob):
     one handle; elsewhere each task is submitted on its own, with its own handle.
     """
 
-    kind = "group"
 
-
-def job_from_record(job_dir: Path, record: dict[str, Any]) -> BaseJob:
+def job_from_record(job_dir: Path, record: JobRecord) -> BaseJob:
     """Rebuild a job from its ``job.json`` content (tasks and executors stay unbuilt)."""
-    cls = JobGroup if record.get("kind") == "group" else Job
+    cls: type[BaseJob] = JobGroup if record.get("kind") == "group" else Job
     job = cls(
-        id=record["id"],
-        name=record["name"],
+        id=record.id,
+        name=record.name,
         tasks=None,
         executors=None,
         task_records=record.get("tasks") or [],

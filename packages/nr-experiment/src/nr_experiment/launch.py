@@ -1,12 +1,15 @@
-"""Submitting an experiment's jobs: intent records, dependencies, polling, reconciliation.
+"""Driving an experiment's jobs: specs, intent records, submission, dependencies, polling.
 
-One :class:`Scheduler` drives the jobs of one experiment. It builds job specs, writes an
-intent record before each submit, puts the experiment and job ids in the backend's job id,
-uses a backend's native dependencies where it has them, and otherwise submits a job once its
-parents have succeeded (a job whose parent failed or was cancelled is never started and is
-recorded ``CANCELLED``). Everything one step submits to a backend goes in one
-``Backend.submit_batch`` (optionally as job arrays, see :mod:`nr_experiment.batch`); status
-is asked with one ``Backend.status`` call per backend.
+One :class:`JobDriver` drives the jobs of one experiment. It makes each job's specs with
+its executor, builds and checks every request of a step (``Backend.dryrun``, job arrays,
+declared capabilities, settings) before it writes anything, then writes an intent record
+per job and submits everything one step sends to a backend in one ``Backend.submit_batch``
+(optionally as job arrays, see :mod:`nr_experiment.batch`). A backend's native dependencies
+are used where it has them; otherwise a job is submitted once its parents have succeeded (a
+job whose parent failed or was cancelled is never started and is recorded ``CANCELLED``).
+Status is asked with one ``Backend.status`` call per backend. Backends come from the
+registry (:mod:`nr_experiment.pool`); submits in doubt are resolved by
+:mod:`nr_experiment.reconcile`.
 """
 
 import dataclasses
@@ -14,45 +17,44 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from nr_config import Partial
-from nr_exec import Backend, BatchSubmitError, Executor, Handle, JobFile, JobSpec
-from nr_exec.local.backend import LocalBackend
+from nr_exec import Backend, BatchSubmitError, ExecError, Handle, JobFile, JobSpec, JobState
 
 from nr_experiment.batch import Piece, build_entries
 from nr_experiment.dag import topological_order
-from nr_experiment.job import BaseJob
+from nr_experiment.errors import SubmitError
+from nr_experiment.job import BaseJob, JobGroup, combine_statuses
+from nr_experiment.pool import BackendPool, BackendRef
+from nr_experiment.reconcile import Reconciler, UnitPlan, in_flight, intent_details
 from nr_experiment.store import Store, backend_job_name
 
-__all__ = ["Scheduler"]
+__all__ = ["JobDriver"]
 
 _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
 _MAIN_REF = '"__main__:'
 _MAIN_FILE = "main.py"
 
-
-def _combine(states: Sequence[str]) -> str:
-    """The state of a job made of several submitted units."""
-    for state in ("FAILED", "CANCELLED", "RUNNING", "PENDING", "SUBMITTED", "UNKNOWN"):
-        if state in states:
-            return state
-    return states[0] if states else "UNKNOWN"
+#: A step's choice: ``(job, ids of in-batch parents, handles of submitted parents)``.
+Chosen = tuple[BaseJob, Sequence[str], Sequence[str]]
 
 
-class Scheduler:
+class JobDriver:
     """Submits, polls and reconciles the jobs of one experiment.
 
     Args:
-        store: The experiment store.
+        store: The experiment store (its home is every backend's context).
         experiment_id: The experiment's id.
         jobs: Its jobs, in the order they were added.
         main_script: The saved ``main.py`` of the launching script, if any.
-        echo: Where progress lines go (None: nowhere).
 
     Attributes:
         array: Submit same-shape single-task jobs with the same parents as job arrays, on
             backends that have them (``Experiment.run(array=True)``).
+        resumable: Ids of jobs whose earlier submit was never received and that this driver
+            may submit again (``Experiment.resume()``); others with an intent are left alone.
     """
 
     def __init__(
@@ -62,86 +64,55 @@ class Scheduler:
         jobs: Sequence[BaseJob],
         *,
         main_script: Path | None = None,
-        echo: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.experiment_id = experiment_id
         self.jobs = {job.id: job for job in jobs}
         self.main_script = main_script
-        self.echo = echo
         self.array = False
-        self._backends: dict[str, Backend] = {}
-        self._shared: dict[object, Backend] = {}
+        self.resumable: set[str] = set()
+        self.pool = BackendPool(store.home)
+        self.reconciler = Reconciler(store, experiment_id, self.pool)
         self._log_offsets: dict[str, int] = {}
-
-    # -- backends -------------------------------------------------------------------------------
-
-    def backend(self, executor: Executor, record: object | None = None) -> Backend:
-        """Return the backend of ``executor`` (one instance per distinct executor setting)."""
-        if isinstance(record, dict):
-            key = json.dumps({k: v for k, v in record.items() if k not in _PER_JOB_FIELDS})
-        else:
-            key = repr(executor)
-        backend = self._backends.get(key)
-        if backend is None:
-            backend = executor.backend()
-            shared = backend.batch_key()
-            if shared is not None:
-                backend = self._shared.setdefault(shared, backend)
-            if isinstance(backend, LocalBackend):
-                backend.root = self.store.home / "jobs"
-            self._backends[key] = backend
-        return backend
-
-    def backend_for_handle(self, handle: Handle, job: BaseJob) -> Backend:
-        """Return the backend serving ``handle`` (built from ``job``'s executor once)."""
-        key = f"{handle.backend}://{handle.cluster}"
-        backend = self._backends.get(key)
-        if backend is None and handle.backend == LocalBackend.name:
-            backend = self._backends[key] = LocalBackend(root=self.store.home / "jobs")
-        if backend is None:
-            backend = self.backend(job.executor_for(0), job.executor_records()[0])
-            self._backends[key] = backend
-        return backend
 
     def close(self) -> None:
         """Close every backend (jobs keep running)."""
-        for backend in {id(b): b for b in self._backends.values()}.values():
-            backend.close()
-        self._backends.clear()
-        self._shared.clear()
+        self.pool.close()
+
+    def backend_of(self, job: BaseJob, index: int = 0) -> "Backend[Any, Any]":
+        """The backend serving handle ``index`` of a submitted job (no user code needed)."""
+        return self.pool.for_handle(Handle.parse(job.handles[index]), job.backend_of(index))
 
     # -- specs ----------------------------------------------------------------------------------
 
-    def units(self, job: BaseJob) -> list[tuple[Backend, list[JobSpec]]]:
+    def units(self, job: BaseJob) -> list[UnitPlan]:
         """Split a job into what is submitted: one request, or one per task of a group.
 
         A group runs as one request where its backend has job groups; otherwise each task is
-        its own request (task ``i > 0`` in ``<job dir>/task-<i>``).
+        its own request (task ``i > 0`` in ``<job dir>/task-<i>``). Each spec is made by the
+        task's executor for the job's directory in the store; the executor's placement maps
+        that directory to the target.
         """
-        records = job.executor_records()
-        head = self.backend(job.executor_for(0), records[0])
+        head = self.pool.for_executor(job.executor_for(0))
         split = len(job.tasks) > 1 and not head.capabilities.job_groups
         base = backend_job_name(self.experiment_id, job.id)
         task_records = job.task_records()
-        specs: list[tuple[Backend, JobSpec]] = []
+        planned: list[tuple[Backend[Any, Any], JobSpec]] = []
         for index, task in enumerate(job.tasks):
             executor = job.executor_for(index)
-            backend = self.backend(executor, records[min(index, len(records) - 1)])
             job_dir = job.job_dir / f"task-{index}" if split and index else job.job_dir
-            name = job.name if len(job.tasks) == 1 else f"{job.name}-{index}"
             spec = executor.to_job_spec(
                 task,
-                name=name,
-                job_dir=executor.backend_job_dir(str(job_dir)),
+                name=job.name if len(job.tasks) == 1 else f"{job.name}-{index}",
+                job_dir=str(job_dir),
                 job_id=f"{base}.{index}" if index else base,
             )
             if isinstance(task, Partial) and self._needs_main(task_records[index]):
                 spec = self._with_main(spec)
-            specs.append((backend, spec))
+            planned.append((self.pool.for_executor(executor), spec))
         if split:
-            return [(backend, [spec]) for backend, spec in specs]
-        return [(head, [spec for _, spec in specs])]
+            return [UnitPlan(backend, [spec]) for backend, spec in planned]
+        return [UnitPlan(head, [spec for _, spec in planned])]
 
     def _with_main(self, spec: JobSpec) -> JobSpec:
         """Ship the launching script's ``main.py`` with the job (it may run elsewhere)."""
@@ -154,98 +125,122 @@ class Scheduler:
         )
 
     def _needs_main(self, record: object) -> bool:
-        if self.main_script is None:
-            return False
-        text = json.dumps(record)
-        return _MAIN_REF in text
+        return self.main_script is not None and _MAIN_REF in json.dumps(record)
 
     # -- submitting -----------------------------------------------------------------------------
 
-    def submit_jobs(
-        self,
-        chosen: Sequence[tuple[BaseJob, Sequence[str], Sequence[str]]],
-        *,
-        detach: bool,
-    ) -> None:
-        """Submit jobs: intent records, then one ``submit_batch`` per backend, then handles.
+    def submit_jobs(self, chosen: Sequence[Chosen], *, detach: bool) -> None:
+        """Build every request, then write the intents, then submit (one batch per backend).
+
+        Nothing is written before every request of the step is built and checked, so a
+        refused request leaves no intent behind. After a failed submit, the jobs without a
+        handle are reconciled at once (found on the backend, or not submitted), and the
+        error is raised again with a note saying where each job stands.
 
         Args:
-            chosen: ``(job, ids of in-batch parents, handles of submitted parents)``, parents
-                before children.
+            chosen: The jobs with their in-batch parents and submitted parents' handles,
+                parents before children.
             detach: Whether the jobs must outlive this process.
 
         Raises:
-            BatchSubmitError: A backend refused an entry; what was submitted is recorded.
+            BackendError: A backend refused a request (nothing was written).
+            SubmitError: A submit failed (a ``BackendError`` too, caused by the backend's).
         """
-        batches: dict[int, tuple[Backend, list[Piece]]] = {}
-        for job, parents, external in chosen:
-            units = self.units(job)
-            self.store.record_intent(
-                self.experiment_id,
-                job.id,
-                units[0][0].name,
-                details={
-                    "backend_job_ids": [specs[0].job_id for _, specs in units],
-                    "commands": [list(spec.argv) for _, specs in units for spec in specs],
-                },
-            )
-            for index, (backend, unit_specs) in enumerate(units):
-                specs = [
+        plans = [(job, self._final_units(job, external)) for job, _, external in chosen]
+        batches: dict[int, tuple[Backend[Any, Any], list[Piece]]] = {}
+        for (job, units), (_, parents, _) in zip(plans, chosen, strict=True):
+            for index, unit in enumerate(units):
+                one_spec = len(units) == 1 and len(unit.specs) == 1
+                shape = self._shape(job, unit.specs) if one_spec else None
+                piece = Piece(job, index, unit.specs, tuple(parents), shape)
+                batches.setdefault(id(unit.backend), (unit.backend, []))[1].append(piece)
+        built = [
+            (backend, *build_entries(backend, pieces, detach=detach, array=self.array))
+            for backend, pieces in batches.values()
+        ]
+        recorder = _Recorder(self, {job.id: len(units) for job, units in plans})
+        failure: Exception | None = None
+        with in_flight(self.experiment_id, [job.id for job, _ in plans]):
+            for job, units in plans:
+                job.intent = self.store.record_intent(
+                    self.experiment_id,
+                    job.id,
+                    units[0].backend.name,
+                    details=intent_details(units),
+                    replace_unresolved=job.id in self.resumable,
+                )
+            for backend, entries, owners in built:
+                try:
+                    handles = backend.submit_batch(entries)
+                except BatchSubmitError as exc:
+                    handles, failure = exc.submitted, exc
+                except (ExecError, OSError) as exc:
+                    handles, failure = [], exc
+                recorder.add(backend, owners, handles)
+                if failure is not None:
+                    break
+        if failure is not None:
+            raise self._settle([job for job, _ in plans], failure) from failure
+
+    def _final_units(self, job: BaseJob, external: Sequence[str]) -> list[UnitPlan]:
+        """The job's units, each spec also waiting for the handles of submitted parents."""
+        return [
+            UnitPlan(
+                unit.backend,
+                [
                     dataclasses.replace(s, dependencies=(*s.dependencies, *external))
-                    for s in unit_specs
-                ]
-                shape = self._shape(job, specs) if len(units) == 1 and len(specs) == 1 else None
-                piece = Piece(job, index, specs, tuple(parents), shape)
-                batches.setdefault(id(backend), (backend, []))[1].append(piece)
-        for backend, pieces in batches.values():
-            entries, owners = build_entries(backend, pieces, detach=detach, array=self.array)
-            try:
-                handles = backend.submit_batch(entries)
-            except BatchSubmitError as exc:
-                self._record(owners, exc.submitted)
-                raise
-            self._record(owners, handles)
+                    for s in unit.specs
+                ],
+            )
+            for unit in self.units(job)
+        ]
+
+    def _settle(self, jobs: Sequence[BaseJob], failure: Exception) -> SubmitError:
+        """After a failed submit: reconcile the jobs left without a handle; say where all stand."""
+        self.reconciler.resolve(jobs, submit_error=str(failure))
+        return SubmitError(
+            self.experiment_id,
+            failure,
+            submitted=[j.id for j in jobs if j.launched],
+            not_submitted=[
+                j.id for j in jobs if not j.launched and j.state is JobState.UNSUBMITTED
+            ],
+            in_doubt=[j.id for j in jobs if j.submit_unresolved and j.state is JobState.UNKNOWN],
+        )
 
     def _shape(self, job: BaseJob, specs: Sequence[JobSpec]) -> str | None:
         """Array key of a one-task job: its executor settings and external dependencies."""
-        if job.kind != "job":
+        if isinstance(job, JobGroup):
             return None
         record = job.executor_records()[0]
         settings = {k: v for k, v in record.items() if k not in _PER_JOB_FIELDS}
         return json.dumps([settings, list(specs[0].dependencies)], sort_keys=True, default=str)
-
-    def _record(
-        self, owners: Sequence[Sequence[Piece]], handles: Sequence[Sequence[Handle]]
-    ) -> None:
-        """Give each job the handles of its submitted units and record the submission."""
-        found: dict[str, dict[int, str]] = {}
-        jobs: dict[str, BaseJob] = {}
-        for pieces, entry_handles in zip(owners, handles, strict=False):
-            for piece, handle in zip(pieces, entry_handles, strict=True):
-                found.setdefault(piece.job.id, {})[piece.unit] = str(handle)
-                jobs[piece.job.id] = piece.job
-        for job_id, units in found.items():
-            job = jobs[job_id]
-            job.handles = [units[i] for i in sorted(units)]
-            job.set_state("SUBMITTED")
-            self.store.record_submitted(self.experiment_id, job.id, job.handles[0])
-            if len(job.handles) > 1:
-                self.store.write_job(self.experiment_id, job.id, job.to_record())
 
     def graph(self) -> dict[str, list[str]]:
         """``{job id: [ids it depends on]}``."""
         return {job.id: list(job.dependencies) for job in self.jobs.values()}
 
     def pending(self) -> list[BaseJob]:
-        """Jobs not submitted yet that may still be (parents first)."""
-        return [
-            self.jobs[jid]
-            for jid in topological_order(self.graph())
-            if not self.jobs[jid].launched
-            and not self.jobs[jid].is_terminal
-            and not self.jobs[jid].cancel_requested
-            and self.jobs[jid].state != "UNKNOWN"
-        ]
+        """Jobs this driver may still submit, parents first.
+
+        Not counted: jobs launched, ended or cancelled; jobs with a submit intent (in doubt,
+        or never received: only ``resume()`` launches those again); and jobs waiting for a
+        parent that nobody will submit.
+        """
+        drivable: set[str] = set()
+        chosen: list[BaseJob] = []
+        for jid in topological_order(self.graph()):
+            job = self.jobs[jid]
+            if job.launched or job.is_terminal or job.cancel_requested:
+                continue
+            if job.intent is not None and jid not in self.resumable:
+                continue
+            parents = [self.jobs[dep] for dep in job.dependencies]
+            if any(not p.launched and not p.is_terminal and p.id not in drivable for p in parents):
+                continue
+            drivable.add(jid)
+            chosen.append(job)
+        return chosen
 
     def step(self, *, detach: bool) -> bool:
         """Submit every pending job whose parents allow it, in one batch per backend.
@@ -257,20 +252,21 @@ class Scheduler:
             Whether jobs are still pending afterwards.
         """
         remaining = False
-        placed: dict[str, Backend] = {}
-        chosen: list[tuple[BaseJob, list[str], list[str]]] = []
+        placed: dict[str, Backend[Any, Any]] = {}
+        chosen: list[Chosen] = []
         for job in self.pending():
             parents = [self.jobs[dep] for dep in job.dependencies]
-            failed = [p for p in parents if p.is_terminal and p.state != "SUCCEEDED"]
+            failed = [p for p in parents if p.is_terminal and p.state is not JobState.SUCCEEDED]
             if failed:
+                parent = failed[0]
                 job.set_state(
-                    "CANCELLED",
-                    message=f"not started: dependency {failed[0].id!r} ended {failed[0].state}",
+                    JobState.CANCELLED,
+                    message=f"not started: dependency {parent.id!r} ended {parent.state.value}",
                 )
                 self.save(job)
                 continue
-            backend = self.backend(job.executor_for(0), job.executor_records()[0])
-            waiting = [p for p in parents if p.state != "SUCCEEDED"]
+            backend = self.pool.for_executor(job.executor_for(0))
+            waiting = [p for p in parents if p.state is not JobState.SUCCEEDED]
             if waiting and not self._native(backend, waiting, placed):
                 remaining = True
                 continue
@@ -287,7 +283,10 @@ class Scheduler:
         return remaining
 
     def _native(
-        self, backend: Backend, parents: Iterable[BaseJob], placed: dict[str, Backend]
+        self,
+        backend: "Backend[Any, Any]",
+        parents: Iterable[BaseJob],
+        placed: dict[str, "Backend[Any, Any]"],
     ) -> bool:
         """Whether ``backend`` can wait for ``parents`` itself (submitted there or placed)."""
         if not backend.capabilities.dependencies:
@@ -295,16 +294,21 @@ class Scheduler:
         return all(
             placed[p.id] is backend
             if p.id in placed
-            else bool(p.handles) and all(Handle.parse(h).backend == backend.name for h in p.handles)
+            else bool(p.handles)
+            and all(self.backend_of(p, i) is backend for i in range(len(p.handles)))
             for p in parents
         )
 
     def save(self, job: BaseJob) -> None:
         """Write the job's record to its ``job.json`` and its state to the catalog."""
         self.store.write_job(self.experiment_id, job.id, job.to_record())
-        self.store.update_states({(self.experiment_id, job.id): (job.state, job.updated)})
+        self.store.update_states({(self.experiment_id, job.id): (job.state.value, job.updated)})
 
     # -- status ---------------------------------------------------------------------------------
+
+    def reconcile(self, jobs: Iterable[BaseJob] | None = None) -> list[BaseJob]:
+        """Resolve the submits in doubt among ``jobs`` (default: all); see :class:`Reconciler`."""
+        return self.reconciler.resolve(self.jobs.values() if jobs is None else jobs)
 
     def poll(self, jobs: Iterable[BaseJob] | None = None) -> list[BaseJob]:
         """Refresh the state of launched, unfinished jobs (one status call per backend).
@@ -315,61 +319,30 @@ class Scheduler:
             The jobs that ended during this poll.
         """
         chosen = [j for j in (jobs or self.jobs.values()) if j.handles and not j.is_terminal]
-        by_backend: dict[str, tuple[Backend, list[Handle]]] = {}
+        asks: dict[int, tuple[Backend[Any, Any], list[Handle]]] = {}
         for job in chosen:
-            for text in job.handles:
-                handle = Handle.parse(text)
-                backend = self.backend_for_handle(handle, job)
-                by_backend.setdefault(f"{handle.backend}://{handle.cluster}", (backend, []))[
-                    1
-                ].append(handle)
+            for index in range(len(job.handles)):
+                backend = self.backend_of(job, index)
+                asks.setdefault(id(backend), (backend, []))[1].append(
+                    Handle.parse(job.handles[index])
+                )
         statuses = {}
-        for backend, handles in by_backend.values():
+        for backend, handles in asks.values():
             statuses.update({str(h): s for h, s in backend.status(handles).items()})
         ended = []
         for job in chosen:
             found = [statuses[h] for h in job.handles if h in statuses]
-            if not found:
-                continue
-            state = _combine([s.state.value for s in found])
-            codes = [s.exit_code for s in found if s.exit_code]
-            exit_code = codes[0] if codes else found[0].exit_code
-            message = next((s.message for s in found if s.message), "")
-            if (state, exit_code, message) != (job.state, job.exit_code, job.message):
-                job.set_state(state, exit_code, message)
+            if found:
+                job.apply(combine_statuses(found))
             if job.is_terminal:
                 ended.append(job)
+        for job in ended:
+            self.store.write_job(self.experiment_id, job.id, job.to_record())
         if ended:
-            for job in ended:
-                self.store.write_job(self.experiment_id, job.id, job.to_record())
             self.store.update_states(
-                {(self.experiment_id, j.id): (j.state, j.updated) for j in ended}
+                {(self.experiment_id, j.id): (j.state.value, j.updated) for j in ended}
             )
         return ended
-
-    def reconcile(self, job: BaseJob, intent: dict[str, object]) -> bool:
-        """Resolve a submit in doubt (intent recorded, no handle) by asking the backend.
-
-        Returns:
-            True if the job turned out to be submitted (its handle is now recorded).
-        """
-        details = intent.get("details")
-        ids = details.get("backend_job_ids") if isinstance(details, dict) else None
-        backend = self.backend(job.executor_for(0), job.executor_records()[0])
-        if not isinstance(ids, list) or not isinstance(backend, LocalBackend):
-            return False
-        handles = [
-            str(Handle(backend.name, backend.host, str(i)))
-            for i in ids
-            if (backend.root / str(i)).exists()
-        ]
-        if not handles:
-            return False
-        job.handles = handles
-        job.set_state("SUBMITTED", message="submit confirmed by reconciliation")
-        self.store.record_submitted(self.experiment_id, job.id, handles[0])
-        self.store.write_job(self.experiment_id, job.id, job.to_record())
-        return True
 
     # -- logs -----------------------------------------------------------------------------------
 
@@ -380,7 +353,7 @@ class Scheduler:
                 continue
             handle = Handle.parse(job.handles[0])
             offset = self._log_offsets.get(job.id, 0)
-            for line in self.backend_for_handle(handle, job).logs(handle, since=offset):
+            for line in self.backend_of(job).logs(handle, since=offset):
                 if not line.endswith("\n"):
                     break  # an incomplete line: print it once it is complete
                 offset += len(line.encode())
@@ -417,7 +390,7 @@ class Scheduler:
             unfinished = [
                 j
                 for j in self.jobs.values()
-                if j.launched and not j.is_terminal and j.state != "UNKNOWN"
+                if j.launched and not j.is_terminal and j.state is not JobState.UNKNOWN
             ]
             if not pending and not unfinished:
                 return
@@ -427,3 +400,42 @@ class Scheduler:
             # Poll briskly at first (short jobs end fast), then back off to one poll a second.
             cap = _FAST_POLL if time.monotonic() - start < _FAST_PERIOD else _SLOW_POLL
             interval = min(interval * 1.25, cap)
+
+
+class _Recorder:
+    """Collects the handles of a step's units and records each job once all its units have one."""
+
+    def __init__(self, driver: JobDriver, unit_counts: dict[str, int]) -> None:
+        self.driver = driver
+        self.unit_counts = unit_counts
+        self.units: dict[str, dict[int, tuple[Handle, BackendRef]]] = {}
+
+    def add(
+        self,
+        backend: "Backend[Any, Any]",
+        owners: Sequence[Sequence[Piece]],
+        handles: Sequence[Sequence[Handle]],
+    ) -> None:
+        """Take the handles a batch returned (``owners[i]`` are the pieces of entry ``i``)."""
+        ref = BackendRef.of(backend)
+        complete: list[BaseJob] = []
+        for pieces, entry_handles in zip(owners, handles, strict=False):
+            for piece, handle in zip(pieces, entry_handles, strict=True):
+                got = self.units.setdefault(piece.job.id, {})
+                got[piece.unit] = (handle, ref)
+                if len(got) == self.unit_counts[piece.job.id]:
+                    complete.append(piece.job)
+        for job in complete:
+            self._record(job)
+
+    def _record(self, job: BaseJob) -> None:
+        driver = self.driver
+        got = self.units[job.id]
+        units = [got[i] for i in sorted(got)]
+        job.submitted([str(h) for h, _ in units], [ref for _, ref in units], "")
+        record = driver.store.record_submitted(driver.experiment_id, job.id, job.handles[0])
+        if record.get("cancel_requested"):  # cancelled from elsewhere while it was submitted
+            job.cancel_requested = True
+            for handle, ref in units:
+                driver.pool.for_handle(handle, ref).cancel([handle])
+        driver.store.write_job(driver.experiment_id, job.id, job.to_record())

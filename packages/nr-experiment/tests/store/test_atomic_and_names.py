@@ -8,11 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import nr_exec.durable
+import nr_exec.paths
 import pytest
 from nr_experiment.errors import ExperimentError
 from nr_experiment.store import (
     CorruptMetadataError,
     InvalidNameError,
+    Store,
     StoreError,
     backend_job_name,
     nemorun_home,
@@ -38,6 +41,16 @@ def test_home_is_resolved_at_call_time(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert nemorun_home() == tmp_path / "b"
     monkeypatch.delenv("NEMORUN_HOME")
     assert nemorun_home() == Path("~/.run").expanduser()
+
+
+def test_home_and_writes_have_one_owner_in_nr_exec(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert nemorun_home is nr_exec.paths.nemorun_home
+    assert write_text_atomic is nr_exec.durable.write_text_atomic
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NEMORUN_HOME", "~/x")
+    assert Store().home == tmp_path / "x"
 
 
 def test_write_and_read_round_trip(tmp_path: Path) -> None:

@@ -20,9 +20,10 @@ for n in range(count):
     ref = store.create_experiment("race", {"worker": worker, "n": n})
     for name in ("train", "train"):
         job = store.add_job_dir(ref.id, name).name
+        store.write_job(ref.id, job, {"kind": "job"})
         store.record_intent(ref.id, job, "local")
         store.record_submitted(ref.id, job, f"local://host/{worker}-{n}-{job}")
-    store.add_job_dir(shared, "same")
+    store.write_job(shared, store.add_job_dir(shared, "same").name, {"kind": "job"})
 
     def append(data, worker=worker, n=n):
         data["log"].append([worker, n])
@@ -55,7 +56,7 @@ def test_processes_racing_lose_nothing(tmp_path: Path) -> None:
     log = store.load_experiment(shared)["log"]
     assert sorted(map(tuple, log)) == [(w, n) for w in range(PROCESSES) for n in range(EXPERIMENTS)]
     assert len(store.jobs(shared)) == total
-    assert len({j["id"] for j in store.jobs(shared)}) == total
+    assert len({j.id for j in store.jobs(shared)}) == total
 
     listed = store.list_experiments("race")
     assert len(listed) == total
@@ -64,7 +65,7 @@ def test_processes_racing_lose_nothing(tmp_path: Path) -> None:
     on_disk = sorted(p.name for p in (home / "experiments" / "race").iterdir())
     assert sorted(s.id for s in listed) == on_disk
     for summary in listed:
-        assert [j["id"] for j in store.jobs(summary.id)] == ["train", "train-1"]
+        assert [j.id for j in store.jobs(summary.id)] == ["train", "train-1"]
 
     everything = store.list_experiments()
     assert not store.catalog.stale_path.exists()

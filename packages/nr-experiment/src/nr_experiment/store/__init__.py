@@ -1,7 +1,10 @@
 """The crash-safe experiment store under ``$NEMORUN_HOME`` (files plus a SQLite catalog).
 
-Plain standard library, importable on its own and quickly. Start with :class:`Store`.
+Standard library plus nr-exec's states, paths and durable writer, so it imports quickly. Start
+with :class:`Store`; the files are read as :class:`JobRecord` and :class:`ExperimentRecord`.
 """
+
+from nr_exec.paths import nemorun_home
 
 from nr_experiment.store.atomic import read_json, write_json_atomic, write_text_atomic
 from nr_experiment.store.catalog import ExperimentSummary, RebuildReport, Skipped
@@ -9,13 +12,13 @@ from nr_experiment.store.errors import (
     CatalogError,
     CorruptMetadataError,
     ExperimentNotFoundError,
+    IncompleteJobError,
     InvalidNameError,
     JobNotFoundError,
     LockTimeoutError,
     StoreError,
     StoreWarning,
 )
-from nr_experiment.store.home import nemorun_home
 from nr_experiment.store.names import (
     BackendJobName,
     backend_job_name,
@@ -24,19 +27,23 @@ from nr_experiment.store.names import (
     validate_job_name,
     validate_title,
 )
-from nr_experiment.store.store import EXPERIMENT_KEYS, JOB_KEYS, ExperimentRef, Store
+from nr_experiment.store.records import Attempt, ExperimentRecord, Intent, JobRecord
+from nr_experiment.store.store import ExperimentRef, Store
 
 __all__ = [
-    "EXPERIMENT_KEYS",
-    "JOB_KEYS",
+    "Attempt",
     "BackendJobName",
     "CatalogError",
     "CorruptMetadataError",
     "ExperimentNotFoundError",
+    "ExperimentRecord",
     "ExperimentRef",
     "ExperimentSummary",
+    "IncompleteJobError",
+    "Intent",
     "InvalidNameError",
     "JobNotFoundError",
+    "JobRecord",
     "LockTimeoutError",
     "RebuildReport",
     "Skipped",

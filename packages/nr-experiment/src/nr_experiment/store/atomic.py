@@ -1,15 +1,17 @@
-"""Crash-safe file writes and strict JSON reads.
+"""The store's JSON format: strict reads, and durable writes through :mod:`nr_exec.durable`.
 
-A write goes to a temporary file in the target's directory, is flushed and fsynced, renamed over
-the target with :func:`os.replace` and the directory is fsynced: a reader (or a process killed
-half-way) sees the old content or the new content, never a mix. Reads never "repair" anything: a
-file that does not parse raises :class:`CorruptMetadataError` naming it.
+A write goes to a temporary file in the target's directory, is fsynced, renamed over the
+target and the directory is fsynced (the one writer of the project, shared with the exit
+markers): a reader, or a process killed half-way, sees the old content or the new one, never a
+mix. Reads never "repair" anything: a file that does not parse raises
+:class:`CorruptMetadataError` naming it.
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from nr_exec.durable import fsync_dir, write_text_atomic
 
 from nr_experiment.store.errors import CorruptMetadataError
 
@@ -21,19 +23,6 @@ __all__ = [
     "write_json_atomic",
     "write_text_atomic",
 ]
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory's entries (a rename or mkdir inside it) to disk.
-
-    Args:
-        directory: The directory to sync.
-    """
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def dumps_json(data: Any) -> str:
@@ -52,34 +41,6 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically and durably.
-
-    Args:
-        path: The file to write; its directory must exist.
-        text: The new content.
-    """
-    _write_bytes_atomic(path, text.encode())
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as indented JSON, atomically and durably.
 
@@ -91,7 +52,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
         TypeError: ``data`` holds a value JSON cannot represent (nothing is written).
         ValueError: ``data`` holds a NaN or infinite float (nothing is written).
     """
-    _write_bytes_atomic(path, dumps_json(data).encode())
+    write_text_atomic(path, dumps_json(data))
 
 
 def read_json(path: Path) -> Any:

@@ -13,6 +13,7 @@ __all__ = [
     "CatalogError",
     "CorruptMetadataError",
     "ExperimentNotFoundError",
+    "IncompleteJobError",
     "InvalidNameError",
     "JobNotFoundError",
     "LockTimeoutError",
@@ -39,6 +40,33 @@ class CorruptMetadataError(StoreError):
         self.path = path
         self.reason = reason
         super().__init__(f"corrupt metadata file {path}: {reason}")
+
+
+class IncompleteJobError(StoreError):
+    """A job directory whose creation was interrupted: no ``job.json``, or one never written.
+
+    A launcher killed inside ``Experiment.add()`` leaves such a directory; the job was never
+    launched. The store skips it when it lists an experiment's jobs (with a
+    :class:`StoreWarning`) and leaves it for a human to delete.
+
+    Attributes:
+        path: The job directory.
+        reason: What is missing.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"incomplete job {path}: {self.explanation}")
+
+    @property
+    def explanation(self) -> str:
+        """What is wrong and what to do, without the path."""
+        return (
+            f"{self.reason}; its creation did not finish, so it was never launched (a launcher "
+            "killed inside Experiment.add() leaves this); once no launcher runs for the "
+            "experiment, delete the directory to clear this, and add the job again if you need it"
+        )
 
 
 class InvalidNameError(StoreError, ValueError):
@@ -123,4 +151,4 @@ class CatalogError(StoreError):
 
 
 class StoreWarning(UserWarning):
-    """Something was skipped while the catalog was rebuilt automatically (named in the message)."""
+    """Something was skipped: an incomplete job, or a file a catalog rebuild could not index."""

@@ -18,7 +18,10 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+from nr_exec.paths import nemorun_home
+from nr_exec.states import JobState
 
 from nr_experiment.store.atomic import (
     dumps_json,
@@ -40,11 +43,11 @@ from nr_experiment.store.errors import (
     CatalogError,
     CorruptMetadataError,
     ExperimentNotFoundError,
+    IncompleteJobError,
     JobNotFoundError,
     StoreError,
     StoreWarning,
 )
-from nr_experiment.store.home import nemorun_home
 from nr_experiment.store.locks import file_lock
 from nr_experiment.store.names import (
     backend_job_name,
@@ -55,22 +58,18 @@ from nr_experiment.store.names import (
     validate_job_name,
     validate_title,
 )
+from nr_experiment.store.records import ExperimentRecord, Intent, JobRecord
 
-__all__ = ["EXPERIMENT_KEYS", "JOB_KEYS", "ExperimentRef", "Store"]
+__all__ = ["ExperimentRef", "Store"]
 
-FORMAT = 1
 EXPERIMENT_FILE = "experiment.json"
 JOB_FILE = "job.json"
 MAIN_FILE = "main.py"
 LOCK_FILE = ".lock"
 JOB_SUBDIRS = ("scripts", "code", "logs")
-#: Keys of ``experiment.json`` owned by the store; callers cannot set or change them.
-EXPERIMENT_KEYS = frozenset({"format", "id", "title", "created"})
-#: Keys of ``job.json`` owned by the store; :meth:`Store.write_job` keeps them.
-JOB_KEYS = frozenset(
-    {"format", "experiment_id", "id", "name", "created", "backend", "intent", "handle",
-     "submitted", "attempts"}
-)  # fmt: skip
+_NEVER_WRITTEN = "its job.json holds only the store's keys (the job's content was never written)"
+_NO_JOB_FILE = f"it has no {JOB_FILE}"
+_R = TypeVar("_R")
 
 
 class ExperimentRef(NamedTuple):
@@ -87,34 +86,36 @@ class ExperimentRef(NamedTuple):
     path: Path
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _read_experiment(file: Path) -> ExperimentRecord:
+    return ExperimentRecord.from_json(file, read_json_object(file))
 
 
-def _check_job(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """Check the store-owned keys of a loaded ``job.json``."""
-    for key in ("experiment_id", "id", "name"):
-        if not isinstance(data.get(key), str):
-            raise CorruptMetadataError(path, f"{key!r} is missing or not a string")
-    if not _is_number(data.get("created")):
-        raise CorruptMetadataError(path, "'created' is missing or not a number")
-    if data["id"] != path.parent.name:
-        raise CorruptMetadataError(path, f"'id' is {data['id']!r}, not its directory's name")
-    intent = data.get("intent")
-    if intent is not None and not (isinstance(intent, dict) and _is_number(intent.get("at"))):
-        raise CorruptMetadataError(path, "'intent' is not an intent record")
-    if data.get("handle") is not None and not _is_number(data.get("submitted")):
-        raise CorruptMetadataError(path, "'handle' is set but 'submitted' is not a number")
-    return data
+def _warn(error: IncompleteJobError) -> None:
+    warnings.warn(f"skipped {error}", StoreWarning, stacklevel=3)
 
 
-def _job_state(job: Mapping[str, Any]) -> tuple[str, float]:
-    """The state a job's files imply: submitted, submit in doubt, or not submitted."""
-    if job.get("handle") is not None:
-        return "SUBMITTED", float(job["submitted"])
-    if job.get("intent") is not None:
-        return "UNKNOWN", float(job["intent"]["at"])
-    return "UNSUBMITTED", float(job["created"])
+def _checked(
+    parse: Callable[[Path, Mapping[str, Any]], _R], file: Path, data: dict[str, Any]
+) -> _R:
+    """Parse content about to be written, refusing content the store could not read back."""
+    try:
+        return parse(file, data)
+    except CorruptMetadataError as error:
+        raise StoreError(f"refusing to write {file}: {error.reason}") from None
+
+
+def _skipped(error: IncompleteJobError) -> Skipped:
+    return Skipped(error.path, f"incomplete job: {error.explanation}")
+
+
+def _read_job(file: Path, experiment_id: str) -> JobRecord:
+    """Read and check a ``job.json`` (it must belong to its directory and experiment)."""
+    record = JobRecord.from_json(file, read_json_object(file))
+    if record.id != file.parent.name:
+        raise CorruptMetadataError(file, f"'id' is {record.id!r}, not its directory's name")
+    if record.experiment_id != experiment_id:
+        raise CorruptMetadataError(file, f"belongs to {record.experiment_id!r}")
+    return record
 
 
 class Store:
@@ -193,7 +194,8 @@ class Store:
         Args:
             title: The experiment title (see :func:`~nr_experiment.store.names.validate_title`).
             metadata: JSON-serialisable content for ``experiment.json`` (tool version, jobs,
-                dependencies, executors, plugins, ...); must not use :data:`EXPERIMENT_KEYS`.
+                dependencies, executors, plugins, ...); must not use
+                :attr:`ExperimentRecord.STORE_KEYS`.
 
         Returns:
             The new experiment's id, title and directory.
@@ -205,7 +207,7 @@ class Store:
         """
         validate_title(title)
         content = dict(metadata or {})
-        if clash := sorted(EXPERIMENT_KEYS & content.keys()):
+        if clash := sorted(ExperimentRecord.STORE_KEYS & content.keys()):
             raise StoreError(f"metadata keys {clash} are set by the store; rename them")
         dumps_json(content)  # fail on unserialisable metadata before allocating anything
         title_dir = self.experiments_root / title
@@ -220,7 +222,7 @@ class Store:
             except FileExistsError:
                 ns = max(time.time_ns(), ns + 1)
         created = ns / 1e9
-        content.update(format=FORMAT, id=eid, title=title, created=created)
+        content.update(format=ExperimentRecord.FORMAT, id=eid, title=title, created=created)
         try:
             fsync_dir(title_dir)
             write_json_atomic(path / EXPERIMENT_FILE, content)
@@ -230,50 +232,54 @@ class Store:
         self.catalog.record(experiments=[ExperimentRow(eid, title, created, self._relative(path))])
         return ExperimentRef(eid, title, path)
 
-    def load_experiment(self, experiment_id: str) -> dict[str, Any]:
+    def load_experiment(self, experiment_id: str) -> ExperimentRecord:
         """Read an experiment's ``experiment.json`` (from the file, not the catalog).
 
         Args:
             experiment_id: An experiment id.
 
         Returns:
-            The file's content.
+            The experiment's record.
 
         Raises:
             ExperimentNotFoundError: No such experiment.
-            CorruptMetadataError: The file is damaged.
+            CorruptMetadataError: The file is damaged, or of a newer format.
         """
-        return read_json_object(self._existing(experiment_id) / EXPERIMENT_FILE)
+        return _read_experiment(self._existing(experiment_id) / EXPERIMENT_FILE)
 
     def update_experiment(
         self, experiment_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> ExperimentRecord:
         """Read-modify-write ``experiment.json`` under the experiment's exclusive lock.
 
         Args:
             experiment_id: An experiment id.
             mutate: Receives the current content and returns the new content (it may modify
-                and return its argument); it must not change :data:`EXPERIMENT_KEYS`.
+                and return its argument); it must not change
+                :attr:`ExperimentRecord.STORE_KEYS`.
 
         Returns:
-            The content written.
+            The record written.
 
         Raises:
             ExperimentNotFoundError: No such experiment.
             CorruptMetadataError: The file is damaged (it is left as it is).
-            StoreError: ``mutate`` changed a key the store owns.
+            StoreError: ``mutate`` changed a key the store owns, or gave a key the store reads
+                a wrong type (nothing is written).
             LockTimeoutError: Another process held the lock too long.
         """
         path = self._existing(experiment_id)
         file = path / EXPERIMENT_FILE
+        owned_keys = ExperimentRecord.STORE_KEYS
         with file_lock(path / LOCK_FILE, timeout=self.lock_timeout):
-            current = read_json_object(file)
-            owned = {key: current.get(key) for key in EXPERIMENT_KEYS}
+            current = _read_experiment(file).to_json()
+            owned = {key: current.get(key) for key in owned_keys}
             updated = mutate(current)
-            if {key: updated.get(key) for key in EXPERIMENT_KEYS} != owned:
-                raise StoreError(f"{file}: keys {sorted(EXPERIMENT_KEYS)} cannot be changed")
+            if {key: updated.get(key) for key in owned_keys} != owned:
+                raise StoreError(f"{file}: keys {sorted(owned_keys)} cannot be changed")
+            record = _checked(ExperimentRecord.from_json, file, updated)
             write_json_atomic(file, updated)
-        return updated
+        return record
 
     def save_main_source(self, experiment_id: str, source: str) -> Path:
         """Save the launching script's ``__main__`` source as ``main.py``.
@@ -298,7 +304,10 @@ class Store:
         """Create a job directory (with ``scripts/``, ``code/``, ``logs/``) and its ``job.json``.
 
         The directory is named after the job; when that name is taken (jobs with the same name)
-        it is ``<name>-1``, ``<name>-2``, ... The directory name is the job's id.
+        it is ``<name>-1``, ``<name>-2``, ... The directory name is the job's id. The job is
+        complete, listed and indexed once :meth:`write_job` gave it its content; a directory
+        left without it (the process was killed in between) is reported as an
+        :class:`~nr_experiment.store.errors.IncompleteJobError`.
 
         Args:
             experiment_id: An experiment id.
@@ -325,41 +334,29 @@ class Store:
         for sub in JOB_SUBDIRS:
             (path / sub).mkdir()
         fsync_dir(exp_dir)
-        job: dict[str, Any] = {
-            "format": FORMAT,
-            "experiment_id": experiment_id,
-            "id": job_id,
-            "name": job_name,
-            "created": time.time(),
-            "backend": None,
-            "intent": None,
-            "handle": None,
-            "submitted": None,
-            "attempts": [],
-        }
-        write_json_atomic(path / JOB_FILE, job)
-        self._index_job(job)
+        write_json_atomic(path / JOB_FILE, JobRecord.new(experiment_id, job_id, job_name))
         return path
 
     def _job_file(self, experiment_id: str, job_id: str) -> Path:
         file = self.job_dir(experiment_id, job_id) / JOB_FILE
         if not file.is_file():
             self._existing(experiment_id)
+            if file.parent.is_dir():
+                raise IncompleteJobError(file.parent, _NO_JOB_FILE)
             raise JobNotFoundError(experiment_id, job_id)
         return file
 
-    def _index_job(self, job: Mapping[str, Any]) -> None:
+    def _index_job(self, job: JobRecord) -> None:
         self.catalog.record(jobs=[self._job_row(job)])
 
-    def _job_row(self, job: Mapping[str, Any]) -> JobRow:
-        state, updated = _job_state(job)
-        rel = self._relative(self.job_dir(job["experiment_id"], job["id"]))
+    def _job_row(self, job: JobRecord) -> JobRow:
+        rel = self._relative(self.job_dir(job.experiment_id, job.id))
         return JobRow(
-            job["experiment_id"], job["id"], job["name"], rel, job.get("backend"),
-            job.get("handle"), state, updated,
+            job.experiment_id, job.id, job.name, rel, job.backend, job.handle, job.state.value,
+            job.updated,
         )  # fmt: skip
 
-    def load_job(self, experiment_id: str, job_id: str) -> dict[str, Any]:
+    def load_job(self, experiment_id: str, job_id: str) -> JobRecord:
         """Read one job's ``job.json``.
 
         Args:
@@ -367,75 +364,125 @@ class Store:
             job_id: A job id.
 
         Returns:
-            The file's content.
+            The job's record.
 
         Raises:
             ExperimentNotFoundError: No such experiment.
             JobNotFoundError: No such job.
-            CorruptMetadataError: The file is damaged.
+            IncompleteJobError: The job's creation was interrupted (the error says what to do).
+            CorruptMetadataError: The file is damaged, or of a newer format.
         """
-        file = self._job_file(experiment_id, job_id)
-        return _check_job(file, read_json_object(file))
+        record = _read_job(self._job_file(experiment_id, job_id), experiment_id)
+        if not record.complete:
+            raise IncompleteJobError(self.job_dir(experiment_id, job_id), _NEVER_WRITTEN)
+        return record
 
     def _update_job(
-        self, experiment_id: str, job_id: str, mutate: Callable[[dict[str, Any]], None]
-    ) -> dict[str, Any]:
+        self,
+        experiment_id: str,
+        job_id: str,
+        mutate: Callable[[dict[str, Any], JobRecord], None],
+        *,
+        require_complete: bool = True,
+    ) -> tuple[JobRecord, JobRecord]:
+        """Read-modify-write ``job.json`` under the lock; return the records before and after.
+
+        A file of an older format is rewritten in the current one.
+        """
         file = self._job_file(experiment_id, job_id)
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
-            job = _check_job(file, read_json_object(file))
-            mutate(job)
+            before = _read_job(file, experiment_id)
+            if require_complete and not before.complete:
+                raise StoreError(
+                    f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
+                    "before recording a submit"
+                )
+            job = before.to_json()
+            job.update(format=JobRecord.FORMAT, written=before.written)
+            mutate(job, before)
+            after = _checked(JobRecord.from_json, file, job)
             write_json_atomic(file, job)
-        return job
+        return before, after
 
-    def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> JobRecord:
         """Replace the caller-owned content of ``job.json`` (task config, executor config, ...).
 
-        Store-owned keys (:data:`JOB_KEYS`: ids, intent, handle, submit time) are kept.
+        Store-owned keys (:attr:`JobRecord.STORE_KEYS`: ids, intent, handle, submit time) are
+        kept. The first write completes a job made by :meth:`add_job_dir` and indexes it in the
+        catalog. The keys the store reads (``state``, ``updated``, ``reason``, ``retries``,
+        ``exit_code``, ``message``, ``handles``) must have the types :class:`JobRecord` gives.
 
         Args:
             experiment_id: An experiment id.
             job_id: A job id.
-            data: JSON-serialisable content; must not use :data:`JOB_KEYS`.
+            data: JSON-serialisable content; must not use :attr:`JobRecord.STORE_KEYS`.
 
         Returns:
-            The content written.
+            The record written.
 
         Raises:
-            StoreError: ``data`` uses a key the store owns.
+            StoreError: ``data`` uses a key the store owns, or gives a key the store reads a
+                wrong type (nothing is written).
             JobNotFoundError: No such job.
         """
-        if clash := sorted(JOB_KEYS & data.keys()):
+        if clash := sorted(JobRecord.STORE_KEYS & data.keys()):
             raise StoreError(f"job keys {clash} are set by the store; rename them")
         dumps_json(dict(data))
 
-        def replace(job: dict[str, Any]) -> None:
-            for key in set(job) - JOB_KEYS:
+        def replace(job: dict[str, Any], before: JobRecord) -> None:
+            for key in set(job) - JobRecord.STORE_KEYS:
                 del job[key]
-            job.update(data)
+            job.update(data, written=time.time())
 
-        return self._update_job(experiment_id, job_id, replace)
+        before, after = self._update_job(experiment_id, job_id, replace, require_complete=False)
+        if not before.complete:
+            self._index_job(after)
+        return after
 
-    def jobs(self, experiment_id: str) -> list[dict[str, Any]]:
+    def jobs(self, experiment_id: str) -> list[JobRecord]:
         """Read every job of an experiment, in creation order.
+
+        An incomplete job (its creation was interrupted; see
+        :class:`~nr_experiment.store.errors.IncompleteJobError`) is left out with a
+        :class:`~nr_experiment.store.errors.StoreWarning` naming its directory, as is a job
+        ``experiment.json`` lists whose directory is missing; the other jobs stay readable.
 
         Args:
             experiment_id: An experiment id.
 
         Returns:
-            The content of each ``job.json``.
+            The record of each complete job.
 
         Raises:
             ExperimentNotFoundError: No such experiment.
             CorruptMetadataError: A ``job.json`` is damaged (named in the error).
         """
-        found = []
-        with os.scandir(self._existing(experiment_id)) as entries:
+        exp_dir = self._existing(experiment_id)
+        found: list[JobRecord] = []
+        present: set[str] = set()
+        with os.scandir(exp_dir) as entries:
             for entry in entries:
-                file = Path(entry.path, JOB_FILE)
-                if entry.name.startswith(".") or not entry.is_dir() or not file.is_file():
+                if entry.name.startswith(".") or not entry.is_dir():
                     continue
-                found.append(_check_job(file, read_json_object(file)))
-        return sorted(found, key=lambda job: (job["created"], job["id"]))
+                present.add(entry.name)
+                file = Path(entry.path, JOB_FILE)
+                if not file.is_file():
+                    _warn(IncompleteJobError(Path(entry.path), _NO_JOB_FILE))
+                    continue
+                record = _read_job(file, experiment_id)
+                if record.complete:
+                    found.append(record)
+                else:
+                    _warn(IncompleteJobError(Path(entry.path), _NEVER_WRITTEN))
+        listed = _read_experiment(exp_dir / EXPERIMENT_FILE).jobs
+        for missing in [job_id for job_id in listed if job_id not in present]:
+            warnings.warn(
+                f"{exp_dir / missing}: {EXPERIMENT_FILE} lists job {missing!r} but its directory "
+                "is missing (deleted?); the experiment's other jobs are shown",
+                StoreWarning,
+                stacklevel=2,
+            )
+        return sorted(found, key=lambda job: (job.created, job.id))
 
     def record_intent(
         self,
@@ -445,18 +492,21 @@ class Store:
         *,
         details: Mapping[str, Any] | None = None,
         replace_unresolved: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Intent:
         """Write the intent to submit a job, before talking to the backend.
 
         An intent without a handle marks a submit that may or may not have happened; the
         recorded ``backend_job_name`` lets a later process find the job on the backend instead of
-        submitting it twice. A previous attempt that got a handle is kept in ``attempts``.
+        submitting it twice, and the launcher's host, pid and start time tell whether the
+        submitting process still runs (:meth:`Intent.launcher_running`). A previous attempt
+        that got a handle is kept in ``attempts``.
 
         Args:
             experiment_id: An experiment id.
             job_id: A job id.
             backend: The backend's name (``"slurm"``, ``"local"``, ...).
-            details: Extra JSON-serialisable facts about the submit (cluster, account, ...).
+            details: Extra JSON-serialisable facts about the submit (cluster, account, ...);
+                ``commands``, a list of argv lists, is read back by :attr:`Intent.commands`.
             replace_unresolved: Overwrite an earlier intent that never got a handle (only once
                 the backend has been checked for that submit).
 
@@ -464,37 +514,32 @@ class Store:
             The intent record.
 
         Raises:
-            StoreError: The job has an unresolved intent and ``replace_unresolved`` is False.
+            StoreError: The job has an unresolved intent and ``replace_unresolved`` is False, or
+                :meth:`write_job` never gave it its content.
             JobNotFoundError: No such job.
         """
-        intent = {
-            "backend": backend,
-            "backend_job_name": backend_job_name(experiment_id, job_id),
-            "at": time.time(),
-            "host": os.uname().nodename,
-            "pid": os.getpid(),
-            "details": dict(details or {}),
-        }
-        dumps_json(intent)
+        intent = Intent.now(backend, backend_job_name(experiment_id, job_id), details or {})
+        written = intent.to_json()
+        dumps_json(written)
 
-        def mark(job: dict[str, Any]) -> None:
-            if job["intent"] is not None and job["handle"] is None and not replace_unresolved:
+        def mark(job: dict[str, Any], before: JobRecord) -> None:
+            old = before.intent
+            if old is not None and before.handle is None and not replace_unresolved:
                 raise StoreError(
                     f"job {job_id!r} of {experiment_id!r} has an unresolved submit intent from "
-                    f"{job['intent'].get('host')} (backend name "
-                    f"{job['intent'].get('backend_job_name')!r}); check the backend for it, then "
-                    "pass replace_unresolved=True"
+                    f"{old.host} (backend name {old.backend_job_name!r}); check the backend for "
+                    "it, then pass replace_unresolved=True"
                 )
-            if job["handle"] is not None:
+            if before.handle is not None:
                 job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
-            job.update(backend=backend, intent=intent, handle=None, submitted=None)
+            job.update(backend=backend, intent=written, handle=None, submitted=None)
 
-        self._index_job(self._update_job(experiment_id, job_id, mark))
+        self._index_job(self._update_job(experiment_id, job_id, mark)[1])
         return intent
 
     def record_submitted(
         self, experiment_id: str, job_id: str, handle: str, *, submitted: float | None = None
-    ) -> dict[str, Any]:
+    ) -> JobRecord:
         """Record the handle the backend returned for a submit recorded by :meth:`record_intent`.
 
         Args:
@@ -504,7 +549,7 @@ class Store:
             submitted: Submit time in epoch seconds; defaults to now.
 
         Returns:
-            The updated ``job.json`` content.
+            The updated record.
 
         Raises:
             StoreError: No intent was recorded first.
@@ -512,12 +557,12 @@ class Store:
         """
         when = time.time() if submitted is None else submitted
 
-        def mark(job: dict[str, Any]) -> None:
-            if job["intent"] is None:
+        def mark(job: dict[str, Any], before: JobRecord) -> None:
+            if before.intent is None:
                 raise StoreError(f"job {job_id!r} of {experiment_id!r}: record_intent() first")
             job.update(handle=handle, submitted=when)
 
-        job = self._update_job(experiment_id, job_id, mark)
+        job = self._update_job(experiment_id, job_id, mark)[1]
         self._index_job(job)
         return job
 
@@ -617,7 +662,7 @@ class Store:
                 raise CatalogError(self.catalog.path, "unusable even after a rebuild")
         return summaries
 
-    def update_states(self, states: Mapping[tuple[str, str], tuple[str, float]]) -> int:
+    def update_states(self, states: Mapping[tuple[str, str], tuple[JobState | str, float]]) -> int:
         """Record last known job states in the catalog, in one transaction (best effort).
 
         Args:
@@ -626,8 +671,13 @@ class Store:
 
         Returns:
             How many jobs were updated.
+
+        Raises:
+            ValueError: A state is not a :class:`~nr_exec.JobState` (nothing is recorded).
         """
-        return self.catalog.update_states(states)
+        return self.catalog.update_states(
+            {key: (JobState(state).value, updated) for key, (state, updated) in states.items()}
+        )
 
     def rebuild_catalog(self) -> RebuildReport:
         """Rebuild the catalog from the files, atomically, keeping newer last-known states.
@@ -659,31 +709,30 @@ class Store:
             return
         file = path / EXPERIMENT_FILE
         try:
-            data = read_json_object(file)
-            if data.get("id") != eid or data.get("title") != title:
+            experiment = _read_experiment(file)
+            if (experiment.id, experiment.title) != (eid, title):
                 raise CorruptMetadataError(file, "its 'id' and 'title' do not match its path")
-            if not _is_number(data.get("created")):
-                raise CorruptMetadataError(file, "'created' is missing or not a number")
         except FileNotFoundError:
             found.skipped.append(Skipped(path, f"no {EXPERIMENT_FILE} (creation interrupted?)"))
             return
         except CorruptMetadataError as error:
             found.skipped.append(Skipped(error.path, error.reason))
             return
-        found.experiments.append(ExperimentRow(eid, title, data["created"], self._relative(path)))
+        found.experiments.append(
+            ExperimentRow(eid, title, experiment.created, self._relative(path))
+        )
         for job_dir in sorted(path.iterdir()):
             if job_dir.name.startswith(".") or not job_dir.is_dir():
                 continue
             try:
-                job = _check_job(job_dir / JOB_FILE, read_json_object(job_dir / JOB_FILE))
-                if job["experiment_id"] != eid:
-                    raise CorruptMetadataError(
-                        job_dir / JOB_FILE, f"belongs to {job['experiment_id']!r}"
-                    )
+                job = _read_job(job_dir / JOB_FILE, eid)
             except FileNotFoundError:
-                found.skipped.append(Skipped(job_dir, f"no {JOB_FILE} (creation interrupted?)"))
+                found.skipped.append(_skipped(IncompleteJobError(job_dir, _NO_JOB_FILE)))
                 continue
             except CorruptMetadataError as error:
                 found.skipped.append(Skipped(error.path, error.reason))
                 continue
-            found.jobs.append(self._job_row(job))
+            if job.complete:
+                found.jobs.append(self._job_row(job))
+            else:
+                found.skipped.append(_skipped(IncompleteJobError(job_dir, _NEVER_WRITTEN)))
