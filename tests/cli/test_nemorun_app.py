@@ -78,7 +78,12 @@ def test_list(home: Path) -> None:
 def test_status_exit_codes(home: Path) -> None:
     good = nemorun(home, "experiment", "status", "demo", "--json")
     assert good.returncode == 0
-    assert json.loads(good.stdout)["jobs"][0]["status"] == "SUCCEEDED"
+    [job] = json.loads(good.stdout)["jobs"]
+    assert set(job) == {
+        "id", "name", "status", "reason", "retries", "exit_code", "message", "executor",
+        "handle", "local_dir",
+    }  # fmt: skip
+    assert (job["status"], job["reason"], job["retries"]) == ("SUCCEEDED", None, 0)
     bad = nemorun(home, "experiment", "status", "broken")
     assert bad.returncode == 1
     assert "FAILED" in bad.stdout

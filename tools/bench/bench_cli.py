@@ -38,7 +38,7 @@ def run(quick: bool) -> dict:
         store = Store(home)
         for index in range(count):
             ref = store.create_experiment(f"bench{index % 10}")
-            store.add_job_dir(ref.id, "job")
+            store.write_job(ref.id, store.add_job_dir(ref.id, "job").name, {"kind": "job"})
         store.rebuild_catalog()
         return {
             "experiments": count,

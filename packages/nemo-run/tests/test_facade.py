@@ -50,4 +50,5 @@ def test_cli_namespace_is_the_cli_layer() -> None:
 
     assert run.cli.entrypoint is nr_cli.entrypoint
     assert run.cli.main is nr_cli.main
+    assert type(run.cli.entrypoint).__name__ == "function", "must be the decorator, not a module"
     assert set(run.cli.__all__) <= set(nr_cli.__all__)

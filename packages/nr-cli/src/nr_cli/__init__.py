@@ -22,7 +22,7 @@ from nr_cli.errors import (
 if TYPE_CHECKING:
     from nr_cli.command import main, parse_cli_args, parse_config, parse_partial
     from nr_cli.context import RunContext
-    from nr_cli.entrypoint import Entrypoint, entrypoint, list_entrypoints
+    from nr_cli.entrypoints import Entrypoint, entrypoint, list_entrypoints
     from nr_cli.factories import factory, list_factories, resolve_factory
     from nr_cli.registry import ENTRY_POINT_GROUP, FactoryEntry
     from nr_cli.workspace import load_workspace_files
@@ -33,9 +33,9 @@ _LAZY = {
     "parse_config": "nr_cli.command",
     "parse_partial": "nr_cli.command",
     "RunContext": "nr_cli.context",
-    "Entrypoint": "nr_cli.entrypoint",
-    "entrypoint": "nr_cli.entrypoint",
-    "list_entrypoints": "nr_cli.entrypoint",
+    "Entrypoint": "nr_cli.entrypoints",
+    "entrypoint": "nr_cli.entrypoints",
+    "list_entrypoints": "nr_cli.entrypoints",
     "factory": "nr_cli.factories",
     "list_factories": "nr_cli.factories",
     "resolve_factory": "nr_cli.factories",

@@ -15,9 +15,10 @@ from typing import Any
 
 from nr_config import Buildable, Config, ConfigError, Partial, build, dump
 from nr_config.signatures import NO_DEFAULT, signature_info
+from nr_exec.constants import EnvVar
 
 from nr_cli.context import RunContext
-from nr_cli.entrypoint import ENTRYPOINT_ATTRIBUTE, Entrypoint
+from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.errors import CLIError, ValueParseError
 from nr_cli.files import is_file_reference, read_data
 from nr_cli.grammar import Assignment, Positional, parse_call
@@ -223,7 +224,7 @@ def _confirm(invocation: Invocation) -> bool:
     launches = point.type == "experiment" or context.executor is not None
     if not launches or context.yes or point.skip_confirmation or context.dryrun:
         return True
-    if int(os.environ.get("WORLD_SIZE", "1") or "1") > 1:
+    if int(os.environ.get(EnvVar.WORLD_SIZE.value, "1") or "1") > 1:
         return True
     print("Launch? [y/N] ", end="", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()

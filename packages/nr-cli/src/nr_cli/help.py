@@ -10,7 +10,7 @@ from nr_config.signatures import NO_DEFAULT, signature_info
 from nr_config.validation import type_name
 from nr_exec.executor import Executor
 
-from nr_cli.entrypoint import Entrypoint
+from nr_cli.entrypoints import Entrypoint
 from nr_cli.factories import factory_names, list_factories
 from nr_cli.options import OPTIONS
 from nr_cli.registry import namespace_of

@@ -50,7 +50,7 @@ FACTORIES: dict[str, dict[str, FactoryEntry]] = {}
 """namespace -> name -> entry."""
 
 ENTRYPOINTS: dict[str, Any] = {}
-"""``namespace.name`` -> `nr_cli.entrypoint.Entrypoint`."""
+"""``namespace.name`` -> `nr_cli.entrypoints.Entrypoint`."""
 
 DEFAULT_FACTORY_NAME = "default"
 _discovered = False

@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from nr_exec.constants import EnvVar
+from nr_exec.paths import nemorun_home
+
 from nr_cli.errors import CLIError
 
 __all__ = ["WORKSPACE_FILES", "find_workspace_files", "load_workspace_files"]
@@ -23,12 +26,8 @@ _LOADED: dict[Path, str] = {}
 
 
 def _enabled() -> bool:
-    value = os.environ.get("INCLUDE_WORKSPACE_FILE", "true").strip().lower()
+    value = os.environ.get(EnvVar.INCLUDE_WORKSPACE_FILE.value, "true").strip().lower()
     return value not in {"0", "false", "no", "off"}
-
-
-def _home() -> Path:
-    return Path(os.environ.get("NEMORUN_HOME") or "~/.run").expanduser().absolute()
 
 
 def find_workspace_files(start: Path | None = None) -> list[Path]:
@@ -50,7 +49,7 @@ def find_workspace_files(start: Path | None = None) -> list[Path]:
             if candidate.is_file():
                 found.append(candidate.resolve())
                 break
-    home_file = (_home() / "workspace.py").resolve()
+    home_file = (nemorun_home() / "workspace.py").resolve()
     if home_file.is_file():
         found.append(home_file)
     return list(dict.fromkeys(found))

@@ -7,7 +7,7 @@ Python code).
 """
 
 from nr_config.__about__ import __version__
-from nr_config.autoconvert import AutoConverted, autoconvert
+from nr_config.autoconversion import AutoConverted, autoconvert
 from nr_config.buildable import Buildable, Config, Partial, dataclass_to_config, to_config
 from nr_config.building import build
 from nr_config.diffing import MISSING, Change, diff, format_diff

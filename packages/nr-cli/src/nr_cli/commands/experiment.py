@@ -10,15 +10,20 @@ import argparse
 import datetime
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from nr_exec.states import FailureReason, JobState
 from nr_experiment.store import (
     ExperimentNotFoundError,
+    ExperimentRecord,
     InvalidNameError,
     JobNotFoundError,
+    JobRecord,
     Store,
     StoreError,
+    StoreWarning,
 )
 
 from nr_cli.output import (
@@ -32,16 +37,10 @@ from nr_cli.output import (
 
 __all__ = ["FAILED_STATES", "dispatch", "flatten"]
 
-FAILED_STATES = frozenset({"FAILED", "CANCELLED"})
+FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED})
 """Job states that make ``status`` exit with code 1."""
-_VOLATILE_JOB_KEYS = frozenset(
-    {"format", "experiment_id", "id", "created", "backend", "intent", "handle", "handles",
-     "submitted", "attempts", "state", "exit_code", "message", "updated", "cancel_requested"}
-)  # fmt: skip
-_VOLATILE_EXPERIMENT_KEYS = frozenset(
-    {"format", "id", "title", "created", "jobs", "state", "launched"}
-)
-_VOLATILE_LEAVES = frozenset({"experiment_id", "job_dir", "launched", "updated"})
+_PER_RUN_FIELDS = frozenset({"experiment_id", "job_dir"})
+"""Fields set on each executor for one run (left out of ``diff`` at any depth)."""
 
 
 def _time(seconds: float) -> str:
@@ -92,25 +91,42 @@ def _experiment(store: Store, id_or_title: str) -> Any:
     return Experiment.from_id(ref.id)
 
 
+def _status_row(job_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """One job of ``status``, with its state and failure reason as plain strings."""
+    reason = row.get("reason")
+    return {
+        "id": job_id,
+        "name": row.get("name"),
+        "status": JobState(row["status"]).value,
+        "reason": None if reason is None else FailureReason(reason).value,
+        "retries": int(row.get("retries") or 0),
+        "exit_code": row.get("exit_code"),
+        "message": row.get("message"),
+        "executor": row.get("executor"),
+        "handle": row.get("handle"),
+        "local_dir": row.get("local_dir"),
+    }
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """``experiment status <id|title>``: exit 1 when a job FAILED or was CANCELLED."""
     experiment = _experiment(Store(), args.experiment)
     rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
-    keys = ("name", "status", "exit_code", "message", "executor", "handle", "local_dir")
-    jobs = [{"id": job_id, **{k: row.get(k) for k in keys}} for job_id, row in rows.items()]
+    jobs = [_status_row(job_id, row) for job_id, row in rows.items()]
     if args.json:
         print_json({"id": experiment.id, "jobs": jobs})
     else:
         print(f"Experiment {experiment.id}")
         print_table(
-            ("JOB", "STATUS", "EXIT", "EXECUTOR", "HANDLE"),
+            ("JOB", "STATUS", "REASON", "RETRIES", "EXIT", "EXECUTOR", "HANDLE"),
             [
-                (j["id"], j["status"], "" if j["exit_code"] is None else j["exit_code"],
-                 j["executor"] or "", j["handle"] or "")
+                (j["id"], j["status"], j["reason"] or "", j["retries"] or "",
+                 "" if j["exit_code"] is None else j["exit_code"], j["executor"] or "",
+                 j["handle"] or "")
                 for j in jobs
             ],
         )  # fmt: skip
-    failed = any(j["status"] in FAILED_STATES for j in jobs)
+    failed = any(JobState(j["status"]) in FAILED_STATES for j in jobs)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -136,7 +152,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(store: Store, id_or_title: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _load(store: Store, id_or_title: str) -> tuple[ExperimentRecord, list[JobRecord]]:
     ref = store.find(id_or_title)
     return store.load_experiment(ref.id), store.jobs(ref.id)
 
@@ -153,11 +169,12 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-def _comparable(metadata: dict[str, Any], jobs: list[dict[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {k: v for k, v in metadata.items() if k not in _VOLATILE_EXPERIMENT_KEYS}
+def _comparable(metadata: ExperimentRecord, jobs: list[JobRecord]) -> dict[str, Any]:
+    """What ``diff`` compares: everything but the keys that differ between runs anyway."""
+    data = {k: v for k, v in metadata.items() if k not in ExperimentRecord.VOLATILE_KEYS}
     for job in jobs:
-        data[f"jobs[{job.get('name', job['id'])!r}]"] = {
-            k: v for k, v in job.items() if k not in _VOLATILE_JOB_KEYS
+        data[f"jobs[{job.name!r}]"] = {
+            k: v for k, v in job.items() if k not in JobRecord.VOLATILE_KEYS
         }
     return data
 
@@ -166,7 +183,7 @@ def _leaves(data: dict[str, Any]) -> dict[str, Any]:
     return {
         path: value
         for path, value in flatten(data)
-        if path.rsplit(".", 1)[-1] not in _VOLATILE_LEAVES
+        if path.rsplit(".", 1)[-1] not in _PER_RUN_FIELDS
     }
 
 
@@ -203,26 +220,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = Store()
     ref = store.find(args.experiment)
     metadata = store.load_experiment(ref.id)
-    jobs = []
-    for job in store.jobs(ref.id):
-        job_dir = store.job_dir(ref.id, job["id"])
-        scripts = sorted(str(p) for p in (job_dir / "scripts").glob("*") if p.is_file())
-        intent = job.get("intent") or {}
-        commands = (intent.get("details") or {}).get("commands") or []
-        jobs.append({**job, "dir": str(job_dir), "scripts": scripts, "commands": commands})
+    jobs = store.jobs(ref.id)
+    dirs = {job.id: store.job_dir(ref.id, job.id) for job in jobs}
+    scripts = {
+        job_id: sorted(str(p) for p in (path / "scripts").glob("*") if p.is_file())
+        for job_id, path in dirs.items()
+    }
     if args.json:
+        shown = [
+            {**job.to_json(), "state": job.state.value, "dir": str(dirs[job.id]),
+             "scripts": scripts[job.id], "commands": job.commands}
+            for job in jobs
+        ]  # fmt: skip
         print_json({"id": ref.id, "title": ref.title, "path": str(ref.path),
-                    "metadata": metadata, "jobs": jobs})  # fmt: skip
+                    "metadata": metadata.to_json(), "jobs": shown})  # fmt: skip
         return EXIT_OK
     print(f"Experiment {ref.id}  ({ref.path})")
-    print(f"  created {_time(metadata['created'])}")
+    print(f"  created {_time(metadata.created)}")
     for job in jobs:
-        print(f"Job {job['id']}  state={job.get('state')}  dir={job['dir']}")
+        state = job.state.value + (f" ({job.reason.value})" if job.reason is not None else "")
+        retries = f"  retries={job.retries}" if job.retries else ""
+        print(f"Job {job.id}  state={state}{retries}  dir={dirs[job.id]}")
         for path, value in flatten({"tasks": job.get("tasks"), "executors": job.get("executors")}):
             print(f"  {path} = {value!r}")
-        for command in job["commands"]:
+        for command in job.commands:
             print(f"  command: {shlex.join(command)}")
-        for script in job["scripts"]:
+        for script in scripts[job.id]:
             print(f"  script: {script}")
     return EXIT_OK
 
@@ -251,8 +274,30 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _print_warning(  # noqa: PLR0917 - the signature of warnings.showwarning
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def dispatch(args: argparse.Namespace) -> int:
-    """Run the ``experiment`` subcommand in `args` and return its exit code."""
+    """Run the ``experiment`` subcommand in `args` and return its exit code.
+
+    Store warnings (an incomplete job skipped, ...) are printed as ``warning: ...`` lines on
+    stderr.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", StoreWarning)
+        warnings.showwarning = _print_warning
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
     except (ExperimentNotFoundError, JobNotFoundError, LookupError) as error:
