@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from nr_config import Script
 from nr_exec import BackendContext, JobState, backend_for, create_backend
-from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmSubmitError
+from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmSubmitError, SubmitInFlightError
 from nr_package import Packager
 from nr_tunnel import SSHTunnel
 
@@ -258,7 +258,10 @@ def test_ssh_drop_during_sbatch_leaves_a_job_find_reports(
             backend.submit(request)
         dropping.result()
     assert raised.value.submitted == []  # sbatch was still held when the submit gave up
-    assert backend.find([spec.job_id]) == {}  # read-only commands work again at once
+    # Read-only commands work again at once, and find() will not call the job never
+    # submitted while its sbatch, which outlived the session, still holds the submit lock.
+    with pytest.raises(SubmitInFlightError, match="still running"):
+        backend.find([spec.job_id])
     gate.open()
     fresh = create_backend(
         "slurm", backend.cluster, context=context.with_connection(executor.connection())

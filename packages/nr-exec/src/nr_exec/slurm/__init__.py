@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError
+    from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError, SubmitInFlightError
     from nr_exec.slurm.executor import SlurmExecutor, SlurmJobDetails
     from nr_exec.slurm.request import SlurmRequest
     from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
@@ -25,11 +25,13 @@ __all__ = [
     "SlurmSettings",
     "SlurmSubmitError",
     "Submission",
+    "SubmitInFlightError",
 ]
 
 _LAZY = {
     "SlurmBackend": "nr_exec.slurm.backend",
     "SlurmSubmitError": "nr_exec.slurm.backend",
+    "SubmitInFlightError": "nr_exec.slurm.backend",
     "SlurmContainer": "nr_exec.slurm.settings",
     "SlurmExecutor": "nr_exec.slurm.executor",
     "SlurmJobDetails": "nr_exec.slurm.executor",

@@ -2,9 +2,11 @@
 
 Remote layout under the root (``tunnel.job_dir``, or ``<home>/slurm`` for a local tunnel)::
 
-    code/<sha256>.tar.gz, code/<sha256>/    code archives, stored and extracted once
+    code/<sha256>.tar.gz, code/<sha256>/    code archives, uploaded and extracted once per
+                                            hash, read-only (a cache no job runs in)
     <experiment id or "jobs">/<job id>/     a job directory: sbatch.sh, configs/, scripts/,
-                                            logs/, slurm.json (log paths), exit.json, code ->
+                                            logs/, slurm.json (log paths), exit.json, code/
+                                            (the job's own tree, extracted from the cache)
     <experiment id or "jobs">/arrays/<name>-<k>/   an array: sbatch.sh, manifest.sh, logs/,
                                             jobs.txt (element job ids),
                                             elements/<i> -> the element's job directory
@@ -46,7 +48,7 @@ from nr_exec.slurm.cluster import (
     learn_cluster,
     tunnel_from_connection,
 )
-from nr_exec.slurm.find import find_command, findable, parse_find
+from nr_exec.slurm.find import SUBMIT_WAIT, find_command, findable, parse_find, submits_in_flight
 from nr_exec.slurm.logs import expand_log_path, tail
 from nr_exec.slurm.options import ClusterInfo, check_options
 from nr_exec.slurm.request import SlurmRequest
@@ -55,7 +57,6 @@ from nr_exec.slurm.settings import SlurmSettings
 from nr_exec.slurm.status import INDEX_DIR, parse_status, status_command
 from nr_exec.slurm.transfer import (
     Submission,
-    code_target,
     parse_probe,
     parse_submit,
     probe_command,
@@ -65,7 +66,7 @@ from nr_exec.slurm.transfer import (
 from nr_exec.spec import JobSpec
 from nr_exec.states import JobState, JobStatus
 
-__all__ = ["SlurmBackend", "SlurmSubmitError"]
+__all__ = ["SlurmBackend", "SlurmSubmitError", "SubmitInFlightError"]
 
 _log = logging.getLogger(__name__)
 _ENDED = ("already completing or completed", "Invalid job id")
@@ -91,6 +92,10 @@ def _chunks(ids: Sequence[str], budget: int = ID_BUDGET) -> Iterator[list[str]]:
         size += len(job_id) + 1
     if chunk:
         yield chunk
+
+
+class SubmitInFlightError(BackendError):
+    """``find`` cannot answer yet: a submit to the cluster may still land jobs."""
 
 
 class SlurmSubmitError(BatchSubmitError):
@@ -369,7 +374,7 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
                 raise BackendError(f"batch entry {position} may only wait for earlier entries")
         requests = [item.request for item in items]
         with tempfile.TemporaryDirectory(prefix="nr-slurm-") as temp:
-            links, archives = self._package(requests, Path(temp) / "packages")
+            links, trees, archives = self._package(requests, Path(temp) / "packages")
             info, missing = self._probe(sorted(archives))
             self._check_options([n for r in requests for n in r.extra_options], info)
             staged = Path(temp) / "stage"
@@ -377,11 +382,14 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
             new = {sha: path for sha, path in archives.items() if sha in missing}
             stage(staged, self.root, requests, links, new)
             self.tunnel.sync(staged, self.root)
-        command = submit_command(self.root, items, sorted(new))
+        command = submit_command(self.root, items, sorted(new), trees)
         try:
             output = self.tunnel.run(command, warn=True).stdout
         except ConnectionLostError as exc:
-            submitted = self._reached(requests) if exc.may_have_run else []
+            try:
+                submitted = self._reached(requests) if exc.may_have_run else []
+            except SubmitInFlightError:
+                submitted = []  # the batch's own sbatch still runs: nothing is known yet
             raise SlurmSubmitError(
                 f"the connection to {self.cluster} dropped while the batch was submitted; "
                 f"{len(submitted)} of {len(items)} entries are on the cluster, the others may "
@@ -412,26 +420,37 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
 
     def _package(
         self, requests: Sequence[SlurmRequest], out_dir: Path
-    ) -> tuple[dict[str, str], dict[str, Path]]:
-        """Package each distinct packager once; return code links by job dir and archives."""
-        targets: dict[str, str] = {}
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, Path]]:
+        """Package each distinct packager once.
+
+        Returns:
+            The remote directory linked as ``code`` by job directory (packagers with
+            ``symlink_from_remote_dir``), the archive hash each other job directory gets its
+            own ``code`` tree from, and the archives by hash.
+        """
+        remote_dirs: dict[str, str] = {}
+        hashes: dict[str, str] = {}
         archives: dict[str, Path] = {}
         links: dict[str, str] = {}
+        trees: dict[str, str] = {}
         source = self.source or Path.cwd()
         for request in requests:
             for packager_json, job_dir in request.code:
-                if packager_json not in targets:
+                if packager_json not in remote_dirs and packager_json not in hashes:
                     packager: Packager = nr_config.build(nr_config.loads_json(packager_json))
                     if packager.symlink_from_remote_dir:
-                        targets[packager_json] = packager.symlink_from_remote_dir
+                        remote_dirs[packager_json] = packager.symlink_from_remote_dir
                     else:
-                        result = packager.package(source, out_dir / str(len(targets)), "code")
+                        result = packager.package(source, out_dir / str(len(hashes)), "code")
                         if result.archive is None:
                             raise BackendError(f"{type(packager).__name__} produced no archive")
                         archives[result.sha256] = result.archive
-                        targets[packager_json] = code_target(self.root, result.sha256)
-                links[job_dir] = targets[packager_json]
-        return links, archives
+                        hashes[packager_json] = result.sha256
+                if packager_json in remote_dirs:
+                    links[job_dir] = remote_dirs[packager_json]
+                else:
+                    trees[job_dir] = hashes[packager_json]
+        return links, trees, archives
 
     # -- status, find, logs, cancel -------------------------------------------------------------
 
@@ -471,11 +490,22 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
             names: Job ids (``JobSpec.job_id``).
             lookback_days: How far back ``sacct`` looks (jobs older than that, or purged
                 from accounting, are not found).
+
+        Raises:
+            SubmitInFlightError: A submit to this root (a launcher's ``sbatch``, even one
+                whose launcher was killed) was still running after ``SUBMIT_WAIT`` seconds.
         """
         found: dict[str, str] = {}
         for chunk in _chunks([n for n in dict.fromkeys(names) if findable(n)]):
             command = find_command(chunk, self.root, lookback_days=lookback_days)
-            found.update(parse_find(self._query(command).stdout, chunk))
+            output = self._query(command).stdout
+            if submits_in_flight(output):
+                raise SubmitInFlightError(
+                    f"a submit to {self.cluster} (under {self.root}) is still running after "
+                    f"{SUBMIT_WAIT:g} s; its jobs may still arrive, so nothing can be called "
+                    "never submitted yet: ask again once it has ended"
+                )
+            found.update(parse_find(output, chunk))
         return {name: Handle(self.name, self.cluster, job_id) for name, job_id in found.items()}
 
     def log_path(self, handle: Handle) -> str:

@@ -296,7 +296,8 @@ class SlurmExecutor(Executor):
             The job directory: ``executor.job_dir`` when it is set and under the remote
             root (an explicit directory on the cluster), else
             ``<remote root>/<experiment id or "jobs">/<name of job_dir>``. The working
-            directory ``<job dir>/code`` when code is shipped (else the job directory). A
+            directory ``<job dir>/code`` when code is shipped (the job's own copy of the
+            code, extracted at submission; else the job directory). A
             launch context whose head node is ``${head_node_ip}`` and node rank
             ``${SLURM_NODEID}``, both expanded inside each task by the generated script.
         """

@@ -15,8 +15,12 @@ from collections.abc import Iterable, Sequence
 
 from nr_exec.jobs import safe_name
 from nr_exec.slurm.arrays import ARRAYS_DIR, JOB_IDS_FILE
+from nr_exec.slurm.transfer import SUBMIT_LOCK, SUBMIT_LOCK_FD
 
-__all__ = ["find_command", "findable", "parse_find"]
+__all__ = ["SUBMIT_WAIT", "find_command", "findable", "parse_find", "submits_in_flight"]
+
+#: Seconds ``find`` waits for submits still in flight on the cluster before giving up.
+SUBMIT_WAIT = 10.0
 
 _SECTION = re.compile(r"^@@(elements|squeue|sacct)(?: (\d+))?$")
 _JOB = re.compile(r"(?P<base>\d+)(?P<array>_)?")
@@ -27,7 +31,10 @@ def findable(name: str) -> bool:
     return bool(name) and not any(c.isspace() for c in name)
 
 
-_FIND = r"""nr_names={names}
+_FIND = r"""if [ -d {root} ] && command -v flock >/dev/null 2>&1; then
+  exec {fd}>>{root}/{lock} && flock -x -w {wait} {fd} || {{ echo "@@busy"; exit 0; }}
+fi
+nr_names={names}
 nr_el=$(cd {root} 2>/dev/null &&
   printf '%s\n' "$nr_names" | grep -s -H -n -x -F -f - -- {files})
 echo "@@elements"; printf '%s\n' "$nr_el"
@@ -41,13 +48,21 @@ echo "@@sacct $?"; printf '%s\n' "$nr_out" | grep -F -e "$nr_pat"
 true"""
 
 
-def find_command(names: Sequence[str], root: str, *, lookback_days: int) -> str:
+def find_command(
+    names: Sequence[str], root: str, *, lookback_days: int, wait: float = SUBMIT_WAIT
+) -> str:
     """The one remote command printing the array entries and scheduler rows of ``names``.
+
+    It first takes the root's submit lock exclusively (waiting at most ``wait`` seconds):
+    every submitting shell holds it shared until its last ``sbatch`` has ended, even when
+    the launcher that started it is gone, so a job still on its way is never reported as
+    never received. When the lock cannot be had in time it prints ``@@busy`` and nothing else.
 
     Args:
         names: Job ids (each :func:`findable`).
         root: The remote root (holding the array directories).
         lookback_days: How far back ``sacct`` looks (``-S now-<days>days``).
+        wait: Seconds to wait for submits in flight.
     """
     forms = dict.fromkeys([*names, *map(safe_name, names)])
     return _FIND.format(
@@ -56,7 +71,15 @@ def find_command(names: Sequence[str], root: str, *, lookback_days: int) -> str:
         files=f"*/{ARRAYS_DIR}/*/{JOB_IDS_FILE}",
         arrays=ARRAYS_DIR,
         days=int(lookback_days),
+        fd=SUBMIT_LOCK_FD,
+        lock=SUBMIT_LOCK,
+        wait=max(int(wait), 1),
     )
+
+
+def submits_in_flight(output: str) -> bool:
+    """Whether :func:`find_command` gave up waiting for submits in flight."""
+    return "@@busy" in output.splitlines()
 
 
 def _sections(output: str) -> dict[str, list[str]]:

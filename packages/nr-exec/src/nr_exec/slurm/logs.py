@@ -6,6 +6,7 @@ exhausted.
 """
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -13,16 +14,23 @@ from nr_tunnel import LocalTunnel, RemotePathNotFoundError, SSHTunnel
 
 __all__ = ["expand_log_path", "tail"]
 
+_PATTERN = re.compile(r"%(.)", re.DOTALL)
+
 
 def expand_log_path(pattern: str, job_id: str) -> str:
-    """Replace Slurm's ``%j``, ``%A`` and ``%a`` in a log path for one job (or element).
+    """Expand an ``sbatch --output`` path for one job (or element) as Slurm does.
+
+    ``%j`` and ``%A`` become the job id, ``%a`` the array index, ``%%`` a literal ``%`` (see
+    :func:`~nr_exec.slurm.quoting.log_path_text`).
 
     Args:
-        pattern: The path as given to ``sbatch --output``.
+        pattern: The path as given to ``sbatch --output`` (written by the backend, so it
+            uses no other pattern).
         job_id: ``123`` or, for an array element, ``123_4``.
     """
     base, _, index = job_id.partition("_")
-    return pattern.replace("%j", base).replace("%A", base).replace("%a", index or "0")
+    values = {"j": base, "A": base, "a": index or "0", "%": "%"}
+    return _PATTERN.sub(lambda m: values.get(m[1], m[0]), pattern)
 
 
 def tail(

@@ -8,16 +8,21 @@ Every value that reaches a generated script goes through one of these helpers:
   ``${SLURM_NODEID}``, ...), which stay expandable so that each task of a step sees its own.
 * :func:`sbatch_value` renders the value of an ``#SBATCH`` line, which ``sbatch`` parses itself
   (no shell is involved), refusing what it could not read back unchanged.
+* :func:`log_path_text` writes literal text into an ``sbatch --output`` path, where Slurm
+  expands ``%`` patterns; :func:`log_dir` reads the directory back.
 """
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
 
 __all__ = [
     "EXPANDABLE",
     "check_env_name",
     "command_line",
     "export_lines",
+    "log_dir",
+    "log_path_text",
     "needs_shell",
     "quote",
     "sbatch_value",
@@ -110,3 +115,16 @@ def sbatch_value(option: str, value: str) -> str:
     if any(c in value for c in "\n\r\\\0") or ('"' in value and "'" in value):
         raise ValueError(f"sbatch option --{option}: value {value!r} cannot be written safely")
     return f"'{value}'" if '"' in value else f'"{value}"'
+
+
+def log_path_text(text: str) -> str:
+    """Write literal text (a directory, a job name) into an ``sbatch --output`` path.
+
+    Slurm expands ``%x``, ``%j``, ... anywhere in the path, so a literal ``%`` is ``%%``.
+    """
+    return text.replace("%", "%%")
+
+
+def log_dir(pattern: str) -> str:
+    """The directory of an ``sbatch --output`` path (its patterns are only in the file name)."""
+    return str(PurePosixPath(pattern).parent).replace("%%", "%")

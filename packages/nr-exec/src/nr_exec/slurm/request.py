@@ -20,8 +20,9 @@ class SlurmRequest(Request):
             directory, or the array directory).
         files: Files to write on the cluster (the script included).
         links: ``(path, target)`` symbolic links to make on the cluster.
-        code: ``(packager as nr-config JSON, job directory)`` pairs: the job directory's
-            ``code`` entry links to that packager's archive, extracted on the cluster.
+        code: ``(packager as nr-config JSON, job directory)`` pairs: the job directory gets
+            its own ``code`` tree extracted from that packager's archive (or a link to the
+            packager's ``symlink_from_remote_dir``).
         dependencies: Slurm job ids this job waits for.
         dependency_type: How it waits (``afterok``, ``afterany``, ...).
         array_size: Number of array elements, for array requests.

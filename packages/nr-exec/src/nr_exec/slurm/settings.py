@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from nr_exec.settings import BackendSettings
+from nr_exec.slurm.quoting import log_path_text
 
 __all__ = ["SlurmContainer", "SlurmSettings"]
 
@@ -88,12 +89,15 @@ class SlurmSettings(BackendSettings):
     def log_files(self, name: str, job_dir: str, *, array: bool = False) -> tuple[str, str]:
         """The batch script's stdout and stderr files, with Slurm's ``%j`` (or ``%A_%a``).
 
+        A ``%`` of the folder or name (an experiment title, a job name) is written ``%%``,
+        so that Slurm does not expand it (see :func:`~nr_exec.slurm.quoting.log_path_text`).
+
         Args:
             name: The job's name (used unless ``log_name`` is set).
             job_dir: The job (or array) directory on the cluster.
             array: Whether the files belong to array elements.
         """
-        folder = self.log_folder or f"{job_dir}/logs"
+        folder = log_path_text(self.log_folder or f"{job_dir}/logs")
         job = "%A_%a" if array else "%j"
-        base = f"{folder}/sbatch_{self.log_name or name}_{job}"
+        base = f"{folder}/sbatch_{log_path_text(self.log_name or name)}_{job}"
         return f"{base}.out", f"{base}.err"

@@ -5,11 +5,16 @@
 2. :func:`stage`: every file of the batch (scripts, task configs, manifests, links, missing
    code archives) is laid out in a local directory mirroring the remote root, sent with one
    ``Tunnel.sync``.
-3. :func:`submit_command`: one shell extracts new archives, calls ``sbatch`` for every request
-   (in-batch dependencies use the ids just returned) and indexes each job id.
+3. :func:`submit_command`: one shell extracts new archives, gives each job its own code
+   tree, calls ``sbatch`` for every request (in-batch dependencies use the ids just returned)
+   and indexes each job id.
 
-Code archives are stored once per content hash under ``<root>/code/<sha256>.tar.gz`` and
-extracted next to it (``<root>/code/<sha256>/``); job directories link ``code`` to that tree.
+Code archives are uploaded once per content hash to ``<root>/code/<sha256>.tar.gz`` and
+extracted next to it (``<root>/code/<sha256>/``), and both are made read-only: that tree is
+the cache (its presence is what :func:`probe_command` checks) and no job runs in it. Each job
+directory gets its own writable ``code/`` tree extracted from the cached archive, so jobs
+never see each other's files. A packager's ``symlink_from_remote_dir`` is linked as ``code``
+instead (a directory the user manages on the cluster).
 """
 
 import os
@@ -20,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nr_exec.slurm.quoting import log_dir
 from nr_exec.slurm.request import SlurmRequest
 from nr_exec.slurm.status import INDEX_DIR
 
@@ -112,7 +118,9 @@ def stage(
         stage_dir: Empty local directory.
         root: Remote root of job directories.
         requests: The batch.
-        code_links: Target of the ``code`` link of each job directory that ships code.
+        code_links: Remote directory the ``code`` link of a job directory points to, for
+            packagers with ``symlink_from_remote_dir`` (archives get a tree of their own in
+            :func:`submit_command` instead).
         archives: Archives to upload, by hash.
     """
     for request in requests:
@@ -147,7 +155,14 @@ nr_extract() {
   nr_tmp="code/.$1.$$"
   rm -rf "$nr_tmp" && mkdir -p "$nr_tmp" &&
     tar -xzf "code/$1.tar.gz" -C "$nr_tmp" --no-same-owner --no-same-permissions &&
-    mv "$nr_tmp" "code/$1" 2>/dev/null || { rm -rf "$nr_tmp"; [ -d "code/$1" ]; }
+    mv "$nr_tmp" "code/$1" 2>/dev/null && chmod -R a-w "code/$1" "code/$1.tar.gz" ||
+    { rm -rf "$nr_tmp"; [ -d "code/$1" ]; }
+}
+nr_tree() {
+  nr_tree_tmp="$2/.code.$$"
+  rm -rf "$nr_tree_tmp" "$2/code" && mkdir -p "$nr_tree_tmp" &&
+    tar -xzf "code/$1.tar.gz" -C "$nr_tree_tmp" --no-same-owner --no-same-permissions &&
+    mv "$nr_tree_tmp" "$2/code" || { rm -rf "$nr_tree_tmp"; return 1; }
 }
 nr_submit() {
   nr_pos=$1; nr_dir=$2; shift 2
@@ -161,16 +176,54 @@ nr_submit() {
 """.replace("$INDEX_DIR", INDEX_DIR)
 
 
-def submit_command(root: str, batch: Sequence[Submission], new_archives: Sequence[str]) -> str:
+#: File under the remote root locked (shared) by every submitting shell, exclusively by find.
+SUBMIT_LOCK = ".submit.lock"
+#: The descriptor the lock is held on (inherited by every ``sbatch`` of the submit).
+SUBMIT_LOCK_FD = 9
+
+
+def submit_command(
+    root: str,
+    batch: Sequence[Submission],
+    new_archives: Sequence[str],
+    code_trees: Mapping[str, str],
+) -> str:
     """The one shell command extracting ``new_archives`` and submitting ``batch`` in order.
 
+    The shell holds a shared lock on ``<root>/.submit.lock`` until it and every ``sbatch``
+    it started have ended (see :func:`nr_exec.slurm.find.find_command`). Before any
+    ``sbatch``, each job directory of ``code_trees`` gets a fresh ``code/`` tree
+    extracted from the cached archive (replacing what an earlier submission left there).
     It prints ``@@job <position> <job id>`` per submitted request and stops at the first
-    failure with ``@@failed <position> <sbatch output>``.
+    failure with ``@@failed <position> <sbatch output>`` (position ``-1`` before any
+    submission).
+
+    Args:
+        root: Remote root of job directories.
+        batch: The requests, in submission order.
+        new_archives: Hashes of the archives just uploaded, to extract into the cache.
+        code_trees: Archive hash of each job directory that ships code.
     """
-    lines = [f"cd {shlex.quote(root)} || exit 2", f"mkdir -p {INDEX_DIR}", _SUBMIT_PRELUDE]
+    lines = [
+        f"cd {shlex.quote(root)} || exit 2",
+        f"mkdir -p {INDEX_DIR}",
+        # A shared lock on the root for as long as this shell or any sbatch it started runs
+        # (they inherit the descriptor): find() takes it exclusively, so it never answers
+        # "not submitted" while a submit, even one whose launcher died, may still land.
+        (
+            f"exec {SUBMIT_LOCK_FD}>>{SUBMIT_LOCK} && "
+            f"{{ ! command -v flock >/dev/null 2>&1 || flock -s {SUBMIT_LOCK_FD}; }}"
+        ),
+        _SUBMIT_PRELUDE,
+    ]
     for sha in new_archives:
         lines.append(f'nr_extract {sha} || {{ echo "@@failed -1 cannot extract {sha}"; exit 3; }}')
-    log_dirs = sorted({str(Path(s.request.stdout).parent) for s in batch if s.request.stdout})
+    for job_dir, sha in sorted(code_trees.items()):
+        if not _SHA.fullmatch(sha):
+            raise ValueError(f"not a SHA-256 hex digest: {sha!r}")
+        failed = shlex.quote(f"@@failed -1 cannot extract code archive {sha} into {job_dir}/code")
+        lines.append(f"nr_tree {sha} {shlex.quote(job_dir)} || {{ echo {failed}; exit 3; }}")
+    log_dirs = sorted({log_dir(s.request.stdout) for s in batch if s.request.stdout})
     if log_dirs:
         lines.append("mkdir -p -- " + " ".join(shlex.quote(d) for d in log_dirs))
     for position, submission in enumerate(batch):
