@@ -120,6 +120,7 @@ class DockerBackend(Backend[DockerSettings, DockerRequest]):
         self._cluster = engine_name(url)
         self._client: EngineClient | None = None
         self._client_lock = threading.Lock()
+        self._pythons: dict[str, str] = {}  # image -> the major.minor of its python3
 
     @property
     def cluster(self) -> str:
@@ -153,12 +154,16 @@ class DockerBackend(Backend[DockerSettings, DockerRequest]):
         image, a bad option), those already made are removed, the job's record and job-root
         entry are taken back, and the job stays unknown (it can be submitted again).
 
+        Before anything is written, each image that gets the launcher's Python stack
+        (``request.runner_images``) must have the launcher's ``major.minor`` Python.
+
         Raises:
             BackendError: The engine refused to create or start a container (the message
-                names the engine, the container and the engine's reason), or the engine has
-                this job already.
+                names the engine, the container and the engine's reason), the engine has
+                this job already, or an image's Python cannot run the shipped stack.
         """
         self._refuse_known(request.job_id)
+        self._check_runner_python(request)
         self._prepare(request)
         names: list[str] = []
         try:
@@ -193,6 +198,24 @@ class DockerBackend(Backend[DockerSettings, DockerRequest]):
                 f"job {job_id} was submitted to docker engine {self.cluster} already (find() "
                 "returns it); submit a new job under another job id"
             )
+
+    def _check_runner_python(self, request: DockerRequest) -> None:
+        """Refuse images whose ``python3`` is not the launcher's ``major.minor``."""
+        for image in request.runner_images:
+            with self._client_lock:
+                found = self._pythons.get(image)
+            if found is None:
+                found = self.client.python_version(image)
+                with self._client_lock:
+                    self._pythons[image] = found
+            if found != request.runner_python:
+                raise BackendError(
+                    f"image {image!r} has Python {found or '(unknown)'}, but a Partial there "
+                    f"runs on the launcher's Python stack, built for Python "
+                    f"{request.runner_python} (ship_runner=True): use an image with Python "
+                    f"{request.runner_python}, or install nemo-run in the image and set "
+                    "DockerExecutor(ship_runner=False)"
+                )
 
     def _forget(self, request: DockerRequest) -> None:
         """Take back the record and job-root entry of a job the engine refused."""

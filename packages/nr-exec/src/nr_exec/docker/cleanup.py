@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from nr_exec.docker.client import ContainerInfo, EngineClient
+from nr_exec.docker.client import ContainerInfo, EngineClient, ExitInfo
 from nr_exec.docker.naming import LABEL_JOB_DIR, LABEL_TASK
 from nr_exec.docker.settings import task_marker
 from nr_exec.docker.status import OOM_ERROR, engine_state
@@ -69,11 +69,21 @@ def finalize(client: EngineClient, info: ContainerInfo) -> ExitMarker | None:
         )
         write_exit_marker(path, recorded, exclusive=True)
         marker = _read(path)
-    elif marker.retries != ended.restart_count:
-        marker = dataclasses.replace(marker, retries=ended.restart_count)
+    elif marker.retries != ended.restart_count or _oom_unrecorded(marker, ended):
+        error = OOM_ERROR if _oom_unrecorded(marker, ended) else marker.error
+        marker = dataclasses.replace(marker, retries=ended.restart_count, error=error)
         write_exit_marker(path, marker)
     client.remove(info.id)
     return marker
+
+
+def _oom_unrecorded(marker: ExitMarker, ended: ExitInfo) -> bool:
+    """Whether the task failed, the engine saw the OOM killer, and the marker does not say so.
+
+    A wrapper (``Script``) outlives the command the OOM killer ended and records only the exit
+    code; a task that survived an OOM kill of one of its processes succeeded.
+    """
+    return ended.oom_killed and marker.exit_code != 0 and marker.error != OOM_ERROR
 
 
 def stop_and_remove(client: EngineClient, infos: Sequence[ContainerInfo], timeout: float) -> None:

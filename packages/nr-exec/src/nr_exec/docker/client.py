@@ -14,9 +14,20 @@ from nr_exec.docker.naming import DEFAULT_ENGINE_URL
 from nr_exec.errors import BackendError
 from nr_exec.extras import require_extra
 
-__all__ = ["ContainerInfo", "EngineClient", "ExitInfo", "accepted_create_kwargs"]
+__all__ = [
+    "PROBE_LABEL",
+    "PYTHON_PROBE",
+    "ContainerInfo",
+    "EngineClient",
+    "ExitInfo",
+    "accepted_create_kwargs",
+]
 
 _CREATE_ATTEMPTS = 3
+#: What :meth:`EngineClient.python_version` runs in the image (prints ``major.minor``).
+PYTHON_PROBE = ("python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
+#: The label of the short-lived probe containers (removed as soon as they end).
+PROBE_LABEL = "nemo-run/probe"
 
 
 def _sdk() -> Any:
@@ -188,6 +199,50 @@ class EngineClient:
             restart_count=restarts,
             error=str(state.get("Error") or ""),
         )
+
+    def python_version(self, image: str) -> str:
+        """The ``major.minor`` of the image's ``python3``, from a short-lived container.
+
+        The container runs :data:`PYTHON_PROBE` with no network and is removed once it ended
+        (or could not start).
+
+        Raises:
+            BackendError: The image is missing, has no ``python3``, or the probe failed; the
+                message names the image and the engine's reason.
+        """
+        errors = self._docker.errors
+        try:
+            container = self._client.containers.create(
+                image,
+                entrypoint=list(PYTHON_PROBE),
+                network_mode="none",
+                labels={PROBE_LABEL: "python"},
+            )
+        except errors.ImageNotFound as exc:
+            raise BackendError(
+                f"docker engine {self.url}: image {image!r} not found ({exc.explanation}); "
+                "pull or build it first"
+            ) from exc
+        except errors.DockerException as exc:
+            raise self._fail(f"probing the Python of image {image}", exc) from exc
+        try:
+            container.start()
+            code = int(container.wait().get("StatusCode", 1))
+            output = bytes(container.logs(stdout=True, stderr=True)).decode(errors="replace")
+        except errors.DockerException as exc:
+            raise BackendError(
+                f"docker engine {self.url}: image {image!r} cannot run python3 (a Partial runs "
+                f"`python3 -m nr_exec.runner`): {exc}"
+            ) from exc
+        finally:
+            self.remove(container.id)
+        if code != 0:
+            raise BackendError(
+                f"docker engine {self.url}: image {image!r} cannot run python3 (a Partial runs "
+                f"`python3 -m nr_exec.runner`): exit code {code}: {output.strip()[-500:]}"
+            )
+        lines = output.strip().splitlines()
+        return lines[-1] if lines else ""
 
     def stop(self, container: str, timeout: float) -> None:
         """Stop ``container`` (SIGTERM, SIGKILL after ``timeout`` seconds); gone is fine."""

@@ -7,7 +7,15 @@ from typing import Any, ClassVar
 
 from nr_package import GitArchivePackager, Packager
 
-from nr_exec.docker.settings import CONTAINER_JOB_DIR, ULIMIT_TYPES, DockerSettings, parse_ulimit
+from nr_exec.docker.ports import parse_port, port_bindings
+from nr_exec.docker.settings import (
+    CONTAINER_JOB_DIR,
+    HOST_NETWORK,
+    ULIMIT_TYPES,
+    DockerSettings,
+    parse_ulimit,
+)
+from nr_exec.errors import ExecutorConfigError
 from nr_exec.executor import Executor
 from nr_exec.launchers import LaunchContext
 from nr_exec.placement import Placement
@@ -30,6 +38,7 @@ RESERVED_KWARGS = {
     "volumes": "volumes",
     "network": "network",
     "network_mode": "network",
+    "ports": "ports",
     "runtime": "runtime",
     "shm_size": "shm_size",
     "ulimits": "ulimits",
@@ -85,6 +94,11 @@ class DockerExecutor(Executor):
             The default ``"host"`` needs no network to be created.
         volumes: Extra mounts as ``src:dst[:mode]`` (``src`` a host path or a volume name);
             ``/nemo_run`` is reserved for the job directory.
+        ports: Ports to publish: a port number (``8080``: the container's 8080/tcp on the
+            host's 8080) or ``"[host_ip:]host_port:container_port[/protocol]"``. Publishing
+            needs a bridge network (``network=<name>``); with ``"host"`` the container's
+            ports are the host's already (only same-number items are accepted, and nothing is
+            published); with ``"none"`` nothing can be published.
         additional_kwargs: Further keyword arguments of the docker SDK's
             ``containers.create`` (e.g. ``mem_limit``, ``cpu_count``, ``user``, ``init``),
             checked against the SDK's names when the job is dry-run.
@@ -108,8 +122,9 @@ class DockerExecutor(Executor):
     ipc_mode: str | None = None
     healthcheck: dict[str, object] = field(default_factory=dict)
     privileged: bool = False
-    network: str = "host"
+    network: str = HOST_NETWORK
     volumes: list[str] = field(default_factory=list)
+    ports: list[int | str] = field(default_factory=list)
     additional_kwargs: dict[str, object] = field(default_factory=dict)
     ntasks_per_node: int = 1
     packager: Packager = field(default_factory=GitArchivePackager)
@@ -151,6 +166,7 @@ class DockerExecutor(Executor):
                 item,
             )
         self._require(bool(self.network), "network", "a network mode or name", self.network)
+        self._validate_ports()
         for key in self.additional_kwargs:
             self._require(
                 bool(_IDENTIFIER.fullmatch(key)), "additional_kwargs", "keyword names", key
@@ -179,6 +195,34 @@ class DockerExecutor(Executor):
                 "an engine URL (unix://..., tcp://..., ssh://...) or None",
                 self.docker_host,
             )
+
+    def _validate_ports(self) -> None:
+        expected = "port numbers 1-65535 or '[host_ip:]host_port:container_port[/tcp|udp|sctp]'"
+        for item in self.ports:
+            try:
+                mapping = parse_port(item)
+            except ValueError:
+                raise ExecutorConfigError(f"{type(self).__name__}.ports", expected, item) from None
+            if self.network == HOST_NETWORK:
+                self._require(
+                    mapping.host_port == mapping.container_port and not mapping.host_ip,
+                    "ports",
+                    "same-number ports with network='host' (the container's ports are the "
+                    "host's; use a bridge network, network=<name>, to map or bind them)",
+                    item,
+                )
+        if self.ports:
+            self._require(
+                self.network != "none",
+                "ports",
+                "no ports with network='none' (nothing can be published; use a bridge "
+                "network, network=<name>)",
+                self.ports,
+            )
+            try:
+                port_bindings(tuple(self.ports))
+            except ValueError as exc:
+                self._require(False, "ports", f"each container port once ({exc})", self.ports)
 
     def nproc_per_node(self) -> int:
         """Containers per task (``ntasks_per_node``)."""
@@ -234,6 +278,7 @@ class DockerExecutor(Executor):
             privileged=self.privileged,
             network=self.network,
             volumes=tuple(self.volumes),
+            ports=tuple(self.ports),
             additional_kwargs=dict(self.additional_kwargs),
             packager=nr_config.dumps_json(
                 nr_config.dataclass_to_config(self.packager), indent=None

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from nr_exec.backend import Request
 from nr_exec.docker.client import accepted_create_kwargs
 from nr_exec.docker.naming import is_path_safe, labels
-from nr_exec.docker.runtime import runner_mounts
+from nr_exec.docker.ports import port_bindings
+from nr_exec.docker.runtime import runner_mounts, runner_python
 from nr_exec.docker.settings import (
     CONTAINER_JOB_DIR,
+    HOST_NETWORK,
     LOG_FILE,
     RUNTIME_DIR,
     DockerSettings,
@@ -78,6 +80,9 @@ class DockerRequest(Request):
         containers: One entry per container, all started together.
         code: The code packages to extract (one per packager and job directory).
         files: The files to write.
+        runner_images: The images that get the launcher's Python stack (``ship_runner``);
+            submit checks that each one's ``python3`` is ``runner_python``.
+        runner_python: The launcher's Python ``major.minor`` (what those images need).
     """
 
     job_id: str = ""
@@ -85,11 +90,14 @@ class DockerRequest(Request):
     containers: tuple[ContainerTask, ...] = ()
     code: tuple[CodePackage, ...] = ()
     files: tuple[StagedFile, ...] = ()
+    runner_images: tuple[str, ...] = ()
+    runner_python: str = ""
 
     def materialize(self) -> str:
         """Return the plan as JSON: containers (``containers.create`` arguments), code, files.
 
-        A container's name is ``nr-<job id>-<task>-<random>``, drawn at submit.
+        A container's name is ``nr-<job id>-<task>-<random>``, drawn at submit. ``runner``
+        names the images that get the launcher's Python stack and the Python they need.
         """
         plan = {
             "job_id": self.job_id,
@@ -108,6 +116,7 @@ class DockerRequest(Request):
                 for c in self.code
             ],
             "files": [f.path for f in self.files],
+            "runner": {"images": list(self.runner_images), "python": self.runner_python},
         }
         return json.dumps(plan, sort_keys=True, indent=2)
 
@@ -122,6 +131,17 @@ def _ulimit(text: str) -> tuple[str, int, int]:
         ) from None
 
 
+def _ports(settings: DockerSettings) -> dict[str, int | tuple[str, int]]:
+    try:
+        return port_bindings(settings.ports)
+    except ValueError as exc:
+        raise BackendError(
+            f"invalid ports {list(settings.ports)!r} in the Docker settings (expected port "
+            f"numbers or '[host_ip:]host_port:container_port[/protocol]', each container port "
+            f"once): {exc}"
+        ) from None
+
+
 def _check_kwargs(settings: DockerSettings) -> None:
     accepted = accepted_create_kwargs()
     unknown = sorted(set(settings.additional_kwargs) - accepted)
@@ -131,6 +151,11 @@ def _check_kwargs(settings: DockerSettings) -> None:
             "keyword arguments of the docker SDK's containers.create",
             unknown,
         )
+
+
+def ships_runner(spec: JobSpec, settings: DockerSettings) -> bool:
+    """Whether the spec's containers get the launcher's Python stack (a ``Partial``)."""
+    return settings.ship_runner and _RUNNER_MODULE in spec.argv
 
 
 def _environment(
@@ -144,7 +169,7 @@ def _environment(
     }
     if count > 1:
         env.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(count))
-    if settings.ship_runner and _RUNNER_MODULE in spec.argv:
+    if ships_runner(spec, settings):
         path = spec.env.get("PYTHONPATH")
         env["PYTHONPATH"] = f"{path}:{RUNTIME_DIR}" if path else RUNTIME_DIR
     return env
@@ -172,7 +197,7 @@ def container_arguments(
         log_dir = LOG_FILE.rsplit("/", 1)[0]
         volumes.append(f"{head_dir}/{log_dir}:{CONTAINER_JOB_DIR}/{log_dir}:rw")
     volumes += settings.volumes
-    if settings.ship_runner and _RUNNER_MODULE in spec.argv:
+    if ships_runner(spec, settings):
         volumes += runner_mounts()
     arguments: dict[str, object] = {
         "image": spec.image,
@@ -205,6 +230,8 @@ def container_arguments(
         arguments["ulimits"] = [
             {"name": n, "soft": s, "hard": h} for n, s, h in map(_ulimit, settings.ulimits)
         ]
+    if settings.ports and settings.network != HOST_NETWORK:
+        arguments["ports"] = _ports(settings)
     if settings.num_gpus is not None:
         arguments["device_requests"] = [{"count": settings.num_gpus, "capabilities": [["gpu"]]}]
     if spec.retries:
@@ -270,6 +297,11 @@ def build_request(
         for spec, s in zip(group, settings, strict=True)
         for f in spec.files
     )
+    images = {
+        spec.image: None
+        for spec, s in zip(group, settings, strict=True)
+        if spec.image and ships_runner(spec, s)
+    }
     return DockerRequest(
         backend=backend,
         specs=group,
@@ -279,4 +311,6 @@ def build_request(
         containers=tuple(containers),
         code=tuple(code),
         files=files,
+        runner_images=tuple(images),
+        runner_python=runner_python() if images else "",
     )

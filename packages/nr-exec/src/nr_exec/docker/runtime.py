@@ -1,10 +1,13 @@
-"""The runner's Python packages, mounted read-only into containers that run a ``Partial``.
+"""The launcher's Python stack, mounted read-only into containers that run a ``Partial``.
 
 ``python -m nr_exec.runner`` needs ``nr_exec`` and ``nr_config`` (with pydantic, PyYAML, ...)
-inside the container. Rather than requiring them in every image, the backend bind-mounts the
-launcher's own copies of exactly the packages the runner imports, each at
+inside the container, and the saved copy of the launching script (``--main``) imports what the
+script imports: ``nemo_run`` and the layers under it. Rather than requiring them in every
+image, the backend bind-mounts the launcher's own copies of the workspace packages and of every
+distribution they require (transitively, without extras), each at
 ``/opt/nr-exec/site/<name>``, and puts that directory on ``PYTHONPATH``. Compiled extensions
-(pydantic-core) then need the image's Python to have the launcher's minor version.
+(pydantic-core, cffi) then need the image's Python to have the launcher's major.minor version,
+which the backend checks at submit (:func:`runner_python`).
 """
 
 import functools
@@ -15,13 +18,20 @@ import sys
 
 from nr_exec.docker.settings import RUNTIME_DIR
 
-__all__ = ["runner_mounts"]
+__all__ = ["WORKSPACE_PACKAGES", "runner_mounts", "runner_python"]
 
-#: The distribution whose requirements (transitively, without extras) the runner needs.
-_ROOT_DIST = "nr-config"
-#: The runner's own packages (nr-exec's other requirements are not needed).
+#: The monorepo's import packages (``nemo_run`` and its layers), shipped when installed.
 #: Named explicitly: editable installs do not map them to their distributions.
-_OWN = ("nr_exec", "nr_config")
+WORKSPACE_PACKAGES = (
+    "nemo_run",
+    "nr_cli",
+    "nr_config",
+    "nr_exec",
+    "nr_experiment",
+    "nr_package",
+    "nr_ray",
+    "nr_tunnel",
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -29,9 +39,9 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _closure(root: str) -> set[str]:
+def _closure(roots: tuple[str, ...]) -> set[str]:
     seen: set[str] = set()
-    todo = [root]
+    todo = list(roots)
     while todo:
         dist = _canonical(todo.pop())
         if dist in seen:
@@ -59,8 +69,9 @@ def _location(top: str) -> str | None:
 
 @functools.cache
 def _runner_packages() -> tuple[str, ...]:
-    dists = _closure(_ROOT_DIST)
-    tops = set(_OWN)
+    installed = tuple(p for p in WORKSPACE_PACKAGES if importlib.util.find_spec(p) is not None)
+    dists = _closure(tuple(_canonical(p) for p in installed))
+    tops = set(installed)
     for top, owners in importlib.metadata.packages_distributions().items():
         if any(_canonical(owner) in dists for owner in owners):
             tops.add(top)
@@ -69,13 +80,18 @@ def _runner_packages() -> tuple[str, ...]:
 
 
 def runner_mounts() -> list[str]:
-    """Volume items (``host:container:ro``) mounting the runner's packages in the container.
+    """Volume items (``host:container:ro``) mounting the launcher's stack in the container.
 
-    They go under :data:`~nr_exec.docker.settings.RUNTIME_DIR`. The packages are ``nr_exec``,
-    ``nr_config`` and those of the distributions ``nr-config`` requires, transitively; they are
-    found once per process, without importing them.
+    They go under :data:`~nr_exec.docker.settings.RUNTIME_DIR`. The packages are the installed
+    :data:`WORKSPACE_PACKAGES` and those of every distribution they require, transitively
+    (extras excluded); they are found once per process, without importing them.
     """
     return [
         f"{path}:{RUNTIME_DIR}/{path.rstrip('/').rsplit('/', 1)[-1]}:ro"
         for path in _runner_packages()
     ]
+
+
+def runner_python() -> str:
+    """The launcher's Python ``major.minor``: the one an image needs to run the shipped stack."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"

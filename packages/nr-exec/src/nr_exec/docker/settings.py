@@ -16,6 +16,7 @@ from nr_exec.settings import BackendSettings
 
 __all__ = [
     "CONTAINER_JOB_DIR",
+    "HOST_NETWORK",
     "LOG_FILE",
     "RUNTIME_DIR",
     "STATE_FILE",
@@ -27,6 +28,8 @@ __all__ = [
 
 #: Where the job directory is mounted in every container (``JobSpec.job_dir`` of Docker specs).
 CONTAINER_JOB_DIR = "/nemo_run"
+#: The network mode sharing the host's network (the default): nothing is published.
+HOST_NETWORK = "host"
 #: Where the runner's Python packages are mounted (read-only) when ``ship_runner`` is set.
 RUNTIME_DIR = "/opt/nr-exec/site"
 #: The job's combined output (every task appends to it), relative to the job directory.
@@ -99,6 +102,7 @@ class DockerSettings(BackendSettings):
         privileged: Run the container privileged.
         network: Network mode or network name.
         volumes: ``src:dst[:mode]`` items.
+        ports: Published ports (``DockerExecutor.ports`` items).
         additional_kwargs: Further keyword arguments of the SDK's ``containers.create``.
         packager: The packager as nr-config JSON text.
         ships_code: Whether the packager ships an archive (extracted to ``<job dir>/code``).
@@ -113,8 +117,9 @@ class DockerSettings(BackendSettings):
     ipc_mode: str | None = None
     healthcheck: Mapping[str, object] = field(default_factory=dict)
     privileged: bool = False
-    network: str = "host"
+    network: str = HOST_NETWORK
     volumes: tuple[str, ...] = ()
+    ports: tuple[int | str, ...] = ()
     additional_kwargs: Mapping[str, object] = field(default_factory=dict)
     packager: str = ""
     ships_code: bool = False
