@@ -51,10 +51,14 @@ EOF
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["python3"]' \
     "$PY_TAR" "$PY_IMAGE" >/dev/null || tb_die "podman import $PY_IMAGE failed"
   rm -f "$SOCK"
+  # conmon writes an "oom" file into its working directory when a container is OOM-killed:
+  # run the service (and so conmon) from its own state directory, not the caller's checkout.
+  cd "$D" || tb_die "cannot enter $D"
   CONTAINERS_CONF="$D/containers.conf" tb_ns setsid podman --root "$D/storage" --runroot "$D/run" \
     --storage-driver="${NR_TESTBED_PODMAN_STORAGE:-vfs}" system service --time=0 "unix://$SOCK" \
     </dev/null >"$D/service.log" 2>&1 &
   echo $! >"$D/service.pid"
+  cd - >/dev/null || true
   tb_wait 30 "podman API socket (see $D/service.log)" test -S "$SOCK"
   local out
   out=$(tb_ns env CONTAINERS_CONF="$D/containers.conf" podman --root "$D/storage" --runroot "$D/run" \

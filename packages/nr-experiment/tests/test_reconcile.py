@@ -56,18 +56,19 @@ def test_a_failed_submit_leaves_every_job_accounted_for_and_resumable(
     flaky = [f"j{i}" for i in range(1, 10, 2)]
     error = caught.value
     assert isinstance(error, BackendError)
-    assert ("answer lost" if received else "never received") in str(error.__cause__)
+    assert ("answer lost" if received else "never received") in str(error.error)
+    assert error.__cause__ is None  # one error, said in one line: no chained traceback
     assert len(error.submitted) == 5 + found
-    assert sorted(error.not_submitted) == sorted(flaky[found:])
-    assert error.in_doubt == []
+    assert sorted(error.failed) == sorted(flaky[found:])  # refused: FAILED, SUBMIT_ERROR
+    assert error.not_submitted == error.in_doubt == []
 
     again = Experiment.from_id(exp.id)
     rows = _rows(again)
     for job_id, row in rows.items():
         if job_id in flaky[found:]:
-            assert row["status"] == "UNSUBMITTED"
+            assert (row["status"], row["reason"]) == ("FAILED", "SUBMIT_ERROR")
             assert not row["handle"]
-            assert "Experiment.resume()" in row["message"]
+            assert "fake submit failure" in row["message"]
         else:
             assert row["handle"].startswith("fake://")
     assert again.resume(detach=True) == flaky[found:]
@@ -87,10 +88,11 @@ def test_resume_respects_dependencies(home: Path) -> None:
         exp.add(Script(inline="true"), executor=executor, name="second", dependencies=[first])
         with pytest.raises(SubmitError):
             exp.run()
-    assert [j.state for j in exp.jobs] == [JobState.UNSUBMITTED, JobState.UNSUBMITTED]
+    assert [j.state for j in exp.jobs] == [JobState.FAILED, JobState.UNSUBMITTED]
+    assert exp.jobs[0].reason is FailureReason.SUBMIT_ERROR
     again = Experiment.from_id(exp.id)
     rows = _rows(again)  # opening and asking never submits anything
-    assert [row["status"] for row in rows.values()] == ["UNSUBMITTED", "UNSUBMITTED"]
+    assert [row["status"] for row in rows.values()] == ["FAILED", "UNSUBMITTED"]
     assert _cluster("deps").jobs == {}
     assert again.resume() == ["first", "second"]  # attached: waits for both
     assert [j.state for j in again.jobs] == [JobState.SUCCEEDED, JobState.SUCCEEDED]
@@ -106,7 +108,11 @@ def test_a_refused_request_writes_no_intent(home: Path) -> None:
             exp.run(detach=True)
     assert [record.intent for record in Store().jobs(exp.id)] == [None, None]
     assert _cluster("refusing").jobs == {}
-    assert [row["status"] for row in _rows(exp).values()] == ["UNSUBMITTED"] * 2
+    rows = _rows(exp).values()  # the refused job failed; the other one was never submitted
+    assert [(row["status"], row["reason"]) for row in rows] == [
+        ("UNSUBMITTED", None),
+        ("FAILED", "SUBMIT_ERROR"),
+    ]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ def _experiment_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         return parser
 
     add("list", "list experiments, oldest first").add_argument("title", nargs="?")
-    add("status", "show job states (exit 1 if a job failed)").add_argument("experiment")
+    add("status", "show job states (exit 1 if a job failed or is unknown)").add_argument(
+        "experiment"
+    )
     logs = add("logs", "print a job's output", json_flag=False)
     logs.add_argument("experiment")
     logs.add_argument("job", nargs="?", default="0", help="job id, name or index (default 0)")
@@ -42,6 +44,11 @@ def _experiment_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     cancel.add_argument("job", nargs="?", help="job id, name or index")
     cancel.add_argument("--all", action="store_true", help="cancel every job")
     cancel.add_argument("--dependents", action="store_true", help="also cancel dependent jobs")
+    rerun = add(
+        "rerun", "launch an experiment's jobs again, with their recorded code", json_flag=False
+    )
+    rerun.add_argument("experiment")
+    rerun.add_argument("--detach", action="store_true", help="do not wait for the jobs")
     diff = add("diff", "compare the configs and executors of two experiments (exit 1 if differ)")
     diff.add_argument("old")
     diff.add_argument("new")

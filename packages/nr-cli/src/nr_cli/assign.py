@@ -124,7 +124,16 @@ def _attr(node: Any, step: Attr, where: str, argument: str) -> tuple[Any, Any]:
     if not info.accepts(step.name):
         close = difflib.get_close_matches(step.name, info.names, n=3, cutoff=0.6)
         raise UnknownArgumentError(step.name, call_name(node), close, argument=argument)
+    if step.name not in node.__arguments__ and step.name in info.default_factories:
+        # Reading the argument stores a fresh value from the field's default_factory in the
+        # configuration, so that an edit in place (``optim.betas[0]=...``, ``+=``) lands there.
+        return info.annotation(step.name), getattr(node, step.name)
     current = node.__arguments__.get(step.name, info.defaults.get(step.name, UNSET))
+    if step.name not in node.__arguments__ and isinstance(current, Buildable):
+        # A configuration given as the default in the signature is edited in a copy held by
+        # this configuration: the signature's default itself never changes.
+        setattr(node, step.name, current.clone())
+        current = node.__arguments__[step.name]
     return info.annotation(step.name), current
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nr_config.errors import ConfigError, UnknownArgumentError
+from nr_config.errors import ArgumentError, ConfigError, SerializationError, UnknownArgumentError
 from nr_config.node import Node
 from nr_config.signatures import NO_DEFAULT, SignatureInfo, signature_info, target_name
 from nr_config.validation import check_value
@@ -169,7 +169,11 @@ class Buildable(Node, Generic[T]):
         memo[id(self)] = clone
         object.__setattr__(clone, "_nr_target", self._nr_target)
         object.__setattr__(clone, "_nr_signature", self._nr_signature)
-        object.__setattr__(clone, "_nr_arguments", copy.deepcopy(self._nr_arguments, memo))
+        arguments = {
+            name: _copy_argument(self._nr_target, name, value, memo)
+            for name, value in self._nr_arguments.items()
+        }
+        object.__setattr__(clone, "_nr_arguments", arguments)
         return clone
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -341,3 +345,29 @@ def convert_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind
     if dataclasses.is_dataclass(value):
         return dataclass_to_config(value)
     return value
+
+
+def _copy_argument(target: Any, name: str, value: Any, memo: dict[int, Any]) -> Any:
+    """Deep-copy one argument; a value that cannot be copied is a SerializationError at ``name``.
+
+    Locks, open files, sockets and generators belong to one process: a configuration is
+    copied, saved and rebuilt in the job's process, so it cannot hold them.
+    """
+    try:
+        return copy.deepcopy(value, memo)
+    except ArgumentError as error:
+        raise error.prefixed(name) from error.__cause__
+    except TypeError as error:
+        opened = getattr(value, "name", None) if hasattr(value, "fileno") else None
+        what = (
+            f"an open file ({opened!r})"
+            if isinstance(opened, str)
+            else (f"a {type(value).__module__}.{type(value).__qualname__} object")
+        )
+        raise SerializationError(
+            name,
+            f"holds {what}, which belongs to this process and cannot be copied into the "
+            f"configuration ({error}); pass what the task needs to make it instead, such as a "
+            "path to open or a name",
+            target_name(target),
+        ) from error

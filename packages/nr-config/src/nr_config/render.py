@@ -16,7 +16,8 @@ __all__ = ["render_diff", "tree", "visualize"]
 def _missing(module: str, extra: str) -> MissingExtraError:
     return MissingExtraError(
         f"this view needs the optional dependency {module!r}; install it with "
-        f"pip install 'nr-config[{extra}]'"
+        f"pip install 'nemo-run[{extra}]' (without the nemo-run façade: "
+        f"pip install 'nr-config[{extra}]')"
     )
 
 

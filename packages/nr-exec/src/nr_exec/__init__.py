@@ -17,7 +17,9 @@ from nr_exec.errors import (
     HandleError,
     LauncherError,
     MissingExtraError,
+    UnknownAttributeError,
     UnknownBackendError,
+    UnknownFieldError,
     UnsupportedFeatureError,
 )
 
@@ -153,7 +155,9 @@ __all__ = [
     "SlurmRequest",
     "SlurmTemplate",
     "Torchrun",
+    "UnknownAttributeError",
     "UnknownBackendError",
+    "UnknownFieldError",
     "UnsupportedFeatureError",
     "__version__",
     "backend_class",

@@ -17,7 +17,9 @@ __all__ = [
     "HandleError",
     "LauncherError",
     "MissingExtraError",
+    "UnknownAttributeError",
     "UnknownBackendError",
+    "UnknownFieldError",
     "UnsupportedFeatureError",
 ]
 
@@ -80,3 +82,27 @@ class UnsupportedFeatureError(BackendError):
 
 class MissingExtraError(ExecError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class UnknownFieldError(ExecutorConfigError, TypeError):
+    """An executor (or launcher) was given a keyword that is none of its fields.
+
+    Attributes:
+        suggestions: The closest field names, best first.
+    """
+
+    def __init__(self, owner: str, name: str, suggestions: list[str], fields: list[str]) -> None:
+        self.field = f"{owner}.{name}"
+        self.expected = f"one of {owner}'s fields"
+        self.given = name
+        self.suggestions = suggestions
+        hint = (
+            f"did you mean {' or '.join(map(repr, suggestions))}?"
+            if suggestions
+            else f"its fields are {', '.join(fields)}"
+        )
+        Exception.__init__(self, f"{owner} has no field {name!r}; {hint}")
+
+
+class UnknownAttributeError(ExecError, AttributeError):
+    """An attribute that is none of an executor's fields was assigned (it would be ignored)."""

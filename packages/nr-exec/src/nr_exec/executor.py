@@ -11,7 +11,7 @@ from nr_exec.launchers import LaunchContext, Launcher, resolve_launcher
 from nr_exec.placement import Placement
 from nr_exec.settings import BackendSettings, NoSettings
 from nr_exec.spec import JobSpec, Resources
-from nr_exec.validation import check_fields
+from nr_exec.validation import check_assignment, check_fields, check_keywords
 
 if TYPE_CHECKING:
     from nr_exec.backend import Capabilities
@@ -25,7 +25,12 @@ class Executor:
 
     Executors are dataclasses checked at construction: a field of the wrong type or value
     raises :class:`~nr_exec.errors.ExecutorConfigError` naming the field, what it accepts and
-    what was given. Subclasses add their backend's fields and extend :meth:`validate`.
+    what was given; a keyword that is no field raises
+    :class:`~nr_exec.errors.UnknownFieldError` with a did-you-mean. Assigning an attribute that
+    is no field (``executor.ntasks_per_nod = 2``) raises
+    :class:`~nr_exec.errors.UnknownAttributeError`; names starting with ``_`` stay free for
+    subclasses' private state. Subclasses add their backend's fields and extend
+    :meth:`validate`.
 
     An executor only describes: it names its backend (:attr:`backend_scheme`, the handle
     scheme in the ``nr_exec.backends`` registry), answers where the job lives on the target
@@ -53,6 +58,16 @@ class Executor:
     retries: int = 0
     experiment_id: str | None = None
     job_dir: str = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Executor":
+        """Refuse unknown keywords before the dataclass ``__init__`` gives a bare TypeError."""
+        del args
+        check_keywords(cls, kwargs)
+        return super().__new__(cls)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        check_assignment(self, name)
+        super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -16,7 +16,8 @@ def require_extra(
     Args:
         module: The module to import, e.g. ``"docker"``.
         extra: The extra of ``dist`` that provides it, e.g. ``"docker"``.
-        dist: The distribution declaring the extra.
+        dist: The layer distribution that also declares the extra, named second for
+            installs without the ``nemo-run`` façade (which forwards every extra).
         feature: What needs the module, for the message; defaults to ``"the <extra> backend"``.
 
     Returns:
@@ -29,9 +30,14 @@ def require_extra(
         return importlib.import_module(module)
     except ImportError as exc:
         what = feature or f"the {extra} backend"
+        alternative = (
+            f"; without the nemo-run façade: pip install '{dist}[{extra}]'"
+            if dist != "nemo-run"
+            else ""
+        )
         error = MissingExtraError(
-            f"{what} needs the '{extra}' extra: pip install '{dist}[{extra}]' "
-            f"(import of {module!r} failed: {exc})"
+            f"{what} needs the '{extra}' extra: pip install 'nemo-run[{extra}]' "
+            f"(import of {module!r} failed: {exc}{alternative})"
         )
         error.name = exc.name or module
         raise error from exc

@@ -35,6 +35,7 @@ class FailureReason(str, enum.Enum):
     NODE_FAIL = "NODE_FAIL"
     OOM = "OOM"
     USER_ERROR = "USER_ERROR"
+    SUBMIT_ERROR = "SUBMIT_ERROR"  # the submit was refused (packaging, preflight, backend)
 
 
 @dataclass(frozen=True)

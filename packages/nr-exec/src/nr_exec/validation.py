@@ -1,4 +1,4 @@
-"""Type checks of dataclass fields against their annotations, for executors and launchers.
+"""Checks of executors and launchers: field types, keyword names and attribute assignments.
 
 Supported annotations: plain classes (a ``bool`` is not an ``int``; an ``int`` is a ``float``),
 ``None``, unions, ``Literal``, ``Any``, and ``list``/``tuple``/``dict``/``set`` (and their
@@ -7,14 +7,15 @@ Supported annotations: plain classes (a ``bool`` is not an ``int``; an ``int`` i
 
 import collections.abc
 import dataclasses
+import difflib
 import functools
 import types
 import typing
 from typing import Any
 
-from nr_exec.errors import ExecutorConfigError
+from nr_exec.errors import ExecutorConfigError, UnknownAttributeError, UnknownFieldError
 
-__all__ = ["check_fields", "describe"]
+__all__ = ["check_assignment", "check_fields", "check_keywords", "describe"]
 
 _UNIONS: tuple[Any, ...] = (typing.Union, types.UnionType)
 _SEQUENCES: tuple[Any, ...] = (list, collections.abc.Sequence, collections.abc.MutableSequence)
@@ -95,3 +96,61 @@ def check_fields(obj: Any) -> None:
         value = getattr(obj, name)
         if not matches(annotation, value):
             raise ExecutorConfigError(f"{cls.__name__}.{name}", describe(annotation), value)
+
+
+def _close(name: str, names: collections.abc.Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The keywords of ``cls``'s dataclass-made ``__init__``; None for a hand-written one."""
+    owner = next(c for c in cls.__mro__ if "__init__" in c.__dict__)
+    params = owner.__dict__.get("__dataclass_params__")
+    if params is None or not params.init:
+        return None
+    return tuple(f.name for f in dataclasses.fields(owner) if f.init)
+
+
+def check_keywords(cls: type, keywords: collections.abc.Iterable[str]) -> None:
+    """Refuse a keyword that is none of the dataclass ``cls``'s init fields, with a suggestion.
+
+    A class whose ``__init__`` is written by hand is not checked (its ``__init__`` decides).
+
+    Raises:
+        UnknownFieldError: A keyword is not a field; the error suggests the closest ones.
+    """
+    fields = _init_fields(cls)
+    if fields is None:
+        return
+    for name in keywords:
+        if name not in fields:
+            raise UnknownFieldError(cls.__name__, name, _close(name, fields), list(fields))
+
+
+@functools.cache
+def _all_fields(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+def check_assignment(obj: Any, name: str) -> None:
+    """Refuse assigning ``name`` on the dataclass instance ``obj`` unless it can mean something.
+
+    Fields, private names (``_cache``) and names the class defines (properties) are accepted;
+    anything else would be silently ignored by the backend, so it is an error.
+
+    Raises:
+        UnknownAttributeError: ``name`` is none of these; the error suggests the closest field.
+    """
+    cls: type = type(obj)
+    if name.startswith("_") or name in _all_fields(cls) or hasattr(cls, name):
+        return
+    close = _close(name, _all_fields(cls))
+    hint = (
+        f"did you mean {' or '.join(map(repr, close))}?"
+        if close
+        else f"its fields are {', '.join(sorted(_all_fields(cls)))}"
+    )
+    raise UnknownAttributeError(
+        f"{cls.__name__} has no field {name!r} (an unknown attribute would be ignored); {hint}"
+    )

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nr_config import Partial, Script
+import nr_config
+from nr_config import Partial, Script, SerializationError
 from nr_exec import Executor, FailureReason, JobState
 
 from nr_experiment.errors import JobFailedError
@@ -96,6 +97,9 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
 
     Without an executor (or with ``direct=True``) the task runs in this process. Otherwise
     the call waits for the job unless ``detach`` (then the result holds the current states).
+    An in-process ``Partial`` that cannot be saved (a lambda, a local function, an open
+    file argument) is built and called without recording an experiment (the result's
+    ``experiment_id`` is ""; give it a module-level function to have it recorded).
 
     Args:
         task: A ``Partial`` or a ``Script``.
@@ -120,6 +124,8 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
 
     job_name = name or task_name(task)
     in_process = direct or executor is None
+    if in_process and not dryrun and not plugins and not _savable(task):
+        return _call_unsaved(task, job_name, raise_on_failure=raise_on_failure)
     with Experiment(title or job_name, executor=executor, clean_mode=in_process) as exp:
         exp.add(task, name=job_name, plugins=plugins, tail_logs=tail_logs)
         if dryrun:
@@ -135,6 +141,34 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
     result = RunResult(exp.id, exp.path, jobs, None if dryrun else _exit_code(jobs), dryrun=dryrun)
     if raise_on_failure and not dryrun and result.exit_code not in (0, None):
         raise JobFailedError(result)
+    return result
+
+
+def _savable(task: Partial[Any] | Script) -> bool:
+    """Whether the task can be saved in the store (a Script always can)."""
+    if not isinstance(task, Partial):
+        return True
+    try:
+        nr_config.dumps_json(task)
+    except SerializationError:
+        return False
+    return True
+
+
+def _call_unsaved(task: Partial[Any] | Script, name: str, *, raise_on_failure: bool) -> RunResult:
+    """Build and call a task that cannot be saved, here, recording nothing."""
+    failure: Exception | None = None
+    try:
+        nr_config.build(task)()
+    except Exception as error:  # noqa: BLE001 - the task's own failure is its result
+        failure = error
+    state = JobState.SUCCEEDED if failure is None else JobState.FAILED
+    exit_code = 0 if failure is None else 1
+    reason = None if failure is None else FailureReason.USER_ERROR
+    job = JobResult(name, "", state, exit_code, "", reason)
+    result = RunResult("", Path(), [job], exit_code)
+    if failure is not None and raise_on_failure:
+        raise JobFailedError(result) from failure
     return result
 
 

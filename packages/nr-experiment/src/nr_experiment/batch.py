@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nr_exec import Backend, BatchEntry, JobSpec
+from nr_exec import Backend, BatchEntry, ExecError, JobSpec
 
 from nr_experiment.job import BaseJob
 
-__all__ = ["Piece", "build_entries"]
+__all__ = ["Piece", "RefusedPiecesError", "build_entries"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,20 @@ class Piece:
     specs: Sequence[JobSpec]
     parents: tuple[str, ...] = ()
     shape: str | None = None
+
+
+class RefusedPiecesError(Exception):
+    """The backend refused the request of some pieces (``Backend.dryrun`` raised).
+
+    Attributes:
+        pieces: The pieces of the refused request.
+        error: What the backend raised.
+    """
+
+    def __init__(self, pieces: Sequence[Piece], error: Exception) -> None:
+        super().__init__(str(error))
+        self.pieces = list(pieces)
+        self.error = error
 
 
 def _slots(pieces: Sequence[Piece], *, array: bool) -> list[list[Piece]]:
@@ -71,7 +85,8 @@ def build_entries(
 
     Raises:
         ValueError: A piece waits for a job that is not in this batch.
-        BackendError: The backend refused a request (an unsupported feature, a bad setting).
+        RefusedPiecesError: The backend refused a request (an unsupported feature, a bad
+            setting); it names the pieces and holds the backend's error.
     """
     entries: list[BatchEntry] = []
     owners: list[list[Piece]] = []
@@ -82,10 +97,13 @@ def build_entries(
         if missing:
             raise ValueError(f"job {head.job.id} waits for {missing[0]}, not in the same batch")
         after = tuple(sorted({pos for parent in head.parents for pos in positions[parent]}))
-        if len(slot) > 1:
-            requests = backend.dryrun_array([piece.specs[0] for piece in slot])
-        else:
-            requests = [backend.dryrun(head.specs, detach=detach)]
+        try:
+            if len(slot) > 1:
+                requests = backend.dryrun_array([piece.specs[0] for piece in slot])
+            else:
+                requests = [backend.dryrun(head.specs, detach=detach)]
+        except (ExecError, OSError) as error:
+            raise RefusedPiecesError(slot, error) from error
         start = 0
         for request in requests:
             members = slot[start : start + len(request.specs)] if len(slot) > 1 else slot

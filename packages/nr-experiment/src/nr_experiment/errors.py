@@ -56,13 +56,16 @@ class ExperimentStateError(ExperimentError, RuntimeError):
 class SubmitError(ExperimentError, BackendError):
     """A submit failed part-way; says where each job of the failed step stands.
 
-    The backend's error is the cause (``__cause__``). Jobs the backend received have their
-    handles; jobs it never received are ``UNSUBMITTED`` (``Experiment.resume()`` launches
-    them); jobs it cannot yet be told about are in doubt (``status()`` resolves them).
+    The backend's error is :attr:`error` (not chained: the message says it in one line).
+    Jobs the backend received have their handles; jobs it refused are ``FAILED`` with reason
+    ``SUBMIT_ERROR``; jobs it never received are ``UNSUBMITTED``; ``Experiment.resume()``
+    launches both. Jobs it cannot yet be told about are in doubt (``status()`` resolves them).
 
     Attributes:
         experiment_id: The experiment.
+        error: The backend's error.
         submitted: Ids of the step's jobs that were submitted.
+        failed: Ids of the jobs the backend refused (``FAILED``, ``SUBMIT_ERROR``).
         not_submitted: Ids of the jobs the backend never received.
         in_doubt: Ids of the jobs still in doubt.
     """
@@ -73,17 +76,21 @@ class SubmitError(ExperimentError, BackendError):
         error: Exception,
         *,
         submitted: list[str],
+        failed: list[str] | None = None,
         not_submitted: list[str],
         in_doubt: list[str],
     ) -> None:
         self.experiment_id = experiment_id
+        self.error = error
         self.submitted = submitted
+        self.failed = list(failed or [])
         self.not_submitted = not_submitted
         self.in_doubt = in_doubt
         parts = [
             f"{len(ids)} {what}"
             for ids, what in (
                 (submitted, "submitted"),
+                (self.failed, "failed (Experiment.resume() launches them once fixed)"),
                 (not_submitted, "not submitted (Experiment.resume() launches them)"),
                 (in_doubt, "in doubt (status() resolves them)"),
             )
@@ -110,6 +117,9 @@ class JobFailedError(ExperimentError):
             for job in result.jobs
             if job.state is not JobState.SUCCEEDED
         )
+        if not result.experiment_id:  # an in-process call that was not recorded
+            super().__init__(f"{failed} (in this process; its error is the cause)")
+            return
         super().__init__(
             f"experiment {result.experiment_id}: {failed}; "
             f"inspect with `nemorun experiment status {result.experiment_id}`"

@@ -25,11 +25,12 @@ from typing import Any
 
 import nr_config
 from nr_config import Partial, Script
-from nr_exec import Backend, Executor, Handle, JobState
+from nr_exec import Backend, Executor, FailureReason, Handle, JobState
 from nr_exec.jobs import task_name
 
 from nr_experiment import console
 from nr_experiment.__about__ import __version__
+from nr_experiment.code import copy_pins
 from nr_experiment.dag import check_new_dependencies, dependents_closure, topological_order
 from nr_experiment.direct import LOG_FILE, run_direct
 from nr_experiment.errors import ExperimentStateError, UnknownJobError
@@ -40,7 +41,14 @@ from nr_experiment.launch import JobDriver
 from nr_experiment.plugin import Plugin
 from nr_experiment.processes import ProcessIdentity
 from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
-from nr_experiment.store import ExperimentRef, Store, validate_title
+from nr_experiment.store import (
+    ExperimentNotFoundError,
+    ExperimentRef,
+    NotAnIdError,
+    Store,
+    is_experiment_id,
+    validate_title,
+)
 
 __all__ = ["Experiment", "JobRef"]
 
@@ -91,6 +99,16 @@ def release_driver(current: dict[str, Any]) -> dict[str, Any]:
     if driver is not None and driver.is_current():
         current["driver"] = None
     return current
+
+
+def _refused(job: BaseJob) -> bool:
+    """Whether the job's submit was refused (packaging, preflight, backend): never launched."""
+    return (
+        job.state is JobState.FAILED
+        and job.reason is FailureReason.SUBMIT_ERROR
+        and not job.launched
+        and not job.cancel_requested
+    )
 
 
 def _main_source() -> str | None:
@@ -154,6 +172,7 @@ class Experiment:
         self._main_source: str | None = None
         self._entered = False
         self._launched = False
+        self._driving = False  # this object launched or resumed the jobs: it may submit them
         self._launch_failed = False
         self._detached = False
         self._reconstructed = False
@@ -242,8 +261,8 @@ class Experiment:
         tb: TracebackType | None,
     ) -> None:
         self._entered = False
-        if not self._launched:
-            return
+        if not self._driving:
+            return  # nothing was launched here: opening an experiment never submits
         try:
             if exc_type is KeyboardInterrupt and not self._detached:
                 self._interrupted()
@@ -270,21 +289,26 @@ class Experiment:
 
     def add(  # noqa: PLR0917 - NeMo-Run's signature
         self,
-        task: Partial[Any] | Script | Sequence[Partial[Any] | Script],
+        task: Partial[Any] | Script | Sequence[Partial[Any] | Script] | Callable[..., Any],
         executor: Executor | Sequence[Executor] | None = None,
         name: str = "",
         plugins: Plugin | Sequence[Plugin] | None = None,
         tail_logs: bool = False,
         dependencies: Sequence[JobRef] | None = None,
+        **arguments: Any,
     ) -> str:
         """Add a job: one task, or a list of tasks run together as a group.
+
+        ``add(fn, model_size=512, executor=..., name=...)`` is short for
+        ``add(Partial(fn, model_size=512), executor=..., name=...)``.
 
         The executor and the task are copied for the job; the plugins' ``setup`` then runs
         on the copies (for a group, on every task). The task is saved at once, so an
         unrepresentable value fails here, naming its path.
 
         Args:
-            task: A ``Partial`` or ``Script``, or a list of them (a ``JobGroup``).
+            task: A ``Partial`` or ``Script``, a list of them (a ``JobGroup``), or a plain
+                function or class called with ``arguments``.
             executor: Where it runs (default: the experiment's executor); for a group, one
                 executor for all tasks or one per task.
             name: Job name (default: derived from the task; required for a group). Names may
@@ -292,6 +316,7 @@ class Experiment:
             plugins: Plugins to apply.
             tail_logs: Print the job's output while the launcher waits.
             dependencies: Jobs (ids, names or indexes) that must succeed first.
+            **arguments: With a plain function or class as ``task``: its arguments.
 
         Returns:
             The job id.
@@ -302,6 +327,14 @@ class Experiment:
             SerializationError: The task holds a value that cannot be saved.
         """
         self._require_open("add")
+        if isinstance(task, (Partial, Script, Sequence)):
+            if arguments:
+                raise TypeError(
+                    f"add() got arguments {sorted(arguments)} for a task that is not a plain "
+                    "function or class; put them in the Partial: add(Partial(fn, ...))"
+                )
+        else:
+            task = Partial(task, **arguments)
         group = not isinstance(task, (Partial, Script))
         tasks: list[Partial[Any] | Script] = (
             list(task) if not isinstance(task, (Partial, Script)) else [task]
@@ -429,11 +462,14 @@ class Experiment:
     ) -> None:
         """Launch the jobs.
 
-        Every request is built and checked first (``Backend.dryrun``: the backend's
-        capabilities and settings), so a refused job fails here with nothing submitted and
-        no submit intent written. Jobs without unfinished dependencies are then submitted. A
-        job with dependencies is submitted natively (with its parents' handles) when its
-        backend supports dependencies; otherwise it is submitted once its parents succeeded:
+        Every job's code is packaged first (also the dependents submitted later, by this
+        process or a supervisor: they run the code of this moment), and every request is
+        built and checked (``Backend.dryrun``: the backend's capabilities and settings), so
+        a refused job fails here with nothing submitted and no submit intent written; it is
+        recorded ``FAILED`` with reason ``SUBMIT_ERROR``. Jobs without unfinished
+        dependencies are then submitted. A job with dependencies is submitted natively (with
+        its parents' handles) when its backend supports dependencies; otherwise it is
+        submitted once its parents succeeded:
         by this process while it waits (at the end of the ``with`` block), or, with
         ``detach=True``, by a small detached supervisor (``python -m nr_experiment.supervisor``)
         so the launcher may exit.
@@ -480,7 +516,7 @@ class Experiment:
         self._store.update_experiment(
             self.id, self._launch_record(detach, sequential, direct, array)
         )
-        self._launched = True
+        self._launched = self._driving = True
         self._detached = detach and not direct
         self._driver().array = array
         with self._launching():
@@ -488,6 +524,7 @@ class Experiment:
                 self._run_direct(order)
                 waiting = False
             else:
+                self._driver().pin(self.jobs)  # every job's code, as it is now, before any submit
                 waiting = self._driver().step(detach=self._detached)
             if waiting and self._detached:
                 self._spawn_supervisor()
@@ -512,7 +549,8 @@ class Experiment:
     def resume(self, *, detach: bool = False, tail_logs: bool = False) -> list[str]:
         """Launch the jobs of a launched experiment that were never submitted.
 
-        For an experiment whose launcher was killed mid-submit, or whose submit failed. The
+        For an experiment whose launcher was killed mid-submit, or whose submit failed (jobs
+        ``FAILED`` with reason ``SUBMIT_ERROR`` are launched again). The
         submits in doubt are reconciled first (as by :meth:`status`); then exactly the jobs
         not submitted are launched, parents before children, as :meth:`run` would: the jobs
         the backend never received, and the jobs nobody reached. A job found on its backend
@@ -544,6 +582,9 @@ class Experiment:
         self._refresh()
         driver = self._driver()
         driver.reconcile()
+        for job in self.jobs:
+            if _refused(job):  # its submit was refused: try again
+                job.set_state(JobState.UNSUBMITTED, message="resumed after a refused submit")
         chosen = [
             job
             for job in self.jobs
@@ -559,7 +600,7 @@ class Experiment:
         self._store.update_experiment(self.id, _set_driver(ProcessIdentity.current()))
         for job in self.jobs:
             job.tail_logs = job.tail_logs or tail_logs
-        self._launched = True
+        self._launched = self._driving = True
         self._detached = detach
         with self._launching():
             if chosen and driver.step(detach=detach) and detach:
@@ -665,6 +706,8 @@ class Experiment:
 
     def _hand_over(self) -> None:
         """Leave the experiment: a supervisor submits jobs still waiting on parents."""
+        if not self._driving:
+            return  # this process submits nothing, so it hands nothing over
         if any(not job.launched and not job.is_terminal for job in self.jobs):
             self._refresh()
             driver = self._driver()
@@ -675,6 +718,10 @@ class Experiment:
 
     def wait(self, timeout: float | None = None) -> dict[str, JobState]:
         """Wait until every job ended, submitting dependents as their parents succeed.
+
+        Only the process that launched (or resumed) the jobs submits dependents; on an
+        experiment loaded with :meth:`from_id` this only waits for the submitted jobs
+        (:meth:`resume` submits the others).
 
         Ctrl+C while waiting follows ``on_interrupt`` (ask, cancel, or leave the jobs
         running), then re-raises ``KeyboardInterrupt``.
@@ -693,11 +740,11 @@ class Experiment:
                 driver.tail(tailed, sys.stdout.write)
 
         try:
-            driver.wait(detach=self._detached, timeout=timeout, on_tick=tail)
+            driver.wait(detach=self._detached, timeout=timeout, on_tick=tail, submit=self._driving)
         except KeyboardInterrupt:
             self._interrupted()
             raise
-        if self._launched and not driver.pending():
+        if self._driving and not driver.pending():
             self._store.update_experiment(self.id, release_driver)
         return {job.id: job.state for job in self.jobs}
 
@@ -831,8 +878,10 @@ class Experiment:
         """Prepare a relaunch: a new id, with copies of the same jobs (same tasks and executors).
 
         Allowed after a launch or on a reconstructed experiment. Plugins are not applied
-        again (their effect is already in the saved tasks). The launching script's saved
-        ``main.py`` is carried over, so ``__main__`` tasks still resolve.
+        again (their effect is already in the saved tasks). Each job ships the code archive
+        recorded at its first launch (same commit, same dirty files), from any directory.
+        The launching script's saved ``main.py`` is carried over, so ``__main__`` tasks
+        still resolve.
 
         Returns:
             ``self``, ready for ``with exp: exp.run()``.
@@ -846,7 +895,7 @@ class Experiment:
         if self._job_driver is not None:
             self._job_driver.close()
             self._job_driver = None
-        self._launched = self._detached = False
+        self._launched = self._driving = self._detached = False
         self.jobs = []
         ids: dict[str, str] = {}
         for job in old:
@@ -863,6 +912,10 @@ class Experiment:
                 tail_logs=job.tail_logs,
                 plugin_records=job.plugins,
             )
+            if job.code is not None:  # the same code: the archive recorded at the first launch
+                again = self.jobs[-1]
+                again.code = copy_pins(job.code, job.job_dir, again.job_dir)
+                self._store.write_job(self.id, again.id, again.to_record())
         return self
 
     def _saved_main(self) -> str | None:
@@ -883,9 +936,19 @@ class Experiment:
 
         Raises:
             ExperimentNotFoundError: No such experiment (close matches are suggested).
+            NotAnIdError: ``id`` is not an id; for a title, the error points to
+                :meth:`from_title` (an ``ExperimentNotFoundError`` too).
             CorruptMetadataError: A metadata file is damaged (named in the error).
         """
         store = Store(Path(base_dir) if base_dir is not None else None)
+        if not is_experiment_id(id):
+            try:
+                newest = store.find(id).id  # a title: point to from_title
+            except ExperimentNotFoundError as missing:
+                raise NotAnIdError(
+                    id, store.home, newest=None, close_matches=missing.close_matches
+                ) from None
+            raise NotAnIdError(id, store.home, newest=newest, close_matches=[])
         store.load_experiment(id)  # raises for a missing experiment
         return cls._load(store, store.find(id))
 

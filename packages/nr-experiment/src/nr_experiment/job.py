@@ -81,6 +81,9 @@ class BaseJob:
         cancel_requested: Whether a cancel was asked for before the job was submitted.
         direct: Whether the job ran in the launching process.
         intent: The store's record of the last submit intent (None before any submit).
+        code: The code each executor ships, pinned before the first submit (records of
+            :class:`~nr_experiment.code.CodePin`, None per executor shipping nothing);
+            None until pinned.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class BaseJob:
         self.cancel_requested = False
         self.direct = False
         self.intent: Intent | None = None
+        self.code: list[Any] | None = None
         self.main_script: Path | None = None
         self.updated = time.time()
 
@@ -246,6 +250,7 @@ class BaseJob:
             "updated": self.updated,
             "cancel_requested": self.cancel_requested,
             "direct": self.direct,
+            "code": self.code,
         }
 
     def load_state(self, record: JobRecord) -> None:
@@ -272,6 +277,8 @@ class BaseJob:
         self.cancel_requested = bool(record.get("cancel_requested"))
         self.direct = bool(record.get("direct"))
         self.intent = record.intent
+        code = record.get("code")
+        self.code = list(code) if isinstance(code, list) else None
 
     def __repr__(self) -> str:
         state = self.state.value

@@ -15,19 +15,38 @@ registry (:mod:`nr_experiment.pool`); submits in doubt are resolved by
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from nr_config import Partial
-from nr_exec import Backend, BatchSubmitError, ExecError, Handle, JobFile, JobSpec, JobState
+from nr_exec import (
+    Backend,
+    BatchSubmitError,
+    ExecError,
+    FailureReason,
+    Handle,
+    JobFile,
+    JobSpec,
+    JobState,
+    MissingExtraError,
+)
+from nr_package import PackagingError
+from nr_tunnel import AuthenticationError, HostKeyError, HostUnreachableError, TunnelError
 
-from nr_experiment.batch import Piece, build_entries
+from nr_experiment.batch import Piece, RefusedPiecesError, build_entries
+from nr_experiment.code import CodePin, pin_code, pinned_executor
 from nr_experiment.dag import topological_order
 from nr_experiment.errors import SubmitError
 from nr_experiment.job import BaseJob, JobGroup, combine_statuses
 from nr_experiment.pool import BackendPool, BackendRef
-from nr_experiment.reconcile import Reconciler, UnitPlan, in_flight, intent_details
+from nr_experiment.reconcile import (
+    Reconciler,
+    UnitPlan,
+    in_flight,
+    intent_details,
+    still_in_flight,
+)
 from nr_experiment.store import Store, backend_job_name
 
 __all__ = ["JobDriver"]
@@ -36,6 +55,11 @@ _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
 _MAIN_REF = '"__main__:'
 _MAIN_FILE = "main.py"
+#: What a submit can fail with and still be reported as one line (no chained traceback).
+_SUBMIT_ERRORS = (ExecError, PackagingError, TunnelError, OSError)
+#: Errors of a connection that was never made (or of an SDK that is not installed): a
+#: submit failing so sent nothing.
+_NOT_CONNECTED = (HostUnreachableError, AuthenticationError, HostKeyError, MissingExtraError)
 
 #: A step's choice: ``(job, ids of in-batch parents, handles of submitted parents)``.
 Chosen = tuple[BaseJob, Sequence[str], Sequence[str]]
@@ -98,8 +122,11 @@ class JobDriver:
         base = backend_job_name(self.experiment_id, job.id)
         task_records = job.task_records()
         planned: list[tuple[Backend[Any, Any], JobSpec]] = []
+        pins = [CodePin.from_record(record) for record in job.code or []]
         for index, task in enumerate(job.tasks):
             executor = job.executor_for(index)
+            pin = pins[index if len(pins) > 1 else 0] if pins else None
+            executor = pinned_executor(executor, pin, job.job_dir)
             job_dir = job.job_dir / f"task-{index}" if split and index else job.job_dir
             spec = executor.to_job_spec(
                 task,
@@ -127,6 +154,35 @@ class JobDriver:
     def _needs_main(self, record: object) -> bool:
         return self.main_script is not None and _MAIN_REF in json.dumps(record)
 
+    # -- code -----------------------------------------------------------------------------------
+
+    def pin(self, jobs: Iterable[BaseJob]) -> None:
+        """Package the code of every job not pinned yet (see :mod:`nr_experiment.code`).
+
+        Runs before any intent is written; the pins are saved in each ``job.json``.
+
+        Raises:
+            PackagingError: Packaging failed (the job is recorded ``FAILED``,
+                ``SUBMIT_ERROR``).
+        """
+        for job in jobs:
+            if job.code is not None or job.launched or job.is_terminal:
+                continue
+            try:
+                pins = pin_code(job.executors, job.job_dir, Path.cwd())
+            except PackagingError as error:
+                self.refuse([job], error)
+                raise error from None
+            job.code = [None if pin is None else pin.to_record() for pin in pins]
+            self.store.write_job(self.experiment_id, job.id, job.to_record())
+
+    def refuse(self, jobs: Iterable[BaseJob], error: BaseException) -> None:
+        """Record ``jobs`` as ``FAILED`` (``SUBMIT_ERROR``): their submit was refused."""
+        message = f"submit refused: {error}"
+        for job in jobs:
+            job.set_state(JobState.FAILED, message=message, reason=FailureReason.SUBMIT_ERROR)
+            self.save(job)
+
     # -- submitting -----------------------------------------------------------------------------
 
     def submit_jobs(self, chosen: Sequence[Chosen], *, detach: bool) -> None:
@@ -146,18 +202,8 @@ class JobDriver:
             BackendError: A backend refused a request (nothing was written).
             SubmitError: A submit failed (a ``BackendError`` too, caused by the backend's).
         """
-        plans = [(job, self._final_units(job, external)) for job, _, external in chosen]
-        batches: dict[int, tuple[Backend[Any, Any], list[Piece]]] = {}
-        for (job, units), (_, parents, _) in zip(plans, chosen, strict=True):
-            for index, unit in enumerate(units):
-                one_spec = len(units) == 1 and len(unit.specs) == 1
-                shape = self._shape(job, unit.specs) if one_spec else None
-                piece = Piece(job, index, unit.specs, tuple(parents), shape)
-                batches.setdefault(id(unit.backend), (unit.backend, []))[1].append(piece)
-        built = [
-            (backend, *build_entries(backend, pieces, detach=detach, array=self.array))
-            for backend, pieces in batches.values()
-        ]
+        self.pin(job for job, _, _ in chosen)
+        plans, built = self._build(chosen, detach=detach)
         recorder = _Recorder(self, {job.id: len(units) for job, units in plans})
         failure: Exception | None = None
         with in_flight(self.experiment_id, [job.id for job, _ in plans]):
@@ -174,13 +220,48 @@ class JobDriver:
                     handles = backend.submit_batch(entries)
                 except BatchSubmitError as exc:
                     handles, failure = exc.submitted, exc
-                except (ExecError, OSError) as exc:
+                except _SUBMIT_ERRORS as exc:
                     handles, failure = [], exc
                 recorder.add(backend, owners, handles)
                 if failure is not None:
                     break
         if failure is not None:
-            raise self._settle([job for job, _ in plans], failure) from failure
+            raise self._settle([job for job, _ in plans], failure) from None
+
+    def _build(
+        self, chosen: Sequence[Chosen], *, detach: bool
+    ) -> tuple[list[tuple[BaseJob, list[UnitPlan]]], list[Any]]:
+        """Every request of a step, built and checked, grouped in one batch per backend.
+
+        Raises:
+            ExecError: A request was refused (or a tunnel or packaging error): the jobs it
+                concerns are recorded ``FAILED`` (``SUBMIT_ERROR``), the others of the step
+                stay ``UNSUBMITTED``; the error is raised unchained.
+        """
+        plans: list[tuple[BaseJob, list[UnitPlan]]] = []
+        for job, _, external in chosen:
+            try:
+                plans.append((job, self._final_units(job, external)))
+            except _SUBMIT_ERRORS as error:
+                self.refuse([job], error)
+                raise error from None
+        batches: dict[int, tuple[Backend[Any, Any], list[Piece]]] = {}
+        for (job, units), (_, parents, _) in zip(plans, chosen, strict=True):
+            for index, unit in enumerate(units):
+                one_spec = len(units) == 1 and len(unit.specs) == 1
+                shape = self._shape(job, unit.specs) if one_spec else None
+                piece = Piece(job, index, unit.specs, tuple(parents), shape)
+                batches.setdefault(id(unit.backend), (unit.backend, []))[1].append(piece)
+        built = []
+        for backend, pieces in batches.values():
+            try:
+                built.append(
+                    (backend, *build_entries(backend, pieces, detach=detach, array=self.array))
+                )
+            except RefusedPiecesError as refused:
+                self.refuse({id(p.job): p.job for p in refused.pieces}.values(), refused.error)
+                raise refused.error from None
+        return plans, built
 
     def _final_units(self, job: BaseJob, external: Sequence[str]) -> list[UnitPlan]:
         """The job's units, each spec also waiting for the handles of submitted parents."""
@@ -196,12 +277,28 @@ class JobDriver:
         ]
 
     def _settle(self, jobs: Sequence[BaseJob], failure: Exception) -> SubmitError:
-        """After a failed submit: reconcile the jobs left without a handle; say where all stand."""
+        """After a failed submit: settle the jobs left without a handle; say where all stand.
+
+        The jobs are reconciled (found on the backend, or in doubt); a job the backend surely
+        never received (the connection was never made, or ``find`` does not see it) was
+        refused: it is ``FAILED`` with reason ``SUBMIT_ERROR``. After a connection dropped
+        while the submit command may still run, the jobs not found stay in doubt in this
+        process (another process decides once it is gone).
+        """
+        left = [j for j in jobs if not j.launched]
+        arriving = _may_still_arrive(failure)
+        if arriving:
+            still_in_flight(self.experiment_id, [j.id for j in left])
+        elif _never_sent(failure):
+            self.refuse(left, failure)
         self.reconciler.resolve(jobs, submit_error=str(failure))
+        if not arriving:
+            self.refuse([j for j in left if j.state is JobState.UNSUBMITTED], failure)
         return SubmitError(
             self.experiment_id,
             failure,
             submitted=[j.id for j in jobs if j.launched],
+            failed=[j.id for j in left if j.reason is FailureReason.SUBMIT_ERROR],
             not_submitted=[
                 j.id for j in jobs if not j.launched and j.state is JobState.UNSUBMITTED
             ],
@@ -265,7 +362,11 @@ class JobDriver:
                 )
                 self.save(job)
                 continue
-            backend = self.pool.for_executor(job.executor_for(0))
+            try:
+                backend = self.pool.for_executor(job.executor_for(0))
+            except _SUBMIT_ERRORS as error:  # e.g. a missing extra: said in one line
+                self.refuse([job], error)
+                raise error from None
             waiting = [p for p in parents if p.state is not JobState.SUCCEEDED]
             if waiting and not self._native(backend, waiting, placed):
                 remaining = True
@@ -367,6 +468,7 @@ class JobDriver:
         until_submitted: bool = False,
         timeout: float | None = None,
         on_tick: Callable[[], None] | None = None,
+        submit: bool = True,
     ) -> None:
         """Poll and submit dependents until every job ended (or, optionally, was submitted).
 
@@ -375,13 +477,14 @@ class JobDriver:
             until_submitted: Return once nothing is pending (the supervisor's mode).
             timeout: Give up after this many seconds.
             on_tick: Called after every round (log tailing).
+            submit: Submit pending jobs; False only waits for the submitted ones.
         """
         start = time.monotonic()
         deadline = None if timeout is None else start + timeout
         interval = 0.005
         while True:
             self.poll()
-            pending = self.step(detach=detach)
+            pending = self.step(detach=detach) if submit else False
             if on_tick is not None:
                 on_tick()
             if until_submitted and not pending:
@@ -400,6 +503,26 @@ class JobDriver:
             # Poll briskly at first (short jobs end fast), then back off to one poll a second.
             cap = _FAST_POLL if time.monotonic() - start < _FAST_PERIOD else _SLOW_POLL
             interval = min(interval * 1.25, cap)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the errors it was raised from or while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+
+def _never_sent(error: BaseException) -> bool:
+    """Whether a failed submit surely sent nothing: the connection was never made."""
+    return any(isinstance(current, _NOT_CONNECTED) for current in _chain(error))
+
+
+def _may_still_arrive(error: BaseException) -> bool:
+    """Whether a failed submit's command may still run (a connection lost mid-command)."""
+    return any(getattr(current, "may_have_run", False) is True for current in _chain(error))
 
 
 class _Recorder:

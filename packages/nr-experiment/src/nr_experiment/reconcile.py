@@ -21,12 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nr_exec import Backend, ExecError, Handle, JobSpec, JobState
+from nr_tunnel import TunnelError
 
 from nr_experiment.job import BaseJob
 from nr_experiment.pool import BackendPool, BackendRef
 from nr_experiment.store import Intent, Store
 
-__all__ = ["NEVER_RECEIVED", "Reconciler", "UnitPlan", "in_flight", "intent_details"]
+__all__ = [
+    "NEVER_RECEIVED",
+    "Reconciler",
+    "UnitPlan",
+    "in_flight",
+    "intent_details",
+    "still_in_flight",
+]
 
 #: How a job that its backend never received reads (``message``); ``resume()`` launches it.
 NEVER_RECEIVED = (
@@ -48,6 +56,16 @@ def in_flight(experiment_id: str, job_ids: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         _IN_FLIGHT.difference_update(keys)
+
+
+def still_in_flight(experiment_id: str, job_ids: Iterable[str]) -> None:
+    """Keep the submits of ``job_ids`` in flight for the rest of this process.
+
+    For a submit whose connection dropped while its command may still run on the backend:
+    this process cannot tell that it never arrives, so its jobs stay in doubt here; another
+    process decides once this one is gone.
+    """
+    _IN_FLIGHT.update((experiment_id, job_id) for job_id in job_ids)
 
 
 @dataclass(frozen=True)
@@ -163,7 +181,7 @@ class Reconciler:
         for key, (backend, names) in asks.items():
             try:
                 result = backend.find(sorted(names))
-            except (ExecError, OSError) as exc:
+            except (ExecError, TunnelError, OSError) as exc:
                 lookup.failures[key] = f"cannot ask the {backend.name} backend: {exc}"
                 continue
             lookup.found.update({(key, name): handle for name, handle in result.items()})

@@ -37,8 +37,8 @@ from nr_cli.output import (
 
 __all__ = ["FAILED_STATES", "dispatch", "flatten"]
 
-FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED})
-"""Job states that make ``status`` exit with code 1."""
+FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN})
+"""Job states that make ``status`` exit with code 1 (UNKNOWN: nobody can say it runs)."""
 _PER_RUN_FIELDS = frozenset({"experiment_id", "job_dir"})
 """Fields set on each executor for one run (left out of ``diff`` at any depth)."""
 
@@ -109,7 +109,7 @@ def _status_row(job_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """``experiment status <id|title>``: exit 1 when a job FAILED or was CANCELLED."""
+    """``experiment status <id|title>``: exit 1 when a job FAILED, was CANCELLED or is UNKNOWN."""
     experiment = _experiment(Store(), args.experiment)
     rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
     jobs = [_status_row(job_id, row) for job_id, row in rows.items()]
@@ -150,6 +150,22 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     else:
         print(f"Cancelled {', '.join(cancelled) or 'nothing'} in {experiment.id}")
     return EXIT_OK
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    """``experiment rerun <id|title> [--detach]``: launch the same jobs with the recorded code.
+
+    Like ``Experiment.from_id(id).reset()`` then ``run()``: a new experiment, the same tasks
+    and executors, and each job's code archive as recorded at the first launch.
+    """
+    experiment = _experiment(Store(), args.experiment)
+    old = experiment.id
+    experiment.reset()
+    with experiment:
+        experiment.run(detach=args.detach)
+    print(f"Reran {old} as {experiment.id}")
+    states = [job.state for job in experiment.jobs]
+    return EXIT_FAILED if any(state in FAILED_STATES for state in states) else EXIT_OK
 
 
 def _load(store: Store, id_or_title: str) -> tuple[ExperimentRecord, list[JobRecord]]:
@@ -268,6 +284,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "status": cmd_status,
     "logs": cmd_logs,
     "cancel": cmd_cancel,
+    "rerun": cmd_rerun,
     "diff": cmd_diff,
     "show": cmd_show,
     "rebuild-catalog": cmd_rebuild,

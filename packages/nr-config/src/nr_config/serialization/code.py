@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import keyword
 import math
 import pathlib
 from typing import Any
@@ -88,7 +89,12 @@ class _Writer:
         kind = "Partial" if isinstance(node, Partial) else "Config"
         self.classes.add(kind)
         parts = [self.ref(node.__fn_or_cls__)]
-        parts += [f"{k}={self.expr(v, indent + 4)}" for k, v in node.__arguments__.items()]
+        parts += [
+            f"{k}={self.expr(v, indent + 4)}"
+            if k.isidentifier() and not keyword.iskeyword(k)
+            else f"**{{{k!r}: {self.expr(v, indent + 4)}}}"  # a name like `as` or `lambda`
+            for k, v in node.__arguments__.items()
+        ]
         return _wrap(f"{kind}(", parts, ")", indent)
 
     def leaf(self, value: Any, indent: int) -> str:  # noqa: PLR0911 - one branch per kind

@@ -17,7 +17,7 @@ __all__ = ["LocalExecutor"]
 
 @dataclass(kw_only=True)
 class LocalExecutor(Executor):
-    """Run the task in a new process group on this machine, from the current directory.
+    """Run the task in a new process group on this machine, from ``working_dir``.
 
     Without a launcher, ``ntasks_per_node`` copies of the task run side by side (with
     ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` set). With ``torchrun``/``ft``, one launcher
@@ -31,12 +31,16 @@ class LocalExecutor(Executor):
     Attributes:
         ntasks_per_node: Processes (or torchrun workers) on this machine.
         nodes: Nodes of the job (only meaningful with a launcher).
+        working_dir: Directory the task runs from (``~`` is expanded, a relative path is
+            taken from the current directory); empty for the current directory. It must exist
+            when the job starts.
     """
 
     backend_scheme: ClassVar[str] = "local"
 
     ntasks_per_node: int = 1
     nodes: int = 1
+    working_dir: str = ""
 
     def validate(self) -> None:
         """Check the fields (counts are at least 1).
@@ -59,12 +63,13 @@ class LocalExecutor(Executor):
         return self.ntasks_per_node
 
     def placement(self, job_id: str, job_dir: str) -> Placement:
-        """The job runs here: in ``job_dir``, from the current directory, with this interpreter.
+        """The job runs here: in ``job_dir``, from ``working_dir``, with this interpreter.
 
-        The working directory is the current one when the spec is made, the interpreter is
-        the one running this process (so jobs see the same environment), and the launch
-        context takes the rendezvous address, port and node rank literally from
-        ``MASTER_ADDR``, ``MASTER_PORT`` and ``NODE_RANK`` (or ``SLURM_NODEID``).
+        The working directory is ``working_dir`` (made absolute), or the current one when the
+        spec is made; the interpreter is the one running this process (so jobs see the same
+        environment), and the launch context takes the rendezvous address, port and node rank
+        literally from ``MASTER_ADDR``, ``MASTER_PORT`` and ``NODE_RANK`` (or
+        ``SLURM_NODEID``).
 
         Raises:
             ExecutorConfigError: ``MASTER_PORT`` is set but is not a port number.
@@ -80,7 +85,9 @@ class LocalExecutor(Executor):
         rank = os.environ.get(EnvVar.NODE_RANK.value, os.environ.get(EnvVar.SLURM_NODEID.value))
         return Placement(
             job_dir=job_dir,
-            workdir=str(Path.cwd()),
+            workdir=str(Path(self.working_dir).expanduser().absolute())
+            if self.working_dir
+            else str(Path.cwd()),
             python=sys.executable,
             launch_context=LaunchContext(
                 nnodes=self.nodes,

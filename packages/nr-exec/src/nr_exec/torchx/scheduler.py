@@ -102,16 +102,27 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         return self.nr_backend.submit(dryrun_info.request).job_id
 
     def describe(self, app_id: str) -> DescribeAppResponse | None:
-        """Map the backend's status to TorchX's; None for a job the backend does not know."""
+        """Map the backend's status to TorchX's; None for a job the backend does not know.
+
+        The response has one role with one replica, named after the job (the app id without
+        its time stamp and random suffix): the backend keeps one combined log of all roles
+        and replicas, which ``torchx log <handle>`` then prints once.
+        """
         handle = self._handle(app_id)
         status = self.nr_backend.describe([handle]).get(handle)
         if status is None:
             return None
+        state = specs.AppState[status.state.value]
+        role = _job_name(app_id)
         return DescribeAppResponse(
             app_id=app_id,
-            state=specs.AppState[status.state.value],
+            state=state,
             num_restarts=status.retries,
             msg=status.message,
+            roles=[specs.Role(name=role, image="", num_replicas=1)],
+            roles_statuses=[
+                specs.RoleStatus(role, [specs.ReplicaStatus(0, state, role, "localhost")])
+            ],
         )
 
     def list(self) -> list[ListAppResponse]:
@@ -141,6 +152,14 @@ class BackendScheduler(Scheduler[Cfg]):  # type: ignore[misc]  # TorchX is untyp
         """Close the backend, if it was built."""
         if self._backend is not None:
             self._backend.close()
+
+
+def _job_name(job_id: str) -> str:
+    """The name part of a ``<name>-<yyyymmddHHMMSS>-<8 hex>`` job id (else the id itself)."""
+    parts = job_id.rsplit("-", 2)
+    if len(parts) == 3 and len(parts[1]) == 14 and parts[1].isdigit() and len(parts[2]) == 8:
+        return parts[0]
+    return job_id
 
 
 def _backend_maker(

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidNameError",
     "JobNotFoundError",
     "LockTimeoutError",
+    "NotAnIdError",
     "StoreError",
     "StoreWarning",
 ]
@@ -106,6 +107,32 @@ class ExperimentNotFoundError(StoreError, LookupError):
             f"; did you mean {', '.join(map(repr, self.close_matches))}?" if close_matches else ""
         )
         super().__init__(f"no experiment with id or title {query!r} under {home}{hint}")
+
+
+class NotAnIdError(ExperimentNotFoundError):
+    """``Experiment.from_id`` got a string that is not an experiment id (a title, say).
+
+    Attributes:
+        newest: The newest experiment with that title, when there is one.
+    """
+
+    def __init__(
+        self, query: str, home: Path, *, newest: str | None, close_matches: list[str]
+    ) -> None:
+        super().__init__(query, home, [newest] if newest else close_matches)
+        self.newest = newest
+        if newest is not None:
+            message = (
+                f"{query!r} is an experiment title, not an id (ids are <title>_<19 digits>); "
+                f"use Experiment.from_title({query!r}) for its newest experiment, {newest!r}"
+            )
+        else:
+            hint = f"; did you mean {', '.join(map(repr, close_matches))}?" if close_matches else ""
+            message = (
+                f"{query!r} is not an experiment id (ids are <title>_<19 digits>), and no "
+                f"experiment has that title under {home}{hint}"
+            )
+        self.args = (message,)
 
 
 class JobNotFoundError(StoreError, LookupError):

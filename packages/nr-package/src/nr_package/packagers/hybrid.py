@@ -7,7 +7,12 @@ from pathlib import Path, PurePosixPath
 from nr_package.archive import Entry, check_member_path
 from nr_package.errors import InvalidPackagerError, PackagerConflictError, PackagingError
 from nr_package.manifest import ExtraFile, Manifest
-from nr_package.packagers.base import Packager, Prepared, files_of, require_bools
+from nr_package.packagers.base import (
+    Packager,
+    Prepared,
+    files_of,
+    require_bools,
+)
 
 __all__ = ["HybridPackager"]
 
@@ -20,21 +25,27 @@ class HybridPackager(Packager):
     sub-packager needs a directory) raises :class:`~nr_package.errors.PackagerConflictError`
     naming the path and both keys.
 
+    ``HybridPackager([git, pattern])`` (a list, as some NeMo-Run documents write it) puts every
+    packager's files at the archive root: it is stored as ``sub_packagers={"part0": git,
+    "part1": pattern}`` with ``extract_at_root=True``.
+
     Attributes:
-        sub_packagers: Folder name (a relative path) to the packager whose archive goes there.
+        sub_packagers: Folder name (a relative path) to the packager whose archive goes there,
+            or a list of packagers whose files all go to the archive root.
             A passthrough ``Packager`` ships nothing and is refused.
         extract_at_root: Put every sub-packager's files at the archive root instead.
     """
 
-    sub_packagers: dict[str, Packager] = field(default_factory=dict)
+    sub_packagers: dict[str, Packager] | list[Packager] = field(default_factory=dict, kw_only=False)
     extract_at_root: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_bools(self, "extract_at_root")
-        if not isinstance(self.sub_packagers, dict):
-            raise InvalidPackagerError("HybridPackager.sub_packagers must be a dict")
-        for key, packager in self.sub_packagers.items():
+        if isinstance(self.sub_packagers, (list, tuple)):
+            self.sub_packagers = {f"part{i}": p for i, p in enumerate(self.sub_packagers)}
+            self.extract_at_root = True
+        for key, packager in self._parts().items():
             try:
                 check_member_path(key)
             except (PackagingError, AttributeError) as error:
@@ -47,12 +58,21 @@ class HybridPackager(Packager):
                     f"not {packager!r}"
                 )
 
+    def _parts(self) -> dict[str, Packager]:
+        """The sub-packagers by key (a list was made a dict at construction)."""
+        if not isinstance(self.sub_packagers, dict):
+            raise InvalidPackagerError(
+                "HybridPackager.sub_packagers must be a dict of folder name to packager, or a "
+                f"list of packagers, got {self.sub_packagers!r}"
+            )
+        return self.sub_packagers
+
     def prepare(self, source: Path) -> Prepared:
         """Prepare every sub-packager (see ``Packager.prepare``)."""
-        if not self.sub_packagers:
+        if not self._parts():
             raise PackagingError("HybridPackager has no sub_packagers: nothing to package")
         parts: dict[str, Prepared] = {}
-        for key, packager in sorted(self.sub_packagers.items()):
+        for key, packager in sorted(self._parts().items()):
             prepared = packager.prepare(source)
             if prepared is None:
                 raise PackagingError(f"sub-packager {key!r} ships nothing")

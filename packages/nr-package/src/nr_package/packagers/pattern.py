@@ -5,7 +5,7 @@ from pathlib import Path
 
 from nr_package.archive import Entry, entry_from_path
 from nr_package.cache import fingerprint
-from nr_package.errors import PackagingError
+from nr_package.errors import InvalidPackagerError, PackagingError
 from nr_package.manifest import Manifest
 from nr_package.packagers.base import (
     Packager,
@@ -28,6 +28,10 @@ class PatternPackager(Packager):
     (``configs/*.yaml``, ``src/**``); a matched directory brings everything below it. Archive
     paths are relative to the pattern's relative path.
 
+    ``include``/``exclude`` are the same fields under the names some NeMo-Run documents use
+    (``PatternPackager(include=["*.py"], exclude=["tests/"])``); they are moved into
+    ``include_pattern``/``exclude_pattern`` at construction, so give one name or the other.
+
     Attributes:
         include_pattern: One pattern or a list of patterns (empty ones are skipped).
         relative_path: Directory of the patterns (absolute, or relative to the ``source``
@@ -35,18 +39,40 @@ class PatternPackager(Packager):
         exclude_pattern: ``.gitignore``-syntax patterns to leave out (``__pycache__/``,
             ``*.pyc``), applied to every pattern's matches.
         respect_gitignore: Also leave out files git ignores.
+        include: Another name of ``include_pattern``.
+        exclude: Another name of ``exclude_pattern``.
     """
 
-    include_pattern: str | list[str]
+    include_pattern: str | list[str] = field(default_factory=list)
     relative_path: str | list[str] = ""
     exclude_pattern: str | list[str] = field(default_factory=list)
     respect_gitignore: bool = False
+    include: str | list[str] = field(default_factory=list)
+    exclude: str | list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_bools(self, "respect_gitignore")
+        self._merge_alias("include", "include_pattern")
+        self._merge_alias("exclude", "exclude_pattern")
+        if not [p for p in as_list(self, "include_pattern") if p]:
+            raise InvalidPackagerError(
+                "PatternPackager needs include_pattern (or include): the glob patterns of the "
+                "files to ship, e.g. include_pattern='src/**'"
+            )
         as_list(self, "exclude_pattern")
         self._pairs()
+
+    def _merge_alias(self, alias: str, name: str) -> None:
+        if not as_list(self, alias):
+            return
+        if as_list(self, name):
+            raise InvalidPackagerError(
+                f"PatternPackager got both {name} and {alias} (the same field under two "
+                f"names); give only one, e.g. {name}={getattr(self, alias)!r}"
+            )
+        setattr(self, name, getattr(self, alias))
+        setattr(self, alias, [])
 
     def _pairs(self) -> list[tuple[str, str]]:
         return pattern_pairs(self, "include_pattern", "relative_path")
