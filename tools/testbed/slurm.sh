@@ -125,7 +125,8 @@ EOC
   tb_ns sacctmgr -i -Q add cluster "$CLUSTER" >/dev/null 2>&1 || true
   tb_ns sacctmgr -n -P list cluster format=cluster | grep -qx "$CLUSTER" || tb_die "sacctmgr could not register cluster $CLUSTER"
 
-  tb_ns slurmctld -i || tb_die "slurmctld failed, see $S/log/slurmctld.log"
+  # -c: a (re)started testbed begins with no jobs (a leftover running job would keep a node busy)
+  tb_ns slurmctld -c -i || tb_die "slurmctld failed, see $S/log/slurmctld.log"
   tb_ns slurmd -N n1 || tb_die "slurmd n1 failed, see $S/log/slurmd-n1.log"
   tb_ns slurmd -N n2 || tb_die "slurmd n2 failed, see $S/log/slurmd-n2.log"
   tb_wait 60 "both Slurm nodes idle (see $S/log/)" bash -c \
