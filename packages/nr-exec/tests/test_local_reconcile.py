@@ -28,6 +28,7 @@ from nr_exec import (
     LocalBackend,
     LocalExecutor,
     make_job_spec,
+    read_exit_marker,
 )
 from nr_exec.local.record import STATE_FILE, read_record
 
@@ -114,9 +115,19 @@ def test_launcher_killed_mid_submit_leaves_exactly_the_started_jobs_findable(
     assert launcher.wait() == -signal.SIGKILL
     names = [f"rec-{i}-{token}" for i in range(JOBS)]
     _wait_for(lambda: _settled(token))
-    started = {env["NR_EXEC_JOB_ID"] for env, _ in _processes_with(token)}
+    running = {env["NR_EXEC_JOB_ID"] for env, _ in _processes_with(token)}
+    # A detached job whose supervisor got the plan cut short by the kill ran nothing: its
+    # supervisor recorded that in exit.json and ended. It started, so it is found, as FAILED.
+    cut_short = {
+        n
+        for n in names
+        if n not in running
+        and (marker := read_exit_marker(root / n / "exit.json")) is not None
+        and "launch plan was incomplete" in (marker.error or "")
+    }
+    started = running | cut_short
     # Jobs started but not recorded (the kill fell between the start and local.json).
-    unrecorded = [n for n in started if not (root / n / STATE_FILE).exists()]
+    unrecorded = [n for n in running if not (root / n / STATE_FILE).exists()]
     backend = LocalBackend(context=BackendContext.default(home), grace_period=5.0)
     found = backend.find(names)
     assert set(found) == started
@@ -124,15 +135,19 @@ def test_launcher_killed_mid_submit_leaves_exactly_the_started_jobs_findable(
     assert list(found) == [n for n in names if n in found]  # in the order asked
     for name, handle in found.items():
         assert handle == Handle("local", backend.host, name)
+        if name in cut_short:
+            continue
         record = read_record(root / name)
         assert record is not None  # written by the launcher, or by find() for the unrecorded
         assert record.recovered == (name in unrecorded)
     statuses = backend.status(list(found.values()))
-    assert {s.state for s in statuses.values()} == {JobState.RUNNING}
+    expected = {n: JobState.FAILED if n in cut_short else JobState.RUNNING for n in found}
+    assert {n: statuses[h].state for n, h in found.items()} == expected
     never = [Handle("local", backend.host, n) for n in names if n not in found]
     assert backend.describe(never) == dict.fromkeys(never)
-    assert backend.cancel(list(found.values())) == list(found.values())
-    ended = backend.wait(list(found.values()), timeout=60)
+    live = [h for n, h in found.items() if n not in cut_short]
+    assert backend.cancel(list(found.values())) == live
+    ended = backend.wait(live, timeout=60)
     assert {s.state for s in ended.values()} == {JobState.CANCELLED}
     _wait_for(lambda: not _processes_with(token))  # nothing of the experiment is left running
     print(f"{len(found)} jobs started, {len(unrecorded)} of them without local.json at the kill")
@@ -230,8 +245,6 @@ def test_supervised_task_that_cannot_start_fails_with_127(home: Path, tmp_path: 
 
 def test_supervisor_given_a_truncated_plan_runs_nothing_and_says_why(tmp_path: Path) -> None:
     """A launcher killed while piping the plan leaves a job that ended, not one in limbo."""
-    from nr_exec import read_exit_marker
-
     plan = '{"job_id": "cut", "job_dir": "' + str(tmp_path) + '", "tasks": [{"argv": ["tou'
     result = subprocess.run(
         [sys.executable, "-m", "nr_exec.local.supervisor"],

@@ -36,6 +36,7 @@ import pytest
 from nr_config import Script
 
 from nr_exec.backend import Backend, Capabilities
+from nr_exec.context import BackendContext
 from nr_exec.errors import UnsupportedFeatureError
 from nr_exec.executor import Executor
 from nr_exec.handle import Handle
@@ -156,6 +157,11 @@ class BackendContract:
             time.sleep(0.05)
 
     @staticmethod
+    def saved_context(backend: Backend[Any, Any]) -> BackendContext:
+        """The context another process rebuilds ``backend`` with: its home and connection."""
+        return backend.context.with_connection(backend.connection())
+
+    @staticmethod
     def require(backend: Backend[Any, Any], capability: str) -> None:
         """Check the backend declares ``capability`` (the test is collected only then)."""
         assert getattr(backend.capabilities, capability), f"{backend.name} lacks {capability}"
@@ -182,7 +188,7 @@ class BackendContract:
         assert handle.backend == backend.name
         assert handle.cluster == backend.cluster
         self.wait(backend, handle)
-        other = create_backend(handle.backend, handle.cluster, context=backend.context)
+        other = create_backend(handle.backend, handle.cluster, context=self.saved_context(backend))
         try:
             status = other.describe([handle])[handle]
         finally:
@@ -261,7 +267,7 @@ class BackendContract:
         """A detached job ends and records how, seen from a freshly built backend."""
         self.require(backend, "detach")
         handle = self.run(backend, make_spec(exit_code=4), detach=True)
-        other = create_backend(handle.backend, handle.cluster, context=backend.context)
+        other = create_backend(handle.backend, handle.cluster, context=self.saved_context(backend))
         try:
             status = self.wait(other, handle)
         finally:
