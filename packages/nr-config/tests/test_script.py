@@ -34,19 +34,41 @@ def test_validation_errors(kwargs: dict[str, object], message: str) -> None:
         nc.Script(**kwargs)  # type: ignore[arg-type]
 
 
-def test_to_command_for_path_and_module() -> None:
-    assert nc.Script(path="run.sh", args=["-v"]).to_command() == ["run.sh", "-v"]
+def test_argv_for_path_and_module() -> None:
+    assert nc.Script(path="run.sh", args=["-v"]).argv() == ["run.sh", "-v"]
     script = nc.Script(path="pkg.train", m=True, entrypoint="python", args=["--lr", "1"])
-    assert script.to_command(with_entrypoint=True) == ["python", "-m", "pkg.train", "--lr", "1"]
+    assert script.argv(with_entrypoint=True) == ["python", "-m", "pkg.train", "--lr", "1"]
+
+
+def test_to_command_is_nemo_runs_shell_words(tmp_path: Path) -> None:
+    script = nc.Script(inline='echo "a b" && echo $HOME_X', env={"HOME_X": "h"})
+    words = script.to_command(with_entrypoint=True)
+    assert words == ["bash", "-c", '"echo \\"a b\\" && echo $HOME_X"']
+    shell = subprocess.run(  # noqa: S602 - the words are meant for a shell, as NeMo-Run joins them
+        " ".join(words),
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"HOME_X": "h", "PATH": os.environ["PATH"]},
+    )
+    assert shell.stdout == "a b\nh\n"
+    local = script.to_command(filename=tmp_path / "scripts" / "s.sh", is_local=True)
+    assert local == [str(tmp_path / "scripts" / "s.sh")]
+    assert os.access(local[0], os.X_OK)
+    remote = script.to_command(filename=tmp_path / "scripts" / "s.sh")
+    assert remote == ["/nemo_run/scripts/s.sh"]
+    module = nc.Script(path="pkg.train", m=True, entrypoint="python", args=["--lr", "1"])
+    assert module.to_command() == ["-m", "pkg.train", "--lr", "1"]
 
 
 def test_inline_command_runs(tmp_path: Path) -> None:
     script = nc.Script(inline='echo "got $1"', args=["x y"])
-    argv = script.to_command(with_entrypoint=True)
+    argv = script.argv(with_entrypoint=True)
     assert subprocess.run(argv, capture_output=True, text=True, check=True).stdout == "got x y\n"
     written = script.write(tmp_path / "scripts" / "s.sh", substitute_rundir_path="/tmp/run")
     assert os.access(written, os.X_OK)
-    argv = script.to_command(filename=written)
+    argv = script.argv(filename=written)
     assert argv == [str(written), "x y"]
     assert subprocess.run(argv, capture_output=True, text=True, check=True).stdout == "got x y\n"
 

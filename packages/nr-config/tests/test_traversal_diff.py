@@ -60,7 +60,7 @@ def test_walk_returns_new_graph_and_passes_values() -> None:
     assert walked.layers[1].size == 2
     assert walked.extra["e"].size == 2
     assert walked.head is walked.layers[0]
-    assert cfg.walk(size=double) == walked
+    assert nc.walk(cfg, size=double) == walked
 
 
 def test_walk_in_place() -> None:

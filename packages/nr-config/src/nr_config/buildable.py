@@ -3,6 +3,8 @@
 A `Config(target, *args, **kwargs)` records a target (a class or a function) and the arguments to
 call it with. Arguments are checked against the target's signature and type hints when they are set;
 dataclass instances and objects with a ``to_config()`` method are turned into configurations.
+A parameter annotated `OptionalDefaultConfig[T]` (``Annotated[Optional[T], Config[T]]``) or
+`OptionalDefaultPartial[T]` that is not given starts as an empty ``Config(T)`` / ``Partial(T)``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import copy
 import dataclasses
 import difflib
 import functools
+import os
+import typing
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Optional, TypeVar
 
 from nr_config.errors import ArgumentError, ConfigError, SerializationError, UnknownArgumentError
 from nr_config.node import Node
@@ -23,7 +28,15 @@ from nr_config.validation import check_value
 if TYPE_CHECKING:
     from nr_config.diffing import Change
 
-__all__ = ["Buildable", "Config", "Partial", "dataclass_to_config", "to_config"]
+__all__ = [
+    "Buildable",
+    "Config",
+    "OptionalDefaultConfig",
+    "OptionalDefaultPartial",
+    "Partial",
+    "dataclass_to_config",
+    "to_config",
+]
 
 T = TypeVar("T")
 _ATOMIC = (type(None), bool, int, float, str, bytes)
@@ -34,7 +47,8 @@ class Buildable(Node, Generic[T]):
     """Common base of `Config` and `Partial`: a target plus validated arguments.
 
     Args:
-        fn_or_cls: The class or function to call when building.
+        fn_or_cls: The class or function to call when building (``{}`` or ``dict[K, V]`` mean
+            `dict`, as in NeMo-Run).
         *args: Positional arguments, bound to the target's parameter names.
         **kwargs: Keyword arguments.
 
@@ -49,20 +63,34 @@ class Buildable(Node, Generic[T]):
     _nr_arguments: dict[str, Any]
     _nr_signature: SignatureInfo
 
-    def __init__(self, fn_or_cls: Callable[..., T] | type[T], /, *args: Any, **kwargs: Any) -> None:
-        if isinstance(fn_or_cls, Buildable) or not callable(fn_or_cls):
+    def __init__(
+        self,
+        fn_or_cls: Callable[..., T] | type[T] | dict[Any, Any],
+        /,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        target: Any = fn_or_cls
+        if (isinstance(target, dict) and not target) or typing.get_origin(target) is dict:
+            target = dict  # NeMo-Run's spellings of a dict target: ``{}`` and ``dict[K, V]``
+        if isinstance(target, Buildable) or not callable(target):
             raise ConfigError(
                 f"the target of a {type(self).__name__} must be a class or a "
-                f"function, got {fn_or_cls!r}"
+                f"function, got {target!r}"
             )
-        info = signature_info(fn_or_cls)
-        object.__setattr__(self, "_nr_target", fn_or_cls)
+        info = signature_info(target)
+        object.__setattr__(self, "_nr_target", target)
         object.__setattr__(self, "_nr_signature", info)
         object.__setattr__(self, "_nr_arguments", {})
         if args:
             self._bind_positional(args, kwargs)
         for name, value in kwargs.items():
             self._set(name, value)
+        for name, (inner, metadata) in info.annotated_optionals.items():
+            if name not in self._nr_arguments:
+                default = _default_node(inner, metadata)
+                if default is not None:
+                    self._set(name, default)
 
     def _bind_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         info = self._nr_signature
@@ -191,23 +219,26 @@ class Buildable(Node, Generic[T]):
         """Return a deep copy; configurations shared inside the graph stay shared in the copy."""
         return copy.deepcopy(self)
 
-    def walk(self, **fns: Callable[[Any], Any]) -> Buildable[T]:
-        """Return a copy where each named argument is replaced by ``fn(old_value)``.
+    def walk(self, *, inplace: bool = False, **fns: Callable[[Any], Any]) -> Buildable[T]:
+        """Replace each named argument by ``fn(config_that_owns_it)``, in every configuration.
 
-        See `nr_config.walk`.
+        As in NeMo-Run, the function receives the configuration holding the argument (not the
+        old value; `nr_config.walk` passes the value). Unlike NeMo-Run, a copy is returned and
+        this graph is left untouched unless ``inplace=True``; see `nr_config.traversal.walk_owners`.
         """
-        from nr_config.traversal import walk  # noqa: PLC0415 - traversal imports this module
+        from nr_config.traversal import walk_owners  # noqa: PLC0415 - traversal imports this module
 
-        return walk(self, inplace=False, **fns)
+        return walk_owners(self, inplace=inplace, **fns)
 
-    def broadcast(self, **values: Any) -> Buildable[T]:
-        """Return a copy where every node accepting a given name gets the value.
+    def broadcast(self, *, inplace: bool = False, **values: Any) -> Buildable[T]:
+        """Set each given argument in every configuration of the graph that accepts it.
 
-        See `nr_config.broadcast`.
+        A copy is returned and this graph is left untouched unless ``inplace=True`` (NeMo-Run
+        always edits in place); see `nr_config.broadcast`.
         """
         from nr_config.traversal import broadcast  # noqa: PLC0415 - traversal imports this module
 
-        return broadcast(self, **values)
+        return broadcast(self, inplace=inplace, **values)
 
     def diff(self, old: Any) -> list[Change]:
         """Return the changes from `old` to this configuration; see `nr_config.diff`."""
@@ -215,11 +246,36 @@ class Buildable(Node, Generic[T]):
 
         return diff(old, self)
 
-    def visualize(self) -> Any:
-        """Return a ``graphviz.Digraph`` of this configuration (needs the ``graphviz`` extra)."""
+    def visualize(self, **options: Any) -> Any:
+        """Return a ``graphviz.Digraph`` of this configuration (needs the ``graphviz`` extra).
+
+        Options (``max_depth``, ``max_str_length``, ``curved_edges``, ``rankdir``) are those of
+        `nr_config.visualize`.
+        """
         from nr_config.render import visualize  # noqa: PLC0415 - optional extra
 
-        return visualize(self)
+        return visualize(self, **options)
+
+    def save_config_img(self, path: str | os.PathLike[str] = ".", **options: Any) -> Path:
+        """Write this configuration's graph as a PNG (``<dir>/config.png`` for a directory).
+
+        See `nr_config.save_config_img`; needs the ``graphviz`` extra and Graphviz's ``dot``.
+        """
+        from nr_config.render import save_config_img  # noqa: PLC0415 - optional extra
+
+        return save_config_img(self, path, **options)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter's SVG view (the graph); None when graphviz or ``dot`` is missing."""
+        from nr_config.render import to_svg  # noqa: PLC0415 - optional extra
+
+        return to_svg(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's HTML view: the graph when it can be drawn, else nested lists."""
+        from nr_config.render import to_html  # noqa: PLC0415 - render imports this module
+
+        return to_html(self, graph=True)
 
     def __rich__(self) -> Any:
         from nr_config.render import tree  # noqa: PLC0415 - optional extra
@@ -281,6 +337,31 @@ class Partial(Buildable[T]):
     def clone(self) -> Partial[T]:
         """Return a deep copy; configurations shared inside the graph stay shared in the copy."""
         return copy.deepcopy(self)
+
+
+OptionalDefaultConfig = Annotated[Optional[T], Config[T]]  # noqa: UP045 - NeMo-Run's spelling
+"""``OptionalDefaultConfig[T]``: an optional parameter that defaults to an empty ``Config(T)``.
+
+When the argument is not given, the configuration starts with ``Config(T)`` (building gives
+``T()``); passing None explicitly keeps None.
+"""
+
+OptionalDefaultPartial = Annotated[Optional[T], Partial[T]]  # noqa: UP045 - NeMo-Run's spelling
+"""``OptionalDefaultPartial[T]``: like `OptionalDefaultConfig`, with an empty ``Partial(T)``."""
+
+
+def _default_node(inner: Any, metadata: tuple[Any, ...]) -> Buildable[Any] | None:
+    """The empty node an ``Annotated[Optional[X], Config[...]]`` parameter starts with, or None."""
+    for marker in metadata:
+        kind = typing.get_origin(marker) or marker
+        if not (isinstance(kind, type) and issubclass(kind, Buildable)):
+            continue
+        given = typing.get_args(marker)
+        target = given[0] if given and not isinstance(given[0], TypeVar) else inner
+        if callable(target) and not isinstance(target, TypeVar):
+            node: Buildable[Any] = kind(target)
+            return node
+    return None
 
 
 def dataclass_to_config(instance: Any) -> Config[Any]:

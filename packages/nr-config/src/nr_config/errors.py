@@ -18,6 +18,7 @@ __all__ = [
     "DeserializationError",
     "MissingArgumentError",
     "MissingExtraError",
+    "RenderError",
     "ScriptError",
     "SerializationError",
     "UnknownArgumentError",
@@ -144,3 +145,7 @@ class ScriptError(ConfigError, ValueError):
 
 class MissingExtraError(ConfigError, ImportError):
     """An optional dependency is needed but not installed; the message names the extra."""
+
+
+class RenderError(ConfigError, ValueError):
+    """A view of a configuration cannot be written as asked (for example, a non-PNG image path)."""

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nr_config.buildable import Config, dataclass_to_config
+from nr_config.configurable import ConfigurableMixin
 from nr_config.errors import ScriptError
 
 __all__ = ["Script"]
@@ -18,8 +18,10 @@ _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
 
 
 @dataclasses.dataclass
-class Script:
+class Script(ConfigurableMixin):
     """A script task: exactly one of `path` (a file, or a module with ``m=True``) or `inline`.
+
+    ``to_config()`` (from `ConfigurableMixin`) returns ``Config(Script, **fields)``.
 
     Attributes:
         path: Script file to run, or module name when `m` is true.
@@ -108,7 +110,7 @@ class Script:
         path.chmod(0o755)
         return path
 
-    def to_command(
+    def argv(
         self, *, with_entrypoint: bool = False, filename: str | Path | None = None
     ) -> list[str]:
         """Return the argv that runs the script (no shell quoting: each item is one argument).
@@ -135,6 +137,38 @@ class Script:
         prefix = self.entrypoint.split() if with_entrypoint else []
         return [*prefix, *body, *self.args]
 
-    def to_config(self) -> Config[Script]:
-        """Return ``Config(Script, **fields)``; building it gives back an equal Script."""
-        return dataclass_to_config(self)
+    def to_command(
+        self,
+        with_entrypoint: bool = False,
+        filename: str | Path | None = None,
+        is_local: bool = False,
+        substitute_rundir_path: str | None = None,
+    ) -> list[str]:
+        """Return NeMo-Run's command words: pieces of a shell command line, joined by spaces.
+
+        NeMo-Run's form, for custom executors written against it; prefer :meth:`argv` (exact
+        arguments, no quoting) in new code.
+
+        Args:
+            with_entrypoint: Put the entrypoint's words first.
+            filename: For an inline script: write it there (see `write`) and run that file.
+            is_local: With `filename`: the job sees the file at `filename` (otherwise at
+                ``/nemo_run/scripts/<file name>``, inside the job's container).
+            substitute_rundir_path: With `filename`: replace ``/nemo_run`` in the written content.
+
+        Returns:
+            For an inline script without `filename`: ``["-c", '"<inline>"']`` (inner ``"`` escaped);
+            with `filename`: the script's path as the job sees it; for a path:
+            ``[path, *args]`` (``["-m", path, *args]`` with ``m=True``).
+        """
+        if self.inline and filename is not None:
+            written = self.write(filename, substitute_rundir_path=substitute_rundir_path)
+            body = [str(written) if is_local else f"/nemo_run/scripts/{written.name}"]
+        elif self.inline:
+            body = ["-c", '"' + self.inline.replace('"', '\\"') + '"']
+        elif self.m:
+            body = ["-m", self.path, *self.args]
+        else:
+            body = [self.path, *self.args]
+        prefix = self.entrypoint.split() if with_entrypoint else []
+        return [*prefix, *body]

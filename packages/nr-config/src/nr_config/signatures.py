@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
+import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["NO_DEFAULT", "SignatureInfo", "signature_info", "target_name"]
 
 NO_DEFAULT: Any = inspect.Parameter.empty
 """Marker for a parameter without a default value."""
+_UNIONS: tuple[Any, ...] = (typing.Union, types.UnionType)
 
 
 def target_name(target: object) -> str:
@@ -35,6 +38,8 @@ class SignatureInfo:
         var_keyword_annotation: Annotation of ``**kwargs`` values, if any.
         default_factories: Per name, the ``default_factory`` of a dataclass field (whose
             signature default is only a marker).
+        annotated_optionals: Per name annotated ``Annotated[Optional[X], *metadata]``: ``X`` and
+            the metadata (``OptionalDefaultConfig[X]`` is one, see `nr_config.buildable`).
     """
 
     known: bool
@@ -46,6 +51,9 @@ class SignatureInfo:
     var_keyword: str | None
     var_keyword_annotation: Any
     default_factories: dict[str, Callable[[], Any]] = dataclasses.field(default_factory=dict)
+    annotated_optionals: dict[str, tuple[Any, tuple[Any, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def accepts(self, name: str) -> bool:
         """Return True when `name` can be given to the target."""
@@ -61,28 +69,102 @@ class SignatureInfo:
 
 
 _CACHE: dict[Any, SignatureInfo] = {}
+_P = inspect.Parameter
+# Builtin classes whose signature ``inspect`` cannot read, so that ``Config(int, 3)`` binds.
+_BUILTIN_SIGNATURES: dict[type, inspect.Signature] = {
+    int: inspect.Signature(
+        [_P("x", _P.POSITIONAL_ONLY, default=0), _P("base", _P.POSITIONAL_OR_KEYWORD, default=10)]
+    ),
+    bool: inspect.Signature([_P("x", _P.POSITIONAL_ONLY, default=False)]),
+    str: inspect.Signature(
+        [
+            _P("object", _P.POSITIONAL_OR_KEYWORD, default=""),
+            _P("encoding", _P.POSITIONAL_OR_KEYWORD, default="utf-8"),
+            _P("errors", _P.POSITIONAL_OR_KEYWORD, default="strict"),
+        ]
+    ),
+    **{
+        cls: inspect.Signature(
+            [
+                _P("source", _P.POSITIONAL_ONLY, default=b""),
+                _P("encoding", _P.POSITIONAL_OR_KEYWORD, default="utf-8"),
+                _P("errors", _P.POSITIONAL_OR_KEYWORD, default="strict"),
+            ]
+        )
+        for cls in (bytes, bytearray)
+    },
+    **{
+        cls: inspect.Signature([_P("iterable", _P.POSITIONAL_ONLY, default=())])
+        for cls in (set, frozenset)
+    },
+}
 _UNKNOWN = SignatureInfo(False, (), (), frozenset(), {}, {}, None, None)
 
 
 def _resolve_hints(target: Callable[..., Any]) -> dict[str, Any]:
-    candidates: list[Any] = []
-    if isinstance(target, type):
-        if dataclasses.is_dataclass(target):
-            candidates.append(target)
-        candidates.extend(vars(k)["__init__"] for k in target.__mro__ if "__init__" in vars(k))
+    """The resolved hints of `target` (of a class: its own, or of the ``__init__`` it uses)."""
+    candidate: Any = target
+    if isinstance(target, type) and not dataclasses.is_dataclass(target):
+        candidate = next(vars(k)["__init__"] for k in target.__mro__ if "__init__" in vars(k))
+    try:
+        return typing.get_type_hints(candidate, include_extras=True)
+    except Exception:  # noqa: BLE001 - resolved one by one instead
+        return _hints_one_by_one(candidate)
+
+
+class _Annotated:
+    """Holds one raw annotation so that ``typing.get_type_hints`` resolves it alone."""
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.__annotations__ = {name: annotation}
+
+
+def _hints_one_by_one(candidate: Any) -> dict[str, Any]:
+    """Resolve each annotation alone; one that cannot be resolved stays a `typing.ForwardRef`.
+
+    So ``model: "Model"`` whose class is imported only under ``TYPE_CHECKING`` keeps its name
+    (the command line matches factories by it) and the other parameters are still checked.
+    """
+    sources: list[tuple[Mapping[str, Any], dict[str, Any], dict[str, Any] | None]]
+    if isinstance(candidate, type):
+        sources = [
+            (vars(k).get("__annotations__", {}), vars(sys.modules[k.__module__]), dict(vars(k)))
+            for k in reversed(candidate.__mro__)
+            if k.__module__ in sys.modules
+        ]
     else:
-        candidates.append(target)
-    for candidate in candidates:
-        try:
-            return typing.get_type_hints(candidate, include_extras=True)
-        except Exception:  # noqa: BLE001, S112 - unresolvable hints leave params unchecked
-            continue
-    return {}
+        raw = getattr(candidate, "__annotations__", {})
+        sources = [(raw, getattr(candidate, "__globals__", {}), None)]
+    hints: dict[str, Any] = {}
+    for declared, globalns, localns in sources:
+        for name, raw in declared.items():
+            try:
+                hints[name] = typing.get_type_hints(
+                    _Annotated(name, raw), globalns, localns, include_extras=True
+                )[name]
+            except Exception:  # noqa: BLE001 - an unresolvable name is kept as a reference
+                hints[name] = _reference(raw)
+    return hints
+
+
+def _reference(raw: Any) -> Any:
+    """Turn an unresolvable string annotation into a `typing.ForwardRef` of the bare name.
+
+    ``"Model"`` and ``"'Model'"`` (how ``from __future__ import annotations`` stores a quoted
+    annotation) both become ``ForwardRef("Model")``; other annotations are kept as they are.
+    """
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    while len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()
+    return typing.ForwardRef(text)
 
 
 def _inspect(target: Callable[..., Any]) -> SignatureInfo:
     try:
-        signature = inspect.signature(target)
+        builtin = _BUILTIN_SIGNATURES.get(target) if isinstance(target, type) else None
+        signature = builtin or inspect.signature(target)
     except (TypeError, ValueError):
         return _UNKNOWN
     hints = _resolve_hints(target)
@@ -118,6 +200,9 @@ def _inspect(target: Callable[..., Any]) -> SignatureInfo:
         }
     return SignatureInfo(
         known=True,
+        annotated_optionals={
+            name: optional for name in names if (optional := _annotated_optional(hints.get(name)))
+        },
         names=tuple(names),
         positional=tuple(positional),
         positional_only=frozenset(positional_only),
@@ -127,6 +212,18 @@ def _inspect(target: Callable[..., Any]) -> SignatureInfo:
         var_keyword_annotation=var_keyword_annotation,
         default_factories=factories,
     )
+
+
+def _annotated_optional(annotation: Any) -> tuple[Any, tuple[Any, ...]] | None:
+    """For ``Annotated[Optional[X], *metadata]`` return ``(X, metadata)``, else None."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    inner, *metadata = typing.get_args(annotation)
+    members = typing.get_args(inner) if typing.get_origin(inner) in _UNIONS else ()
+    others = [member for member in members if member is not type(None)]
+    if len(others) != 1 or len(others) == len(members):
+        return None
+    return others[0], tuple(metadata)
 
 
 def signature_info(target: Callable[..., Any]) -> SignatureInfo:

@@ -1,7 +1,9 @@
-"""Traversal of configuration graphs: `iter_nodes`, `walk` and `broadcast`.
+"""Traversal of configuration graphs: `iter_nodes`, `walk`, `walk_owners` and `broadcast`.
 
-Both `walk` and `broadcast` return a new graph by default (the input is left untouched) and reach
-configurations nested in lists, tuples and dicts; ``inplace=True`` edits the given graph instead.
+All three return a new graph by default (the input is left untouched) and reach configurations
+nested in lists, tuples and dicts; ``inplace=True`` edits the given graph instead (NeMo-Run's
+methods always edit in place). `walk` gives each function the argument's current value;
+`walk_owners` gives it the configuration that owns the argument (NeMo-Run's ``cfg.walk``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from nr_config.buildable import Buildable
 from nr_config.errors import ArgumentError, join_path
 from nr_config.signatures import NO_DEFAULT
 
-__all__ = ["broadcast", "clone", "iter_nodes", "shared_nodes", "walk"]
+__all__ = ["broadcast", "clone", "iter_nodes", "shared_nodes", "walk", "walk_owners"]
 
 V = TypeVar("V")
 
@@ -102,6 +104,31 @@ def walk(value: V, *, inplace: bool = False, **fns: Callable[[Any], Any]) -> V:
             current = _current(node, name)
             if current is not NO_DEFAULT:
                 _assign(node, name, fn(current), path)
+    return result
+
+
+def walk_owners(value: V, *, inplace: bool = False, **fns: Callable[[Any], Any]) -> V:
+    """Replace every argument named like a keyword of `fns` by ``fn(owning_configuration)``.
+
+    NeMo-Run's ``cfg.walk`` contract: the function receives the configuration that has the
+    argument (set, or with a default), so it can compute the new value from its siblings.
+
+    Args:
+        value: A configuration or a container of configurations.
+        inplace: Edit `value` itself instead of a copy.
+        **fns: One function per argument name.
+
+    Returns:
+        The edited copy (or `value` itself when `inplace` is true).
+
+    Raises:
+        ConfigTypeError: A function returned a value of the wrong type (the error names the path).
+    """
+    result = value if inplace else clone(value)
+    for path, node in list(iter_nodes(result)):
+        for name, fn in fns.items():
+            if _current(node, name) is not NO_DEFAULT:
+                _assign(node, name, fn(node), path)
     return result
 
 

@@ -12,6 +12,7 @@ accepted as given or refused.
 from __future__ import annotations
 
 import collections.abc
+import inspect
 import types
 import typing
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from nr_config.errors import ConfigTypeError, join_path
 from nr_config.node import Node
 from nr_config.signatures import target_name
 
-__all__ = ["check_value", "type_name"]
+__all__ = ["accepts_none", "check_value", "matches_type", "type_name"]
 
 _UNION_TYPES: tuple[Any, ...] = (typing.Union, types.UnionType)
 _SEQUENCE_ORIGINS: tuple[Any, ...] = (
@@ -48,6 +49,64 @@ def type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and typing.get_origin(annotation) is None:
         return annotation.__qualname__
     return repr(annotation).replace("typing.", "")
+
+
+def accepts_none(annotation: Any) -> bool:
+    """Return True when None fits `annotation`: ``Any``, no annotation, ``Optional``, ``None``.
+
+    The command line reads ``a=null`` / ``a=none`` as None for such parameters.
+
+    Args:
+        annotation: The parameter's annotation (``typing.Any`` or `NO_DEFAULT` when it has none).
+    """
+    if annotation is Any or annotation is object or annotation is None:
+        return True
+    if isinstance(annotation, (typing.TypeVar, typing.ForwardRef, str)):
+        return True
+    if annotation is type(None) or annotation is inspect.Parameter.empty:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return accepts_none(typing.get_args(annotation)[0])
+    if origin in _UNION_TYPES:
+        return any(accepts_none(member) for member in typing.get_args(annotation))
+    return False
+
+
+def matches_type(annotation: Any, cls: type) -> bool:
+    """Return True when a value of class `cls` is what `annotation` asks for.
+
+    Classes match by subclassing; a ``ForwardRef("Name")`` or string annotation (a class that
+    could not be resolved, e.g. imported only under ``TYPE_CHECKING``) matches when `cls` or one
+    of its bases is called ``Name`` (or ``module.Name``). Unions, ``Optional``, ``Annotated`` and
+    ``Config[T]``/``Partial[T]`` match when one of their classes does. The command line uses it
+    to find the factories that fit a parameter.
+
+    Args:
+        annotation: The parameter's annotation.
+        cls: The class a factory builds.
+    """
+    if isinstance(annotation, (typing.ForwardRef, str)):
+        name = (
+            annotation.__forward_arg__ if isinstance(annotation, typing.ForwardRef) else annotation
+        )
+        names = {n for k in cls.__mro__ for n in (k.__name__, k.__qualname__, _dotted(k))}
+        return name.strip("'\"") in names
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return matches_type(typing.get_args(annotation)[0], cls)
+    if origin in _UNION_TYPES or (isinstance(origin, type) and issubclass(origin, Node)):
+        return any(matches_type(member, cls) for member in typing.get_args(annotation))
+    if isinstance(annotation, type) and origin is None and annotation is not type(None):
+        try:
+            return issubclass(cls, annotation)
+        except TypeError:
+            return False
+    return False
+
+
+def _dotted(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def check_value(annotation: Any, value: Any, path: str, target: object = "") -> None:
@@ -78,7 +137,10 @@ def _problem(annotation: Any, value: Any, path: str) -> _Problem | None:  # noqa
         return None if value is None else (path, annotation, value)
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated and isinstance(value, Node):
-        return _problem(typing.get_args(annotation)[0], value, path)
+        inner, *metadata = typing.get_args(annotation)
+        if any(_marked_node_fits(marker, inner, value) for marker in metadata):
+            return None
+        return _problem(inner, value, path)
     if origin in _UNION_TYPES:
         problems = [_problem(member, value, path) for member in typing.get_args(annotation)]
         if None in problems:
@@ -120,6 +182,25 @@ def _node_fits(annotation: Any, node: Node) -> bool:
         return issubclass(built, expected)
     except TypeError:  # non-runtime protocols and other special forms cannot be checked
         return True
+
+
+def _marked_node_fits(marker: Any, inner: Any, node: Node) -> bool:
+    """True when ``Annotated[inner, marker]`` names the kind and target of `node` (``Partial[T]``).
+
+    This is how ``OptionalDefaultPartial[T]`` accepts a ``Partial(T)``, which builds to a
+    `functools.partial`, not to a ``T``.
+    """
+    kind = typing.get_origin(marker) or marker
+    if not (isinstance(kind, type) and issubclass(kind, Node) and isinstance(node, kind)):
+        return False
+    given = typing.get_args(marker)
+    expected = given[0] if given and not isinstance(given[0], typing.TypeVar) else inner
+    members = typing.get_args(expected) if typing.get_origin(expected) in _UNION_TYPES else ()
+    classes = [m for m in members or (expected,) if isinstance(m, type) and m is not type(None)]
+    target = getattr(node, "__fn_or_cls__", None)
+    if not classes or not isinstance(target, type):
+        return True
+    return any(issubclass(target, cls) for cls in classes)
 
 
 def _container_problem(  # noqa: PLR0911, PLR0912 - one branch per container kind

@@ -1,7 +1,9 @@
 """The canonical JSON-able form of a configuration graph (`to_dict` / `from_dict`).
 
 Configurations are Hydra-style mappings: ``{"_target_": "module:qualname", **arguments}``, with
-``"_partial_": true`` for a `Partial`. A class or function used as a plain value is
+``"_partial_": true`` for a `Partial`. Targets are read in the dotted form too
+(``"_target_": "module.qualname"``, as NeMo-Run and Hydra write them), and written in it with
+``dotted_targets=True``. A class or function used as a plain value is
 ``{"_target_": ..., "_call_": false}``. A configuration referenced from several places is written
 once with ``"_id_": n`` and then as ``{"_ref_": n}``, so sharing survives a round trip.
 
@@ -39,11 +41,13 @@ _MARKERS = ("_target_", "_ref_", "_type_")
 _PRIMITIVES = frozenset({type(None), bool, int, str})
 
 
-def to_dict(value: Any) -> Any:
+def to_dict(value: Any, *, dotted_targets: bool = False) -> Any:
     """Return the canonical JSON-able form of `value` (usually a `Config` or `Partial`).
 
     Args:
         value: A configuration graph, or any representable value.
+        dotted_targets: Write references as ``module.qualname`` (NeMo-Run's and Hydra's form)
+            instead of the unambiguous ``module:qualname``; both forms load.
 
     Returns:
         Nested dicts, lists, strings, numbers, booleans and None.
@@ -51,11 +55,12 @@ def to_dict(value: Any) -> Any:
     Raises:
         SerializationError: Something cannot be represented; the error names its path.
     """
-    return _Encoder(value).encode(value, "")
+    return _Encoder(value, dotted=dotted_targets).encode(value, "")
 
 
 class _Encoder:
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, *, dotted: bool) -> None:
+        self.dotted = dotted
         self.shared = shared_nodes(root)
         self.ids: dict[int, int] = {}
         self.active: set[int] = set()
@@ -99,7 +104,7 @@ class _Encoder:
     def ref(self, obj: Any, path: str) -> str:
         key = id(obj)
         if key not in self.refs:
-            found = reference(obj)
+            found = reference(obj, dotted=self.dotted)
             if found is None:
                 raise SerializationError(
                     path,
@@ -184,7 +189,9 @@ class _Decoder:
 
     def resolve(self, ref: Any, path: str) -> Any:
         if not isinstance(ref, str):
-            raise DeserializationError(path, f"expected a 'module:qualname' string, got {ref!r}")
+            raise DeserializationError(
+                path, f"expected a 'module:qualname' (or 'module.qualname') string, got {ref!r}"
+            )
         if ref not in self.targets:
             try:
                 self.targets[ref] = resolve(ref, self.main_module)

@@ -4,7 +4,9 @@ JSON and YAML hold the canonical form as is. TOML has no null, holds only 64-bit
 needs a table at the top, so None is written as ``{"_type_": "none"}``, larger integers as
 ``{"_type_": "int", "value": "<digits>"}`` and a value that is not a table is boxed as
 ``{"_type_": "box", "value": ...}``; nothing is dropped. ``dump``/``load`` accept ``file:section``
-to write or read one top-level section of a document.
+to write or read one top-level section of a document. Every writer takes ``dotted_targets=True``
+to write references as ``module.qualname`` (NeMo-Run's and Hydra's form) instead of
+``module:qualname``; readers accept both.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ __all__ = [
 _FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 
 
-def dumps_json(value: Any, *, indent: int | None = 2) -> str:
+def dumps_json(value: Any, *, indent: int | None = 2, dotted_targets: bool = False) -> str:
     """Serialize `value` to canonical JSON.
 
     Args:
         value: A configuration graph or any representable value.
         indent: Indentation; None writes one compact line.
+        dotted_targets: Write references as ``module.qualname`` (see `to_dict`).
 
     Returns:
         The JSON text.
@@ -47,7 +50,8 @@ def dumps_json(value: Any, *, indent: int | None = 2) -> str:
         SerializationError: Something cannot be represented; the error names its path.
     """
     separators = (",", ":") if indent is None else None
-    return json.dumps(to_dict(value), indent=indent, separators=separators, allow_nan=False)
+    data = to_dict(value, dotted_targets=dotted_targets)
+    return json.dumps(data, indent=indent, separators=separators, allow_nan=False)
 
 
 def loads_json(text: str | bytes, *, main_module: MainModule = None) -> Any:
@@ -55,9 +59,12 @@ def loads_json(text: str | bytes, *, main_module: MainModule = None) -> Any:
     return from_dict(json.loads(text), main_module=main_module)
 
 
-def dumps_yaml(value: Any) -> str:
-    """Serialize `value` to YAML (the canonical form, keys in graph order)."""
-    return _yaml_text(to_dict(value))
+def dumps_yaml(value: Any, *, dotted_targets: bool = False) -> str:
+    """Serialize `value` to YAML (the canonical form, keys in graph order).
+
+    ``dotted_targets=True`` writes references as ``module.qualname`` (see `to_dict`).
+    """
+    return _yaml_text(to_dict(value, dotted_targets=dotted_targets))
 
 
 def loads_yaml(text: str, *, main_module: MainModule = None) -> Any:
@@ -65,9 +72,12 @@ def loads_yaml(text: str, *, main_module: MainModule = None) -> Any:
     return from_dict(_yaml_data(text), main_module=main_module)
 
 
-def dumps_toml(value: Any) -> str:
-    """Serialize `value` to TOML; None and non-table roots are tagged, never dropped."""
-    return _toml_text(_toml_safe(to_dict(value)))
+def dumps_toml(value: Any, *, dotted_targets: bool = False) -> str:
+    """Serialize `value` to TOML; None and non-table roots are tagged, never dropped.
+
+    ``dotted_targets=True`` writes references as ``module.qualname`` (see `to_dict`).
+    """
+    return _toml_text(_toml_safe(to_dict(value, dotted_targets=dotted_targets)))
 
 
 def loads_toml(text: str, *, main_module: MainModule = None) -> Any:
@@ -149,7 +159,7 @@ def _render(data: Any, kind: str) -> str:
     return _toml_text(_toml_safe(data))
 
 
-def dump(value: Any, target: str | os.PathLike[str]) -> Path:
+def dump(value: Any, target: str | os.PathLike[str], *, dotted_targets: bool = False) -> Path:
     """Write `value` to a file whose extension picks the format (.json, .yaml, .yml, .toml).
 
     With ``file.ext:section``, the value is written under the top-level key `section`; other
@@ -158,6 +168,7 @@ def dump(value: Any, target: str | os.PathLike[str]) -> Path:
     Args:
         value: A configuration graph or any representable value.
         target: The file, optionally followed by ``:section``.
+        dotted_targets: Write references as ``module.qualname`` (see `to_dict`).
 
     Returns:
         The path of the written file.
@@ -167,7 +178,7 @@ def dump(value: Any, target: str | os.PathLike[str]) -> Path:
         SerializationError: Something cannot be represented.
     """
     path, section, kind = _split(target)
-    data = to_dict(value)
+    data = to_dict(value, dotted_targets=dotted_targets)
     if section is not None:
         document: Any = _parse(path.read_text(encoding="utf-8"), kind) if path.exists() else {}
         if not isinstance(document, dict):

@@ -1,9 +1,11 @@
 """Import references (``module:qualname``) to classes and functions, and their resolution.
 
-Resolution imports exactly the module a reference names and follows attributes; it never evaluates
-code. Targets defined in ``__main__`` are recorded as ``__main__:qualname``; when loading in another
-process, pass ``main_module=`` (a module, or the path of a saved copy of the launching script) or
-register one with `register_main_module`.
+References are written as ``module:qualname`` (unambiguous), or on request in the dotted form
+``module.qualname`` that NeMo-Run and Hydra write; both forms are read. Resolution imports exactly
+the module a reference names (for a dotted reference: the longest importable prefix) and follows
+attributes; it never evaluates code. Targets defined in ``__main__`` are recorded as
+``__main__:qualname``; when loading in another process, pass ``main_module=`` (a module, or the
+path of a saved copy of the launching script) or register one with `register_main_module`.
 """
 
 from __future__ import annotations
@@ -42,12 +44,16 @@ def loading_main_module() -> bool:
     return _loading_depth > 0
 
 
-def reference(obj: Any) -> str | None:
+def reference(obj: Any, *, dotted: bool = False) -> str | None:
     """Return ``module:qualname`` for an importable class or function, or None.
 
     The reference is returned only if resolving it gives back the very same object, so local
     functions, lambdas and shadowed names are refused. Objects of a loaded copy of a launching
     script are recorded as ``__main__:qualname``, like those of the running ``__main__``.
+
+    Args:
+        obj: The class or function.
+        dotted: Write ``module.qualname`` (NeMo-Run's and Hydra's form) instead.
     """
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
@@ -61,7 +67,8 @@ def reference(obj: Any) -> str | None:
         found = getattr(found, part, None)
     if found is not obj:
         return None
-    return f"__main__:{qualname}" if module in _main_names else f"{module}:{qualname}"
+    separator = "." if dotted else ":"
+    return f"{'__main__' if module in _main_names else module}{separator}{qualname}"
 
 
 def register_main_module(module: MainModule) -> None:
@@ -103,7 +110,11 @@ def _as_module(module: types.ModuleType | str | Path) -> types.ModuleType:
 
 
 def resolve(ref: str, main_module: MainModule = None) -> Any:
-    """Return the object named by ``module:qualname``.
+    """Return the object named by ``module:qualname`` or by the dotted ``module.qualname``.
+
+    A dotted reference is split at the longest prefix that is an importable module, so
+    ``pkg.models.Model`` and ``pkg.models.Outer.Inner`` both resolve; ``__main__.name`` is looked
+    up like ``__main__:name``.
 
     Args:
         ref: The reference.
@@ -115,11 +126,15 @@ def resolve(ref: str, main_module: MainModule = None) -> Any:
 
     Raises:
         ImportError: The module cannot be imported or does not define the name.
-        ValueError: `ref` is not of the form ``module:qualname``.
+        ValueError: `ref` is neither ``module:qualname`` nor ``module.qualname``.
     """
     module_name, sep, qualname = ref.partition(":")
-    if not sep or not module_name or not qualname:
-        raise ValueError(f"invalid reference {ref!r}; expected 'module:qualname'")
+    if not sep:
+        module_name, qualname = _split_dotted(ref)
+    if not module_name or not qualname:
+        raise ValueError(
+            f"invalid reference {ref!r}; expected 'module:qualname' or 'module.qualname'"
+        )
     if module_name == "__main__":
         if main_module is not None:
             module = _as_module(main_module)
@@ -140,3 +155,23 @@ def resolve(ref: str, main_module: MainModule = None) -> Any:
                 )
             raise ImportError(f"{module_name!r} has no attribute {qualname!r}{hint}") from None
     return found
+
+
+def _split_dotted(ref: str) -> tuple[str, str]:
+    """Split ``a.b.C.D`` into (longest importable module, rest); ('', '') when nothing imports."""
+    parts = ref.split(".")
+    if len(parts) < 2 or not all(parts):
+        return "", ""
+    if parts[0] == "__main__":
+        return "__main__", ".".join(parts[1:])
+    for end in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:end])
+        try:
+            importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            missing = error.name or ""
+            if module_name == missing or module_name.startswith(f"{missing}."):
+                continue  # this prefix is no module: try a shorter one
+            raise
+        return module_name, ".".join(parts[end:])
+    raise ImportError(f"no module of {ref!r} can be imported (tried every dotted prefix)")
