@@ -219,9 +219,7 @@ def test_hybrid_validation(tmp_path: Path) -> None:
 def test_passthrough_packager(tmp_path: Path) -> None:
     packager = Packager()
     assert (packager.debug, packager.symlink_from_remote_dir) == (False, None)
-    result = packager.package(tmp_path, tmp_path / "out", "code")
-    assert result.archive is None
-    assert result.sha256 == ""
+    assert packager.package(tmp_path, tmp_path / "out", "code") is None
     assert not (tmp_path / "out").exists()
     with pytest.raises(InvalidPackagerError, match="debug"):
         Packager(debug="yes")  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ job and ship it again: the same code, whatever the current directory or its HEAD
 """
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,8 @@ class PinnedArchive(Packager):
 
     def package(
         self,
-        source: Path,
-        output_dir: Path,
+        source: str | os.PathLike[str],
+        output_dir: str | os.PathLike[str],
         name: str,
         *,
         cache_dir: Path | None = None,
@@ -168,7 +169,7 @@ def pin_code(executors: list[Executor], job_dir: Path, source: Path) -> list[Cod
                 f"{source} is not in one; launch from a git checkout, or use "
                 f"packager=run.Packager() to ship nothing ({error})"
             ) from None
-        if result.archive is None:
+        if result is None:
             pins.append(None)
             continue
         archive = f"{result.sha256}.tar.gz"

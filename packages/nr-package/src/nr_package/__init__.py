@@ -5,9 +5,9 @@ Typical use::
     from pathlib import Path
     from nr_package import GitArchivePackager, extract_archive
 
-    result = GitArchivePackager(subpath="src").package(Path.cwd(), Path("/tmp/out"), "code")
-    print(result.archive, result.sha256, result.manifest.files)
-    extract_archive(result.archive, Path("/tmp/job/code"))
+    archive = GitArchivePackager(subpath="src").package(Path.cwd(), "/tmp/out", "code")
+    print(archive, archive.sha256, archive.manifest.files)  # the path, a str, with details
+    extract_archive(archive, Path("/tmp/job/code"))
 """
 
 from nr_package.__about__ import __version__
@@ -16,6 +16,7 @@ from nr_package.errors import (
     BadArchiveError,
     GitError,
     InvalidPackagerError,
+    MissingConfigLayerError,
     PackagerConflictError,
     PackagingError,
     UncommittedChangesError,
@@ -36,6 +37,7 @@ __all__ = [
     "HybridPackager",
     "InvalidPackagerError",
     "Manifest",
+    "MissingConfigLayerError",
     "PackageResult",
     "Packager",
     "PackagerConflictError",

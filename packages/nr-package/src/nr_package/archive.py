@@ -44,18 +44,20 @@ _COMPRESS_LEVEL = 6
 
 @dataclass(frozen=True)
 class Entry:
-    """One file or symlink to put in an archive.
+    """One file, symlink or (empty) directory to put in an archive.
 
     Attributes:
         path: Relative POSIX path inside the archive.
-        kind: ``"file"`` or ``"symlink"``; directories are derived from the paths.
+        kind: ``"file"``, ``"symlink"`` or ``"directory"``. Parent directories are derived from
+            the paths; a ``"directory"`` entry is needed only for a directory that may be empty
+            (such as a submodule that is not shipped).
         opener: For files, opens the content (see :data:`Opener`).
         executable: For files, whether the executable bits are set.
         link_target: For symlinks, the target as stored in the link.
     """
 
     path: str
-    kind: Literal["file", "symlink"]
+    kind: Literal["file", "symlink", "directory"]
     opener: Opener | None = None
     executable: bool = False
     link_target: str = ""
@@ -169,7 +171,8 @@ def write_archive(entries: Iterable[Entry], output: Path) -> str:
     reader never sees a partial archive and concurrent writers of the same output are safe.
 
     Args:
-        entries: Files and symlinks; their order does not matter.
+        entries: Files, symlinks and directories; their order does not matter (a directory
+            may be given more than once).
         output: Where to write the archive (its directory must exist).
 
     Returns:
@@ -180,13 +183,17 @@ def write_archive(entries: Iterable[Entry], output: Path) -> str:
             also needed as a directory.
     """
     by_path: dict[str, Entry] = {}
+    explicit: set[str] = set()
     for entry in entries:
+        if entry.kind == "directory":
+            explicit.add(check_member_path(entry.path))
+            continue
         if entry.kind == "symlink":
             _check_link(entry)
         if check_member_path(entry.path) in by_path:
             raise PackagingError(f"archive path {entry.path!r} is written twice")
         by_path[entry.path] = entry
-    directories = _directories(by_path)
+    directories = _directories(by_path) | _directories(explicit) | explicit
     clash = directories & by_path.keys()
     if clash:
         raise PackagingError(f"archive path {min(clash)!r} is both a file and a directory")

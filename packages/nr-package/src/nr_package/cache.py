@@ -21,7 +21,7 @@ __all__ = ["CACHE_ENV", "ArchiveCache", "cache_key", "default_cache_dir", "finge
 CACHE_ENV = "NR_PACKAGE_CACHE"
 """Environment variable naming the cache directory."""
 
-FORMAT = 1
+FORMAT = 2
 """Version of the archive layout; part of every key, so a format change invalidates entries."""
 
 
@@ -128,8 +128,6 @@ class ArchiveCache:
             key: The cache key.
             result: A freshly built result.
         """
-        if result.archive is None:
-            return
         self.directory.mkdir(parents=True, exist_ok=True)
         place(result.archive, self.directory / f"{key}.tar.gz")
         document = {"sha256": result.sha256, "manifest": result.manifest.to_dict()}

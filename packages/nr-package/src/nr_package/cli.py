@@ -154,13 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in extract_archive(args.archive, args.target):
                 print(path)
             return 0
-        result = _build(args).package(
+        packager = _build(args)
+        result = packager.package(
             args.source,
             args.output_dir,
             args.name,
             cache_dir=args.cache_dir,
             use_cache=not args.no_cache,
         )
+        if result is None:
+            raise PackagingError(f"{type(packager).__name__} wrote no archive")
     except PackagingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ __all__ = [
     "BadArchiveError",
     "GitError",
     "InvalidPackagerError",
+    "MissingConfigLayerError",
     "PackagerConflictError",
     "PackagingError",
     "UncommittedChangesError",
@@ -33,6 +34,10 @@ class PackagingError(Exception):
 
 class InvalidPackagerError(PackagingError, ValueError):
     """A packager field has a value that cannot work (raised when the packager is created)."""
+
+
+class MissingConfigLayerError(PackagingError, ImportError):
+    """``Packager.to_config()`` was called but ``nr-config`` is not installed."""
 
 
 class GitError(PackagingError):

@@ -186,8 +186,8 @@ class _Limit:
 
 
 def extract_archive(
-    archive: Path,
-    target: Path,
+    archive: str | os.PathLike[str],
+    target: str | os.PathLike[str],
     *,
     max_size: int = DEFAULT_MAX_SIZE,
     max_ratio: float = DEFAULT_MAX_RATIO,
@@ -211,6 +211,7 @@ def extract_archive(
         BadArchiveError: The file is missing, truncated or not an archive, or expands past
             ``max_size`` or ``max_ratio``.
     """
+    archive, target = Path(archive), Path(target)
     try:
         size = archive.stat().st_size
     except OSError as error:

@@ -1,6 +1,7 @@
 """What a packaging call shipped: ``Manifest``, ``ExtraFile`` and ``PackageResult``."""
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,18 +83,48 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True)
-class PackageResult:
-    """The outcome of :meth:`Packager.package`.
+class PackageResult(str):
+    """The outcome of :meth:`Packager.package`: the archive path, as a ``str``, with details.
+
+    It *is* the archive path (``str(result)``, ``open(result)``, ``Path(result)`` and
+    ``result == "/jobs/code.tar.gz"`` work as with NeMo-Run's ``str`` return value) and carries
+    the hash and manifest of the archive as attributes. It is immutable, and compares and hashes
+    as its path.
 
     Attributes:
-        archive: The ``.tar.gz`` written, or ``None`` for the passthrough ``Packager``.
-        sha256: SHA-256 (hex) of the archive file; empty when there is no archive.
+        archive: The ``.tar.gz`` written, as a :class:`~pathlib.Path`.
+        sha256: SHA-256 (hex) of the archive file.
         manifest: What the archive holds.
         cached: Whether the archive came from the cache rather than being built.
     """
 
-    archive: Path | None
+    archive: Path
     sha256: str
     manifest: Manifest
-    cached: bool = False
+    cached: bool
+
+    def __new__(
+        cls, archive: str | os.PathLike[str], sha256: str, manifest: Manifest, cached: bool = False
+    ) -> "PackageResult":
+        """Make the result for ``archive`` (see the class attributes)."""
+        result = super().__new__(cls, os.fspath(archive))
+        for name, value in (
+            ("archive", Path(archive)),
+            ("sha256", sha256),
+            ("manifest", manifest),
+            ("cached", cached),
+        ):
+            object.__setattr__(result, name, value)
+        return result
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse: a result is immutable."""
+        raise AttributeError(f"PackageResult is immutable; cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        """``PackageResult('<archive>', sha256='…', cached=…)``."""
+        return f"PackageResult({str(self)!r}, sha256={self.sha256!r}, cached={self.cached!r})"
+
+    def __reduce__(self) -> tuple[type["PackageResult"], tuple[Path, str, Manifest, bool]]:
+        """Pickle and copy by the constructor arguments."""
+        return (type(self), (self.archive, self.sha256, self.manifest, self.cached))

@@ -96,12 +96,19 @@ class LocalTunnel:
         )
         return deliver(result, hide=hide, warn=warn)
 
+    def setup(self) -> None:
+        """Do nothing: the local job directory is created by whoever writes into it."""
+
     def put(self, local: str | Path, remote: str) -> None:
-        """Copy a file (or a directory tree) to ``remote``; nothing happens if both are the same."""
+        """Copy a file (or a directory tree) to ``remote``.
+
+        Nothing happens if both name the same path (checked before anything else, so it need
+        not exist), as with NeMo-Run's ``LocalTunnel``.
+        """
         self._copy(Path(local), Path(remote))
 
     def get(self, remote: str, local: str | Path) -> None:
-        """Copy ``remote`` (a file or a directory tree) to ``local``."""
+        """Copy ``remote`` (a file or a directory tree) to ``local``; the same path: nothing."""
         self._copy(Path(remote), Path(local))
 
     def sync(
@@ -157,6 +164,8 @@ class LocalTunnel:
 
     @staticmethod
     def _copy(source: Path, target: Path) -> None:
+        if source.absolute() == target.absolute():
+            return
         if not source.exists():
             raise RemotePathNotFoundError(str(source), "localhost")
         if target.exists() and source.samefile(target):

@@ -49,6 +49,10 @@ class Tunnel(Protocol):
         """Run a command and return its exit code and output."""
         ...
 
+    def setup(self) -> None:
+        """Prepare the tunnel for jobs (``SSHTunnel``: create ``job_dir`` on the host)."""
+        ...
+
     def put(self, local: str | Path, remote: str) -> None:
         """Copy a local file to ``remote``."""
         ...

@@ -219,6 +219,19 @@ class SSHTunnel:
             result = self._files().run(script, timeout=timeout)
         return deliver(replace(result, command=shown), hide=hide, warn=warn)
 
+    def setup(self) -> None:
+        """Create ``job_dir`` (and its parents) on the remote host, as ``mkdir -p`` does.
+
+        Raises:
+            TunnelError: ``job_dir`` is empty, so there is no directory to create.
+        """
+        if not self.job_dir:
+            raise TunnelError(
+                f"SSHTunnel({self.key}).setup(): job_dir is empty; set job_dir to the remote "
+                "base directory for job files, e.g. job_dir='/home/me/nemo-run'"
+            )
+        self.mkdir(self.job_dir)
+
     def put(self, local: str | Path, remote: str) -> None:
         """Upload the file ``local`` to ``remote`` atomically, keeping its mode bits.
 

@@ -235,7 +235,7 @@ class DockerBackend(Backend[DockerSettings, DockerRequest]):
         for code in request.code:
             packager = nr_config.build(nr_config.loads_json(code.packager))
             result = packager.package(Path.cwd(), Path(code.host_job_dir), "code")
-            if result.archive is not None:
+            if result is not None:
                 extract_archive(result.archive, Path(code.host_job_dir) / "code")
         head = Path(request.host_job_dir)
         state = {

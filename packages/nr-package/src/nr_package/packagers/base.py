@@ -1,6 +1,7 @@
 """The passthrough :class:`Packager` and the packaging flow shared by every packager."""
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any
 
 from nr_package.archive import Entry, write_archive
 from nr_package.cache import ArchiveCache, cache_key, default_cache_dir
-from nr_package.errors import InvalidPackagerError
+from nr_package.errors import InvalidPackagerError, MissingConfigLayerError
 from nr_package.manifest import Manifest, PackageResult
 
 __all__ = [
@@ -82,7 +83,10 @@ def as_list(packager: object, name: str) -> list[str]:
 def pattern_pairs(
     packager: object, patterns_field: str, relatives_field: str
 ) -> list[tuple[str, str]]:
-    """Pair each non-empty pattern with its relative path (one for all, or one per pattern).
+    """Pair each pattern with its relative path (one for all, or one per pattern).
+
+    A pattern holding spaces is several patterns, each paired with that pattern's relative
+    path (``"*.py configs/*.yaml"``), as NeMo-Run's shell ``find <pattern>`` reads it.
 
     Args:
         packager: The packager holding both ``str | list[str]`` fields.
@@ -104,12 +108,16 @@ def pattern_pairs(
             f"{type(packager).__name__}.{patterns_field} has {len(patterns)} item(s) but "
             f"{relatives_field} has {len(relatives)}; give one relative path, or one per pattern"
         )
-    return [(p, r) for p, r in zip(patterns, relatives, strict=True) if p]
+    return [
+        (piece, relative)
+        for pattern, relative in zip(patterns, relatives, strict=True)
+        for piece in pattern.split()
+    ]
 
 
 def files_of(entries: Iterable[Entry]) -> tuple[str, ...]:
-    """The sorted archive paths of ``entries``."""
-    return tuple(sorted(entry.path for entry in entries))
+    """The sorted archive paths of the files and symlinks among ``entries``."""
+    return tuple(sorted(entry.path for entry in entries if entry.kind != "directory"))
 
 
 @dataclass(kw_only=True)
@@ -136,6 +144,24 @@ class Packager:
                 f"{type(self).__name__}.symlink_from_remote_dir must be a str or None, got {link!r}"
             )
 
+    def to_config(self) -> Any:
+        """Return ``run.Config(type(self), **fields)``, NeMo-Run's way to save and edit a packager.
+
+        Needs ``nr-config`` (installed with ``nemo-run``, or ``pip install 'nr-package[config]'``);
+        ``nr_package`` alone never imports it.
+
+        Raises:
+            MissingConfigLayerError: ``nr-config`` is not installed.
+        """
+        try:
+            import nr_config  # noqa: PLC0415 - optional: nr_package stands alone without it
+        except ImportError:
+            raise MissingConfigLayerError(
+                f"{type(self).__name__}.to_config() needs nr-config: "
+                "pip install 'nr-package[config]' (or nemo-run)"
+            ) from None
+        return nr_config.dataclass_to_config(self)
+
     def prepare(self, source: Path) -> Prepared | None:
         """Resolve the inputs of an archive of ``source`` (``None``: nothing to ship).
 
@@ -153,38 +179,43 @@ class Packager:
 
     def package(
         self,
-        source: Path,
-        output_dir: Path,
+        path: str | os.PathLike[str],
+        job_dir: str | os.PathLike[str],
         name: str,
         *,
         cache_dir: Path | None = None,
         use_cache: bool = True,
-    ) -> PackageResult:
-        """Package ``source`` into ``<output_dir>/<name>.tar.gz``.
+    ) -> PackageResult | None:
+        """Package ``path`` into ``<job_dir>/<name>.tar.gz`` and return the archive path.
+
+        The call and the return value are NeMo-Run's (``package(path, job_dir, name)`` returns
+        the archive path, ``None`` for the passthrough ``Packager``); the path returned is a
+        :class:`~nr_package.manifest.PackageResult`, a ``str`` that also carries the archive's
+        SHA-256 and manifest.
 
         Args:
-            source: The directory the user launched from.
-            output_dir: Where to write the archive; created if missing.
+            path: The directory the user launched from.
+            job_dir: Where to write the archive; created if missing.
             name: Archive base name (a plain file name, without ``.tar.gz``).
             cache_dir: Archive cache; defaults to ``$NR_PACKAGE_CACHE`` or
                 ``~/.cache/nr-package``.
             use_cache: Set to ``False`` to always rebuild (the result is still stored).
 
         Returns:
-            The (absolute) archive path, its SHA-256 and its manifest. For the passthrough
-            ``Packager``, ``archive`` is ``None``, ``sha256`` is empty and nothing is written.
+            The (absolute) archive path with its SHA-256 and manifest, or ``None`` for the
+            passthrough ``Packager`` (nothing is written).
 
         Raises:
             PackagingError: A subclass naming what went wrong.
         """
         validate_name(name)
-        prepared = self.prepare(Path(source))
+        prepared = self.prepare(Path(path))
         if prepared is None:
-            return PackageResult(None, "", Manifest(packager=type(self).__name__))
+            return None
         try:
             key = cache_key(prepared.inputs)
             cache = ArchiveCache(cache_dir if cache_dir is not None else default_cache_dir())
-            output_dir = Path(output_dir).absolute()
+            output_dir = Path(job_dir).absolute()
             output_dir.mkdir(parents=True, exist_ok=True)
             output = output_dir / f"{name}.tar.gz"
             if use_cache:

@@ -82,9 +82,11 @@ class GitArchivePackager(Packager):
         subpath: Directory of the repository to package; it becomes the archive root.
         ref: Commit-ish to package (branch, tag, sha, ``HEAD~1`` ...).
         include_submodules: Also package initialised submodules (recursively), at the commit
-            the packaged tree records for them.
+            the packaged tree records for them. A submodule not shipped (this is ``False``, or
+            it is not initialised) leaves an empty directory, as with ``git archive``.
         include_pattern: Extra files (globs, anchored at their relative path) to ship, even
-            untracked or ignored ones; placed relative to their relative path.
+            untracked or ignored ones; placed relative to their relative path. A pattern
+            with spaces is several patterns (``"*.py configs/*.yaml"``), as in NeMo-Run.
         include_pattern_relative_path: Directory of each pattern (default: repository root);
             a single value or one per pattern.
         check_uncommitted_changes: Refuse to package if tracked files below ``subpath`` have
@@ -275,7 +277,10 @@ class GitArchivePackager(Packager):
             committed = {item.path for item in part.items}
             for item in part.items:
                 path = part.prefix + item.path
-                if item.is_gitlink or item.path in part.overlay:
+                if item.is_gitlink:  # as git archive does: the submodule's files, if shipped,
+                    entries[path] = Entry(path, "directory")  # go in an (else empty) directory
+                    continue
+                if item.path in part.overlay:
                     continue
                 if item.is_symlink:
                     target = part.repo.read_blob(item.sha).decode("utf-8", "surrogateescape")

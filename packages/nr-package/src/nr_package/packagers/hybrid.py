@@ -102,10 +102,15 @@ class HybridPackager(Packager):
             prefix = "" if self.extract_at_root else key + "/"
             for entry in part_entries:
                 path = prefix + entry.path
-                clash = files.get(path) or directories.get(path)
+                clash = files.get(path)
+                if clash is None and entry.kind != "directory":
+                    clash = directories.get(path)
                 if clash is not None:
                     raise PackagerConflictError(path, clash, key)
-                files[path] = key
+                if entry.kind == "directory":
+                    directories.setdefault(path, key)
+                else:
+                    files[path] = key
                 for parent in PurePosixPath(path).parents:
                     name = str(parent)
                     if name == ".":

@@ -33,7 +33,9 @@ class PatternPackager(Packager):
     ``include_pattern``/``exclude_pattern`` at construction, so give one name or the other.
 
     Attributes:
-        include_pattern: One pattern or a list of patterns (empty ones are skipped).
+        include_pattern: One pattern or a list of patterns (empty ones are skipped); a
+            pattern with spaces is several patterns (``"*.py configs/*.yaml"``), as in
+            NeMo-Run.
         relative_path: Directory of the patterns (absolute, or relative to the ``source``
             directory; ``""`` is ``source``); one for all patterns or one per pattern.
         exclude_pattern: ``.gitignore``-syntax patterns to leave out (``__pycache__/``,
@@ -55,7 +57,7 @@ class PatternPackager(Packager):
         require_bools(self, "respect_gitignore")
         self._merge_alias("include", "include_pattern")
         self._merge_alias("exclude", "exclude_pattern")
-        if not [p for p in as_list(self, "include_pattern") if p]:
+        if not [p for p in as_list(self, "include_pattern") if p.split()]:
             raise InvalidPackagerError(
                 "PatternPackager needs include_pattern (or include): the glob patterns of the "
                 "files to ship, e.g. include_pattern='src/**'"
