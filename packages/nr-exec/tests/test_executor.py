@@ -48,7 +48,7 @@ def test_wrong_field_raises_naming_field(
 
 def test_unknown_launcher_name_lists_valid_names() -> None:
     with pytest.raises(
-        LauncherError, match=r"\['default', 'ft', 'slurm_template', 'torchrun'\]"
+        LauncherError, match=r"\['default', 'ft', 'slurm_ray', 'slurm_template', 'torchrun'\]"
     ) as info:
         LocalExecutor(launcher="torchrunn")
     assert info.value.field == "LocalExecutor.launcher"

@@ -106,7 +106,12 @@ def test_fault_tolerance_without_options() -> None:
 
 def test_nsys_prefix() -> None:
     launcher = Launcher(nsys_profile=True, nsys_extra_args=["--x"])
-    command = launcher.launch_command("python", ["t.py"], LaunchContext(job_dir="/j"))
+    prefix = launcher.get_nsys_prefix("/j")
+    assert prefix is not None
+    assert Launcher().get_nsys_prefix("/j") is None
+    command = launcher.launch_command(
+        "python", ["t.py"], LaunchContext(job_dir="/j", prefix=("nsys", *prefix))
+    )
     assert command == [
         "nsys",
         "profile",
@@ -152,7 +157,7 @@ def test_slurm_template_on_an_executor_that_supports_it(home: Path) -> None:
     )
     spec = make_job_spec(nr_config.Script(path="run.sh", args=["a"]), executor, name="n")
     assert spec.launcher == "slurm_template"
-    assert _command(spec.argv) == ["bash", "/j/scripts/n.sh"]
+    assert _command(spec.argv) == ["bash", "/j/scripts/n_template.sh"]
     (script,) = spec.files
     assert script.content == "#!/usr/bin/env bash\n# pre\nbash run.sh a\n"
 

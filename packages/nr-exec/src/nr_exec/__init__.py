@@ -13,6 +13,7 @@ from nr_exec.errors import (
     BatchSubmitError,
     ExecError,
     ExecutorConfigError,
+    ExecutorFileError,
     ExitMarkerError,
     HandleError,
     LauncherError,
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from nr_exec.backend import Backend, BatchEntry, Capabilities, Request
     from nr_exec.constants import EnvVar
     from nr_exec.context import BackendContext
+    from nr_exec.devspace import DevSpace
     from nr_exec.docker import DockerBackend, DockerExecutor, DockerRequest
     from nr_exec.executor import Executor
+    from nr_exec.executor_files import import_executor
     from nr_exec.extras import require_extra
     from nr_exec.handle import Handle
     from nr_exec.jobs import make_job_spec
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
         FaultTolerance,
         LaunchContext,
         Launcher,
+        SlurmRay,
         SlurmTemplate,
         Torchrun,
         launcher_names,
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
         resolve_launcher,
     )
     from nr_exec.local import LocalBackend, LocalExecutor, LocalRequest
+    from nr_exec.macros import ExecutorMacros
     from nr_exec.marker import EXIT_MARKER_ENV, ExitMarker, read_exit_marker, write_exit_marker
     from nr_exec.paths import nemorun_home
     from nr_exec.placement import Placement
@@ -54,7 +59,13 @@ if TYPE_CHECKING:
         create_backend,
     )
     from nr_exec.settings import BackendSettings, NoSettings
-    from nr_exec.slurm import SlurmBackend, SlurmExecutor, SlurmJobDetails, SlurmRequest
+    from nr_exec.slurm import (
+        ResourceRequest,
+        SlurmBackend,
+        SlurmExecutor,
+        SlurmJobDetails,
+        SlurmRequest,
+    )
     from nr_exec.spec import JobFile, JobSpec, Mount, Resources
     from nr_exec.states import FailureReason, JobState, JobStatus
     from nr_exec.wrapper import wrap_command
@@ -66,6 +77,11 @@ _LAZY = {
     "Request": "nr_exec.backend",
     "EnvVar": "nr_exec.constants",
     "BackendContext": "nr_exec.context",
+    "DevSpace": "nr_exec.devspace",
+    "import_executor": "nr_exec.executor_files",
+    "ExecutorMacros": "nr_exec.macros",
+    "SlurmRay": "nr_exec.launchers",
+    "ResourceRequest": "nr_exec.slurm",
     "nemorun_home": "nr_exec.paths",
     "Placement": "nr_exec.placement",
     "backend_class": "nr_exec.registry",
@@ -120,6 +136,7 @@ __all__ = [
     "BatchEntry",
     "BatchSubmitError",
     "Capabilities",
+    "DevSpace",
     "DockerBackend",
     "DockerExecutor",
     "DockerRequest",
@@ -127,6 +144,8 @@ __all__ = [
     "ExecError",
     "Executor",
     "ExecutorConfigError",
+    "ExecutorFileError",
+    "ExecutorMacros",
     "ExitMarker",
     "ExitMarkerError",
     "FailureReason",
@@ -148,10 +167,12 @@ __all__ = [
     "NoSettings",
     "Placement",
     "Request",
+    "ResourceRequest",
     "Resources",
     "SlurmBackend",
     "SlurmExecutor",
     "SlurmJobDetails",
+    "SlurmRay",
     "SlurmRequest",
     "SlurmTemplate",
     "Torchrun",
@@ -165,6 +186,7 @@ __all__ = [
     "backend_for_handle",
     "backend_schemes",
     "create_backend",
+    "import_executor",
     "launcher_names",
     "make_job_spec",
     "nemorun_home",

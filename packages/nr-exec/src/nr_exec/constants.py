@@ -23,6 +23,8 @@ class EnvVar(str, enum.Enum):
         DOCKER_HOST: The Docker engine used when an executor names none.
         XDG_CACHE_HOME: The base of the default code-archive cache (read by nr-package).
         PATH: Extended with the launching interpreter's directory for local jobs.
+        LAZY_CLI: ``LAZY_CLI=true`` makes ``run.cli.main`` record its entrypoint instead of
+            running it (NeMo-Run's lazy mode; read by nr-cli).
 
     Set inside a job:
         JOB_ID: ``NR_EXEC_JOB_ID``, the backend job id of the running job.
@@ -40,6 +42,7 @@ class EnvVar(str, enum.Enum):
     DOCKER_HOST = "DOCKER_HOST"
     XDG_CACHE_HOME = "XDG_CACHE_HOME"
     PATH = "PATH"
+    LAZY_CLI = "LAZY_CLI"
     JOB_ID = "NR_EXEC_JOB_ID"
     JOB_DIR = "NR_EXEC_JOB_DIR"
     EXIT_MARKER = "NR_EXEC_EXIT_MARKER"

@@ -13,6 +13,7 @@ __all__ = [
     "BatchSubmitError",
     "ExecError",
     "ExecutorConfigError",
+    "ExecutorFileError",
     "ExitMarkerError",
     "HandleError",
     "LauncherError",
@@ -106,3 +107,7 @@ class UnknownFieldError(ExecutorConfigError, TypeError):
 
 class UnknownAttributeError(ExecError, AttributeError):
     """An attribute that is none of an executor's fields was assigned (it would be ignored)."""
+
+
+class ExecutorFileError(ExecError, LookupError):
+    """``import_executor`` found no executors file, or no such name in it."""

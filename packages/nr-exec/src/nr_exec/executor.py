@@ -1,6 +1,7 @@
 """The ``Executor`` base: declarative, validated description of where and how a task runs."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import nr_config
@@ -15,12 +16,13 @@ from nr_exec.validation import check_assignment, check_fields, check_keywords
 
 if TYPE_CHECKING:
     from nr_exec.backend import Capabilities
+    from nr_exec.macros import ExecutorMacros
 
 __all__ = ["Executor"]
 
 
 @dataclass(kw_only=True)
-class Executor:
+class Executor(nr_config.ConfigurableMixin):
     """Base of every executor.
 
     Executors are dataclasses checked at construction: a field of the wrong type or value
@@ -36,7 +38,8 @@ class Executor:
     scheme in the ``nr_exec.backends`` registry), answers where the job lives on the target
     (:meth:`placement`), and hands its backend one settings record (:meth:`settings`) plus
     how to reach the service (:meth:`connection`). It builds no backend; see
-    :func:`nr_exec.backend_for`.
+    :func:`nr_exec.backend_for`. As a ``ConfigurableMixin`` it has ``to_config()`` (a
+    declarative, serializable copy; non-init fields are left out) and ``diff(old)``.
 
     Attributes:
         packager: How the code is shipped to the job.
@@ -47,6 +50,8 @@ class Executor:
         experiment_id: Id of the experiment the job belongs to, if any.
         job_dir: Directory of the job's files; empty for the default
             (``$NEMORUN_HOME/jobs/<job-id>``).
+        experiment_dir: Directory of the experiment the job belongs to (set by
+            :meth:`assign`; not a constructor argument).
     """
 
     #: The scheme of this executor's backend in the registry (``"local"``, ``"slurm"``).
@@ -58,6 +63,7 @@ class Executor:
     retries: int = 0
     experiment_id: str | None = None
     job_dir: str = ""
+    experiment_dir: str = field(default="", init=False)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Executor":
         """Refuse unknown keywords before the dataclass ``__init__`` gives a bare TypeError."""
@@ -98,6 +104,61 @@ class Executor:
     def nproc_per_node(self) -> int:
         """Processes per node (torchrun's ``--nproc-per-node``)."""
         return 1
+
+    def assign(self, exp_id: str, exp_dir: str, task_id: str, task_dir: str) -> None:
+        """Attach the executor to a job of an experiment (NeMo-Run's extension hook).
+
+        Sets :attr:`experiment_id`, :attr:`experiment_dir` and :attr:`job_dir`
+        (``<exp_dir>/<task_dir>``), from which :meth:`placement` derives where the job lives
+        on its target. Subclasses that keep more per-job state extend it.
+
+        Args:
+            exp_id: The experiment's id.
+            exp_dir: The experiment's directory.
+            task_id: The job's id in the experiment.
+            task_dir: The job directory's name inside ``exp_dir``.
+        """
+        del task_id
+        self.experiment_id = exp_id
+        self.experiment_dir = exp_dir
+        self.job_dir = str(Path(exp_dir) / task_dir)
+
+    def macro_values(self) -> "ExecutorMacros | None":
+        """The variables the target defines for distributed launchers, or None (the default).
+
+        When not None, every argument and environment value of the job's command goes
+        through :meth:`ExecutorMacros.substitute`.
+        """
+        return None
+
+    def get_launcher_prefix(self) -> list[str] | None:
+        """The profiler arguments placed before the command, or None when not profiling.
+
+        By default ``profile -s none -t <trace> -o <job dir>/<nsys_folder>/<file> ...`` when
+        the launcher has ``nsys_profile=True`` (the job directory as the target sees it); the
+        program running them is :meth:`get_nsys_entrypoint`. Override both to use another
+        profiler.
+        """
+        target_dir = self.placement("", self.job_dir).job_dir
+        return self.get_launcher().get_nsys_prefix(target_dir)
+
+    def get_nsys_entrypoint(self) -> tuple[str, str]:
+        """The profiler's program and a second word (empty by default): ``("nsys", "")``."""
+        return ("nsys", "")
+
+    def supports_launcher_transform(self) -> bool:
+        """Whether the launcher rewrites the job into a script and the backend can run that."""
+        launcher = self.get_launcher()
+        rewrites = type(launcher).transform is not Launcher.transform
+        return rewrites and self.capabilities().launcher_transform
+
+    def cleanup(self, handle: str) -> None:
+        """Release what the job left on its target once it ended (a no-op by default).
+
+        Args:
+            handle: The job's handle (``<scheme>://<cluster>/<job-id>``).
+        """
+        del handle
 
     def resources(self) -> Resources:
         """Resources the job asks for."""
@@ -151,10 +212,6 @@ class Executor:
         """
         del job_dir
         return NoSettings()
-
-    def to_config(self) -> Any:
-        """Return the executor as an nr-config ``Config`` (a declarative, serializable copy)."""
-        return nr_config.dataclass_to_config(self)
 
     def clone(self) -> "Executor":
         """Return a deep, independent copy (built from :meth:`to_config`)."""

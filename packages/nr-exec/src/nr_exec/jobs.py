@@ -1,5 +1,6 @@
 """From a task and an executor to a :class:`~nr_exec.JobSpec`."""
 
+import copy
 import dataclasses
 import re
 import secrets
@@ -90,6 +91,9 @@ def make_job_spec(
 
     Where the job lives on its target comes from :meth:`Executor.placement`; what its backend
     needs beyond the spec is :meth:`Executor.settings`, carried as ``spec.backend_options``.
+    The executor's hooks shape the command: :meth:`Executor.get_launcher_prefix` (after
+    :meth:`Executor.get_nsys_entrypoint`) goes before the launched program, and with
+    :meth:`Executor.macro_values` every argument and environment value is substituted.
 
     Args:
         task: A ``Partial`` or a ``Script``.
@@ -109,6 +113,9 @@ def make_job_spec(
     safe = safe_name(name)
     job_id = job_id or new_job_id(safe)
     local_dir = job_dir or executor.job_dir or str(nemorun_home() / "jobs" / job_id)
+    if executor.job_dir != local_dir:  # the executor's views (launcher prefix) see this job
+        executor = copy.copy(executor)
+        executor.job_dir = local_dir
     return _make(task, executor, name, safe, job_id, local_dir, executor.capabilities())
 
 
@@ -120,7 +127,10 @@ def _make(  # noqa: PLR0917 - one private step of make_job_spec
     job_id: str,
     local_dir: str,
     caps: Capabilities,
+    *,
+    rendered: bool = False,
 ) -> JobSpec:
+    """Make the spec (``rendered``: a template launcher's script, already prefixed)."""
     placement = executor.placement(job_id, local_dir)
     job_dir = placement.job_dir
     launcher = executor.get_launcher()
@@ -136,7 +146,19 @@ def _make(  # noqa: PLR0917 - one private step of make_job_spec
         env.update(task.env)
         metadata.update(task.metadata)
         entrypoint, args, files = _script_command(task, safe, job_dir)
-    command = launcher.launch_command(entrypoint, args, placement.launch_context)
+    prefix = None if rendered else executor.get_launcher_prefix()
+    if prefix is not None:
+        words = [word for word in executor.get_nsys_entrypoint() if word]
+        context = dataclasses.replace(placement.launch_context, prefix=(*words, *prefix))
+        if launcher.nsys_profile:  # the profiles' folder exists before the job starts
+            files = (*files, JobFile(f"{launcher.nsys_folder}/.init", ""))
+    else:
+        context = placement.launch_context
+    command = launcher.launch_command(entrypoint, args, context)
+    macros = None if rendered else executor.macro_values()
+    if macros is not None:
+        command = [macros.substitute(arg) for arg in command]
+        env = {key: macros.substitute(value) for key, value in env.items()}
     script = launcher.transform(command)
     if script is not None:
         if not caps.launcher_transform:
@@ -148,7 +170,10 @@ def _make(  # noqa: PLR0917 - one private step of make_job_spec
             )
         script.env.update(env)
         direct = dataclasses.replace(executor, launcher=None)
-        templated = _make(script, direct, name, safe, job_id, local_dir, caps)
+        # the rendered template gets its own file: an inline task keeps scripts/<safe>.sh
+        templated = _make(
+            script, direct, name, f"{safe}_template", job_id, local_dir, caps, rendered=True
+        )
         return dataclasses.replace(
             templated, launcher=launcher.name, files=(*files, *templated.files)
         )

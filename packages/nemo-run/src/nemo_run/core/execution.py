@@ -9,6 +9,7 @@ if TYPE_CHECKING:
         DGXCloudExecutor,
         DockerExecutor,
         Executor,
+        ExecutorMacros,
         FaultTolerance,
         KubeflowExecutor,
         KubeRayExecutor,
@@ -17,14 +18,17 @@ if TYPE_CHECKING:
         SkypilotExecutor,
         SkypilotJobsExecutor,
         SlurmExecutor,
+        SlurmRay,
         SlurmTemplate,
         Torchrun,
+        import_executor,
     )
 
 __all__ = [
     "DGXCloudExecutor",
     "DockerExecutor",
     "Executor",
+    "ExecutorMacros",
     "FaultTolerance",
     "KubeRayExecutor",
     "KubeflowExecutor",
@@ -33,8 +37,10 @@ __all__ = [
     "SkypilotExecutor",
     "SkypilotJobsExecutor",
     "SlurmExecutor",
+    "SlurmRay",
     "SlurmTemplate",
     "Torchrun",
+    "import_executor",
 ]
 
 __getattr__ = facade_getattr(__name__, __all__)

@@ -2,6 +2,7 @@
 
 from nr_exec.launchers.base import LaunchContext, Launcher, is_python
 from nr_exec.launchers.registry import launcher_names, register_launcher, resolve_launcher
+from nr_exec.launchers.slurm_ray import SlurmRay
 from nr_exec.launchers.slurm_template import SlurmTemplate
 from nr_exec.launchers.torchrun import FaultTolerance, Torchrun
 
@@ -9,6 +10,7 @@ __all__ = [
     "FaultTolerance",
     "LaunchContext",
     "Launcher",
+    "SlurmRay",
     "SlurmTemplate",
     "Torchrun",
     "is_python",

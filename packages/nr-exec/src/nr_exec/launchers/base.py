@@ -30,6 +30,8 @@ class LaunchContext:
             variable reference (``"$head_node_ip"``) the backend's job script defines.
         node_rank: This node's rank in multi-node jobs: a literal or a shell variable reference.
         rdzv_port: Rendezvous port overriding the launcher's own, if set.
+        prefix: Words placed before the launched program (a profiler, ``nsys profile ...``;
+            from :meth:`nr_exec.Executor.get_launcher_prefix`).
     """
 
     nnodes: int = 1
@@ -38,6 +40,7 @@ class LaunchContext:
     head_node: str = "localhost"
     node_rank: str = "0"
     rdzv_port: int | None = None
+    prefix: tuple[str, ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -84,13 +87,18 @@ class Launcher:
         """
         check_fields(self)
 
-    def nsys_prefix(self, job_dir: str) -> list[str]:
-        """Return the ``nsys profile ...`` prefix, or an empty list when profiling is off."""
+    def get_nsys_prefix(self, job_dir: str) -> list[str] | None:
+        """Return the ``nsys`` arguments (``profile -s none ...``), or None when not profiling.
+
+        Args:
+            job_dir: The job directory as the job sees it; profiles go to its
+                ``nsys_folder``.
+        """
         if not self.nsys_profile:
-            return []
+            return None
         output = f"{job_dir}/{self.nsys_folder}/{self.nsys_filename}"
         trace = ",".join(self.nsys_trace)
-        return ["nsys", "profile", "-s", "none", "-t", trace, "-o", output, *self.nsys_extra_args]
+        return ["profile", "-s", "none", "-t", trace, "-o", output, *self.nsys_extra_args]
 
     def launch_command(
         self, entrypoint: str, args: Sequence[str], context: LaunchContext
@@ -100,9 +108,9 @@ class Launcher:
         Args:
             entrypoint: The program (``python``, ``bash``, ...).
             args: Its arguments (``["-m", "pkg.mod", ...]`` for a module).
-            context: Nodes, processes and rendezvous details of the job.
+            context: Nodes, processes, rendezvous details and command prefix of the job.
         """
-        return [*self.nsys_prefix(context.job_dir), entrypoint, *args]
+        return [*context.prefix, entrypoint, *args]
 
     def transform(self, command: Sequence[str]) -> "Script | None":
         """Turn the whole command into a script, for launchers that template the job.

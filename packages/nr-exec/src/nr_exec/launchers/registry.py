@@ -1,7 +1,8 @@
-"""Launchers by name: ``"torchrun"``, ``"ft"``, ``"slurm_template"`` (and registered ones)."""
+"""Launchers by name: torchrun, ft, slurm_template, slurm_ray, and registered ones."""
 
 from nr_exec.errors import LauncherError
 from nr_exec.launchers.base import Launcher
+from nr_exec.launchers.slurm_ray import SlurmRay
 from nr_exec.launchers.slurm_template import SlurmTemplate
 from nr_exec.launchers.torchrun import FaultTolerance, Torchrun
 
@@ -12,6 +13,7 @@ _LAUNCHERS: dict[str, type[Launcher]] = {
     Torchrun.name: Torchrun,
     FaultTolerance.name: FaultTolerance,
     SlurmTemplate.name: SlurmTemplate,
+    SlurmRay.name: SlurmRay,
 }
 
 

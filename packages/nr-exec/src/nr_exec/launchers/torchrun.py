@@ -57,7 +57,7 @@ class Torchrun(Launcher):
             port = context.rdzv_port or self.rdzv_port
             endpoint, node_rank = f"{context.head_node}:{port}", context.node_rank
         command = [
-            *self.nsys_prefix(context.job_dir),
+            *context.prefix,
             self.program,
             *self.leading_args(),
             "--rdzv-backend",

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError, SubmitInFlightError
-    from nr_exec.slurm.executor import SlurmExecutor, SlurmJobDetails
+    from nr_exec.slurm.executor import ResourceRequest, SlurmExecutor, SlurmJobDetails
     from nr_exec.slurm.request import SlurmRequest
     from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
     from nr_exec.slurm.transfer import Submission
 
 __all__ = [
+    "ResourceRequest",
     "SlurmBackend",
     "SlurmContainer",
     "SlurmExecutor",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ResourceRequest": "nr_exec.slurm.executor",
     "SlurmBackend": "nr_exec.slurm.backend",
     "SlurmSubmitError": "nr_exec.slurm.backend",
     "SubmitInFlightError": "nr_exec.slurm.backend",

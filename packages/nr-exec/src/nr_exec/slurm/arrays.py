@@ -24,6 +24,7 @@ from nr_exec.slurm.script import (
     sbatch_block,
     slurm_job_ids,
     step_command,
+    uses_head_node,
 )
 from nr_exec.slurm.settings import SlurmSettings
 from nr_exec.spec import JobSpec, StagedFile
@@ -139,7 +140,7 @@ def build_array_requests(
             script_path=script_path,
             blocks=[sbatch_block(head, settings, name=array_name, extra=extra)],
             job_dir_setup=f". {quote(manifest_path)}",
-            head_node=any("${head_node_ip}" in arg for spec in members for arg in spec.argv),
+            head_node=any(uses_head_node(spec) for spec in members),
             het_groups=[],
             exports=export_lines(common),
             setup_lines=settings.setup_lines or "",

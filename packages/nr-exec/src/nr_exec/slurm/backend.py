@@ -442,7 +442,7 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
                         remote_dirs[packager_json] = packager.symlink_from_remote_dir
                     else:
                         result = packager.package(source, out_dir / str(len(hashes)), "code")
-                        if result.archive is None:
+                        if result is None:
                             raise BackendError(f"{type(packager).__name__} produced no archive")
                         archives[result.sha256] = result.archive
                         hashes[packager_json] = result.sha256

@@ -6,8 +6,11 @@ the settings its backend needs (:meth:`SlurmExecutor.settings`, a
 (:meth:`SlurmExecutor.connection`). It builds no backend; see :func:`nr_exec.backend_for`.
 """
 
+import copy
+import dataclasses
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
@@ -16,8 +19,10 @@ import nr_config
 from nr_package import GitArchivePackager, Packager
 from nr_tunnel import LocalTunnel, SSHTunnel
 
+from nr_exec.errors import ExecutorConfigError
 from nr_exec.executor import Executor
 from nr_exec.launchers import LaunchContext
+from nr_exec.macros import ExecutorMacros
 from nr_exec.paths import nemorun_home
 from nr_exec.placement import Placement
 from nr_exec.slurm.cluster import cluster_name, connection_data
@@ -25,7 +30,7 @@ from nr_exec.slurm.options import option_name
 from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
 from nr_exec.spec import Resources
 
-__all__ = ["DEPENDENCY_TYPES", "SlurmExecutor", "SlurmJobDetails"]
+__all__ = ["DEPENDENCY_TYPES", "ResourceRequest", "SlurmExecutor", "SlurmJobDetails"]
 
 #: Dependency types accepted in ``dependency_type`` (see ``sbatch --dependency``).
 DEPENDENCY_TYPES = frozenset({"after", "afterok", "afterany", "afternotok", "aftercorr"})
@@ -57,7 +62,8 @@ class SlurmJobDetails:
     """Where a job's logs go: ``<folder>/sbatch_<job name>_<%j, or %A_%a>.out`` (and ``.err``).
 
     Slurm expands ``%j`` (job id), ``%A``/``%a`` (array job id and index) and ``%x`` (job
-    name) in the fields.
+    name) in the fields. With both fields set, the properties ``stdout``, ``stderr``,
+    ``srun_stdout``, ``srun_stderr`` and ``ls_term`` give NeMo-Run's path shapes.
 
     Attributes:
         job_name: Name used in the file names (default: the job's name).
@@ -66,6 +72,73 @@ class SlurmJobDetails:
 
     job_name: str | None = None
     folder: str | None = None
+
+    def _path(self, stem: str, suffix: str) -> str:
+        if self.folder is None or self.job_name is None:
+            raise ExecutorConfigError(
+                "SlurmJobDetails.folder/job_name",
+                "both set to read a log path",
+                {"folder": self.folder, "job_name": self.job_name},
+            )
+        return str(PurePosixPath(self.folder) / f"{stem}{self.job_name}_%j{suffix}")
+
+    @property
+    def stdout(self) -> str:
+        """The batch script's stdout: ``<folder>/sbatch_<job_name>_%j.out``."""
+        return self._path("sbatch_", ".out")
+
+    @property
+    def stderr(self) -> str:
+        """The batch script's stderr: ``<folder>/sbatch_<job_name>_%j.err``."""
+        return self._path("sbatch_", ".err")
+
+    @property
+    def srun_stdout(self) -> str:
+        """A step's stdout: ``<folder>/log-<job_name>_%j_${SLURM_RESTART_COUNT:-0}.out``."""
+        return self._path("log-", "_${SLURM_RESTART_COUNT:-0}.out")
+
+    @property
+    def srun_stderr(self) -> str:
+        """A step's stderr: ``<folder>/log-<job_name>_%j_${SLURM_RESTART_COUNT:-0}.err``."""
+        return self._path("log-", "_${SLURM_RESTART_COUNT:-0}.err")
+
+    @property
+    def ls_term(self) -> str:
+        """Glob of the job's log files: ``<folder>/log*``."""
+        return str(PurePosixPath(self._path("", "")).parent / "log*")
+
+
+@dataclass(kw_only=True)
+class ResourceRequest:
+    """What one task of a merged group asks for (see :meth:`SlurmExecutor.merge`).
+
+    Attributes:
+        packager: How the task's code is shipped.
+        nodes: Nodes.
+        ntasks_per_node: Tasks per node.
+        container_image: Container image, if any.
+        gpus_per_node: GPUs per node.
+        gpus_per_task: GPUs per task.
+        container_mounts: Container mounts.
+        container_env: Names of variables passed into the container.
+        env_vars: Environment of the task.
+        srun_args: Extra ``srun`` arguments.
+        job_details: Log paths.
+        het_group_index: Heterogeneous component of the task, if set.
+    """
+
+    packager: Packager
+    nodes: int
+    ntasks_per_node: int
+    container_image: str | None
+    gpus_per_node: int | None
+    gpus_per_task: int | None
+    container_mounts: list[str]
+    container_env: list[str] | None
+    env_vars: dict[str, str]
+    srun_args: list[str]
+    job_details: SlurmJobDetails
+    het_group_index: int | None = None
 
 
 @dataclass(kw_only=True)
@@ -125,9 +198,19 @@ class SlurmExecutor(Executor):
         monitor_group_job_wait_time: Seconds between checks (and grace period) of the monitor.
         setup_lines: Shell lines run in the batch script before the steps.
         stderr_to_stdout: Merge the batch script's stderr into its stdout file.
+        job_name: Name of the job in its experiment (set by :meth:`assign`; not a
+            constructor argument). The Slurm job name is still
+            ``<job_name_prefix><experiment id>.<job id>``, which is how jobs are found again.
+        run_as_group: Whether :meth:`merge` made this executor run a group of tasks.
+        resource_group: What each task of a merged group asks for (:meth:`merge`).
     """
 
     backend_scheme: ClassVar[str] = "slurm"
+    HEAD_NODE_IP_VAR: ClassVar[str] = "head_node_ip"
+    NPROC_PER_NODE_VAR: ClassVar[str] = "SLURM_NTASKS_PER_NODE"
+    NUM_NODES_VAR: ClassVar[str] = "SLURM_NNODES"
+    NODE_RANK_VAR: ClassVar[str] = "SLURM_NODEID"
+    HET_GROUP_HOST_VAR: ClassVar[str] = "het_group_host"
 
     packager: Packager = field(default_factory=GitArchivePackager)
     account: str | None = None
@@ -173,6 +256,9 @@ class SlurmExecutor(Executor):
     monitor_group_job_wait_time: int = 60
     setup_lines: str | None = None
     stderr_to_stdout: bool = True
+    job_name: str = field(default="nemo-job", init=False)
+    run_as_group: bool = field(default=False, init=False)
+    resource_group: list[ResourceRequest] = field(default_factory=list, init=False)
 
     def validate(self) -> None:
         """Check the fields; errors name the field.
@@ -241,6 +327,76 @@ class SlurmExecutor(Executor):
                 key,
             )
 
+    # -- NeMo-Run's extension hooks --------------------------------------------------------------
+
+    def assign(self, exp_id: str, exp_dir: str, task_id: str, task_dir: str) -> None:
+        """Attach to a job of an experiment; also sets :attr:`job_name` to ``task_id``.
+
+        The job's directory on the cluster follows from :meth:`placement`
+        (``<remote root>/<experiment id>/<task_dir>``).
+        """
+        super().assign(exp_id, exp_dir, task_id, task_dir)
+        self.job_name = task_id
+
+    def macro_values(self) -> ExecutorMacros:
+        """Slurm's variables (``head_node_ip``, ``SLURM_NODEID``, ...; see the class constants)."""
+        return ExecutorMacros(
+            head_node_ip_var=self.HEAD_NODE_IP_VAR,
+            nproc_per_node_var=self.NPROC_PER_NODE_VAR,
+            num_nodes_var=self.NUM_NODES_VAR,
+            node_rank_var=self.NODE_RANK_VAR,
+            het_group_host_var=self.HET_GROUP_HOST_VAR,
+        )
+
+    @classmethod
+    def merge(cls, executors: Sequence["SlurmExecutor"], num_tasks: int) -> "SlurmExecutor":
+        """Merge the executors of a group of ``num_tasks`` tasks into one (NeMo-Run's shape).
+
+        One executor that is not heterogeneous is copied with ``run_as_group=True`` (all
+        tasks share its allocation). Otherwise the copy of the first also lists one
+        :class:`ResourceRequest` per task in ``resource_group`` (one executor is repeated).
+        The experiment submits groups from the per-task executors itself; this is a view for
+        code written against NeMo-Run.
+
+        Raises:
+            ExecutorConfigError: Neither 1 nor ``num_tasks`` executors, or
+                ``het_group_indices`` of the wrong length.
+        """
+        if len(executors) not in (1, num_tasks) or num_tasks < 1:
+            raise ExecutorConfigError(
+                f"{cls.__name__}.merge(executors)",
+                f"1 or {num_tasks} executors for {num_tasks} tasks",
+                len(executors),
+            )
+        main = copy.deepcopy(executors[0])
+        main.run_as_group = True
+        if len(executors) == 1 and not main.heterogeneous:
+            return main
+        chosen = list(executors) if len(executors) == num_tasks else [executors[0]] * num_tasks
+        indices = main.het_group_indices
+        if indices is not None and len(indices) != num_tasks:
+            raise ExecutorConfigError(
+                f"{cls.__name__}.het_group_indices", f"{num_tasks} indices, one per task", indices
+            )
+        main.resource_group = [
+            ResourceRequest(
+                packager=copy.deepcopy(e.packager),
+                nodes=e.nodes,
+                ntasks_per_node=e.ntasks_per_node,
+                container_image=e.container_image,
+                gpus_per_node=e.gpus_per_node,
+                gpus_per_task=e.gpus_per_task,
+                container_mounts=list(e.container_mounts),
+                container_env=None if e.container_env is None else list(e.container_env),
+                env_vars=dict(e.env_vars),
+                srun_args=list(e.srun_args),
+                job_details=copy.deepcopy(e.job_details),
+                het_group_index=None if indices is None else indices[position],
+            )
+            for position, e in enumerate(chosen)
+        ]
+        return main
+
     # -- sizes ---------------------------------------------------------------------------------
 
     def info(self) -> str:
@@ -302,6 +458,7 @@ class SlurmExecutor(Executor):
             ``${SLURM_NODEID}``, both expanded inside each task by the generated script.
         """
         del job_id
+        macros = self.macro_values()
         root = self.remote_root()
         if self.job_dir and PurePosixPath(self.job_dir).is_relative_to(root):
             remote = self.job_dir
@@ -315,18 +472,35 @@ class SlurmExecutor(Executor):
                 nnodes=self.nnodes(),
                 nproc_per_node=self.nproc_per_node(),
                 job_dir=remote,
-                head_node="${head_node_ip}",
-                node_rank="${SLURM_NODEID}",
+                head_node=macros.head_node_ref(),
+                node_rank=macros.node_rank_ref(),
             ),
         )
 
+    def _chosen_log_paths(self, job_dir: str) -> tuple[str, str] | None:
+        """The stdout/stderr paths of a ``SlurmJobDetails`` subclass overriding them, else None.
+
+        Unset fields are filled as the backend would: ``<job dir on the cluster>/logs`` and
+        the name of the job directory.
+        """
+        details = self.job_details
+        cls = type(details)
+        if cls.stdout is SlurmJobDetails.stdout and cls.stderr is SlurmJobDetails.stderr:
+            return None
+        filled = dataclasses.replace(
+            details,
+            folder=details.folder or f"{self.placement('', job_dir).job_dir}/logs",
+            job_name=details.job_name or PurePosixPath(job_dir).name,
+        )
+        return (str(filled.stdout), str(filled.stderr))
+
     def settings(self, job_dir: str) -> SlurmSettings:
-        """The Slurm settings of this executor's jobs (the same for every job).
+        """The Slurm settings of the job whose directory on the launching side is ``job_dir``.
 
         Args:
-            job_dir: The job's directory on the launching side (not needed).
+            job_dir: The job's directory on the launching side (names the log files when a
+                ``SlurmJobDetails`` subclass chooses their paths).
         """
-        del job_dir
         container = None
         if self.container_image:
             container = SlurmContainer(
@@ -360,6 +534,7 @@ class SlurmExecutor(Executor):
             else tuple(self.het_group_indices),
             log_name=self.job_details.job_name,
             log_folder=self.job_details.folder,
+            log_paths=self._chosen_log_paths(job_dir),
             stderr_to_stdout=self.stderr_to_stdout,
             setup_lines=self.setup_lines,
             wait_time_for_group_job=self.wait_time_for_group_job,

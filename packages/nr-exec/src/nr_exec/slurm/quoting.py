@@ -5,7 +5,8 @@ Every value that reaches a generated script goes through one of these helpers:
 * :func:`quote` makes any string one literal POSIX-shell word.
 * :func:`command_line` joins an argv into a command line where each argument is literal,
   except for the few shell variables the backend itself defines (``${head_node_ip}``,
-  ``${SLURM_NODEID}``, ...), which stay expandable so that each task of a step sees its own.
+  ``${SLURM_NODEID}``, ...; also written ``$head_node_ip``, the form NeMo-Run's
+  ``ExecutorMacros`` produce), which stay expandable so that each task of a step sees its own.
 * :func:`sbatch_value` renders the value of an ``#SBATCH`` line, which ``sbatch`` parses itself
   (no shell is involved), refusing what it could not read back unchanged.
 * :func:`log_path_text` writes literal text into an ``sbatch --output`` path, where Slurm
@@ -37,12 +38,14 @@ EXPANDABLE: frozenset[str] = frozenset(
         "SLURM_PROCID",
         "SLURM_LOCALID",
         "SLURM_NNODES",
+        "SLURM_NTASKS_PER_NODE",
         "SLURM_JOB_ID",
         "SLURM_ARRAY_TASK_ID",
         "SLURM_RESTART_COUNT",
     }
 )
-_REFERENCE = re.compile(r"\$\{(head_node_ip|het_group_host_\d+|SLURM_[A-Z_]+)\}")
+_NAME = r"head_node_ip|het_group_host_\d+|SLURM_[A-Z_]+"
+_REFERENCE = re.compile(rf"\$(?:\{{({_NAME})\}}|({_NAME})\b)")
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SBATCH_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./\[\]*!&|()-]+")
@@ -59,15 +62,20 @@ def _is_expandable(name: str) -> bool:
     return name in EXPANDABLE or name.startswith("het_group_host_")
 
 
+def _referenced(match: "re.Match[str]") -> str:
+    return match[1] or match[2]
+
+
 def _word(arg: str) -> str:
     parts: list[str] = []
     position = 0
     for match in _REFERENCE.finditer(arg):
-        if not _is_expandable(match[1]):
+        name = _referenced(match)
+        if not _is_expandable(name):
             continue
         if match.start() > position:
             parts.append(quote(arg[position : match.start()]))
-        parts.append(f'"{match[0]}"')
+        parts.append(f'"${{{name}}}"')
         position = match.end()
     if position < len(arg) or not parts:
         parts.append(quote(arg[position:]))
@@ -76,7 +84,7 @@ def _word(arg: str) -> str:
 
 def needs_shell(argv: Iterable[str]) -> bool:
     """Whether an argument references a per-task variable that a shell must expand."""
-    return any(_is_expandable(m[1]) for arg in argv for m in _REFERENCE.finditer(arg))
+    return any(_is_expandable(_referenced(m)) for arg in argv for m in _REFERENCE.finditer(arg))
 
 
 def command_line(argv: Iterable[str]) -> str:
@@ -96,8 +104,12 @@ def check_env_name(name: str) -> str:
 
 
 def export_lines(env: Mapping[str, str]) -> list[str]:
-    """Return one ``export NAME=<quoted value>`` line per variable, sorted by name."""
-    return [f"export {check_env_name(k)}={quote(v)}" for k, v in sorted(env.items())]
+    """Return one ``export NAME=<quoted value>`` line per variable, sorted by name.
+
+    Values are literal except for references to :data:`EXPANDABLE` variables (as in
+    :func:`command_line`).
+    """
+    return [f"export {check_env_name(k)}={_word(v)}" for k, v in sorted(env.items())]
 
 
 def sbatch_value(option: str, value: str) -> str:

@@ -7,6 +7,7 @@ which only lays lines out.
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,16 @@ __all__ = [
     "render",
     "sbatch_block",
     "step_command",
+    "uses_head_node",
 ]
 
 #: Name of the script in the job (or array) directory.
 SCRIPT_FILE = "sbatch.sh"
 #: Per-job file recording the log paths (with Slurm's ``%j``/``%A``/``%a`` patterns).
 LOG_INFO_FILE = "slurm.json"
+
+# A reference to the head node's address, which the script then computes.
+_HEAD_NODE_REF = re.compile(r"\$\{?head_node_ip\b")
 
 
 @functools.cache
@@ -164,6 +169,12 @@ def step_command(
     return " ".join([*flags, command_line(argv)])
 
 
+def uses_head_node(spec: JobSpec) -> bool:
+    """Whether the job's command, environment or files (a templated script) use the head node."""
+    texts = [*spec.argv, *spec.env.values(), *(item.content for item in spec.files)]
+    return any(_HEAD_NODE_REF.search(text) for text in texts)
+
+
 def common_env(specs: Iterable[JobSpec]) -> dict[str, str]:
     """Variables with the same value in every spec (exported once for the whole script)."""
     specs = list(specs)
@@ -276,7 +287,7 @@ def build_request(
         script_path=script_path,
         blocks=blocks,
         job_dir_setup=f"nr_job_dir={quote(head.job_dir)}",
-        head_node=any("${head_node_ip}" in arg for spec in group for arg in spec.argv),
+        head_node=any(uses_head_node(spec) for spec in group),
         het_groups=sorted(set(indices)),
         exports=export_lines(common),
         setup_lines=first.setup_lines or "",

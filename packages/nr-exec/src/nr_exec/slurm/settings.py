@@ -51,6 +51,8 @@ class SlurmSettings(BackendSettings):
         het_group_indices: Component of each spec of a heterogeneous group, or None.
         log_name: Name used in the log file names (default: the job's name).
         log_folder: Directory of the log files (default: ``<job dir>/logs``).
+        log_paths: The batch script's stdout and stderr paths, when a ``SlurmJobDetails``
+            subclass chose them (its ``stdout``/``stderr`` properties); written as given.
         stderr_to_stdout: Merge the batch script's stderr into its stdout file.
         setup_lines: Shell lines run in the batch script before the steps.
         wait_time_for_group_job: Seconds between the starts of the steps of a group.
@@ -74,6 +76,7 @@ class SlurmSettings(BackendSettings):
     het_group_indices: tuple[int, ...] | None = None
     log_name: str | None = None
     log_folder: str | None = None
+    log_paths: tuple[str, str] | None = None
     stderr_to_stdout: bool = True
     setup_lines: str | None = None
     wait_time_for_group_job: int = 30
@@ -97,6 +100,8 @@ class SlurmSettings(BackendSettings):
             job_dir: The job (or array) directory on the cluster.
             array: Whether the files belong to array elements.
         """
+        if self.log_paths is not None:
+            return self.log_paths
         folder = log_path_text(self.log_folder or f"{job_dir}/logs")
         job = "%A_%a" if array else "%j"
         base = f"{folder}/sbatch_{log_path_text(self.log_name or name)}_{job}"

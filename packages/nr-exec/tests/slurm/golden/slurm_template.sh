@@ -16,7 +16,7 @@ nr_job_dir=/remote/root/jobs/templated-id
 rm -f "$nr_job_dir/exit.json"
 nr_started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-srun --kill-on-bad-exit=1 --chdir=/remote/root/jobs/templated-id bash /remote/root/jobs/templated-id/scripts/templated.sh
+srun --kill-on-bad-exit=1 --chdir=/remote/root/jobs/templated-id bash /remote/root/jobs/templated-id/scripts/templated_template.sh
 nr_code=$?
 
 printf '{"version": 1, "exit_code": %d, "started": "%s", "ended": "%s", "host": "%s", "writer": "sbatch", "error": null, "cancelled": false, "retries": %d}\n' \
