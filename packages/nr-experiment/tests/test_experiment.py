@@ -66,7 +66,7 @@ def test_duplicate_names_get_their_own_directories(home: Path) -> None:
     with Experiment("dups", clean_mode=True) as exp:
         ids = [exp.add(Script(inline="echo $0"), name="same") for _ in range(3)]
         exp.run()
-    assert ids == ["same", "same-1", "same-2"]
+    assert ids == ["same", "same_1", "same_2"]
     assert len({job.job_dir for job in exp.jobs}) == 3
     assert all(job.state == "SUCCEEDED" for job in exp.jobs)
     assert [job.name for job in exp.jobs] == ["same"] * 3
@@ -306,7 +306,8 @@ def test_run_returns_a_result_and_raises_on_failure(home: Path, tasks_module: st
     assert not quiet.ok
     direct = run(Partial(_fn(tasks_module, "greet")), direct=True)
     assert direct.exit_code == 0
-    assert (direct.path / "greet" / "exit.json").is_file()
+    assert direct.jobs[0].id == f"{tasks_module}.greet"
+    assert (direct.path / direct.jobs[0].id / "exit.json").is_file()
     dry = run(Script(inline="true"), executor=LocalExecutor(), dryrun=True)
     assert dry.dryrun
     assert dry.exit_code is None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nr_experiment.ids import IDS_FILE_ENV
     from nr_experiment.job import Job, JobGroup
     from nr_experiment.plugin import Plugin
+    from nr_experiment.preview import dryrun_fn
     from nr_experiment.store import (
         CorruptMetadataError,
         ExperimentNotFoundError,
@@ -40,6 +41,7 @@ _LAZY = {
     "Job": "nr_experiment.job",
     "JobGroup": "nr_experiment.job",
     "Plugin": "nr_experiment.plugin",
+    "dryrun_fn": "nr_experiment.preview",
     "CorruptMetadataError": "nr_experiment.store",
     "ExperimentNotFoundError": "nr_experiment.store",
     "Store": "nr_experiment.store",
@@ -66,6 +68,7 @@ __all__ = [
     "SubmitError",
     "UnknownJobError",
     "__version__",
+    "dryrun_fn",
     "nemorun_home",
     "rebuild_catalog",
     "run",

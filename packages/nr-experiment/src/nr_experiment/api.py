@@ -1,6 +1,7 @@
 """``run()``: launch one task as a one-job experiment and return its result."""
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,10 @@ from nr_config import Partial, Script, SerializationError
 from nr_exec import Executor, FailureReason, JobState
 
 from nr_experiment.errors import JobFailedError
-from nr_experiment.experiment import Experiment
+from nr_experiment.experiment import Experiment, LazyTask, resolve_lazy_task
+from nr_experiment.naming import default_job_name
 from nr_experiment.plugin import Plugin
+from nr_experiment.preview import task_table
 from nr_experiment.store import RebuildReport, Store
 
 __all__ = ["JobResult", "RunResult", "rebuild_catalog", "run"]
@@ -81,14 +84,14 @@ def _exit_code(jobs: Sequence[JobResult]) -> int | None:
 
 
 def run(  # noqa: PLR0917 - NeMo-Run's signature
-    task: Partial[Any] | Script,
+    task: Partial[Any] | Script | LazyTask,
     executor: Executor | None = None,
     name: str = "",
     plugins: Plugin | Sequence[Plugin] | None = None,
     dryrun: bool = False,
     direct: bool = False,
     detach: bool = False,
-    tail_logs: bool = False,
+    tail_logs: bool = True,
     raise_on_failure: bool = True,
     *,
     title: str = "",
@@ -96,20 +99,24 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
     """Run one task as a one-job experiment and return its result.
 
     Without an executor (or with ``direct=True``) the task runs in this process. Otherwise
-    the call waits for the job unless ``detach`` (then the result holds the current states).
+    the call waits for the job, printing its output, unless ``detach`` (then the result
+    holds the current states).
     An in-process ``Partial`` that cannot be saved (a lambda, a local function, an open
     file argument) is built and called without recording an experiment (the result's
     ``experiment_id`` is ""; give it a module-level function to have it recorded).
 
     Args:
-        task: A ``Partial`` or a ``Script``.
+        task: A ``Partial`` or a ``Script``; a `~nr_experiment.experiment.LazyTask`
+            (``run.LazyEntrypoint``) is resolved first, before anything launches.
         executor: Where it runs; None runs it directly in this process.
-        name: Job name (default: derived from the task).
+        name: Job name (default: ``<module>.<qualname>`` of the task's target, or the
+            script's name).
         plugins: Plugins to apply.
-        dryrun: Print the artifacts instead of launching.
+        dryrun: Print the resolved task as a table (see :func:`~nr_experiment.dryrun_fn`)
+            and the artifacts, instead of launching.
         direct: Run in this process.
         detach: Do not wait for the job.
-        tail_logs: Print the job's output while waiting.
+        tail_logs: Print the job's output while waiting (NeMo-Run's default).
         raise_on_failure: Raise :class:`~nr_experiment.errors.JobFailedError` when the job
             does not succeed.
         title: Experiment title (default: the job name).
@@ -118,12 +125,19 @@ def run(  # noqa: PLR0917 - NeMo-Run's signature
         The experiment id, the job's state and the exit code.
 
     Raises:
+        TypeError: ``task`` is not a ``Partial`` or a ``Script``.
         JobFailedError: The job failed or was cancelled (unless ``raise_on_failure=False``).
     """
-    from nr_exec.jobs import task_name  # noqa: PLC0415
-
-    job_name = name or task_name(task)
+    task = resolve_lazy_task(task)
+    if not isinstance(task, (Partial, Script)):
+        raise TypeError(
+            f"run() takes a run.Partial or run.Script, not {type(task).__name__}: wrap a "
+            "function as run.Partial(fn, ...) (a run.Config builds a value, not a task)"
+        )
+    job_name = name or default_job_name(task)
     in_process = direct or executor is None
+    if dryrun:
+        sys.stdout.write(task_table(task, None if in_process else executor))
     if in_process and not dryrun and not plugins and not _savable(task):
         return _call_unsaved(task, job_name, raise_on_failure=raise_on_failure)
     with Experiment(title or job_name, executor=executor, clean_mode=in_process) as exp:

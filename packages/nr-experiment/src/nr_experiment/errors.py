@@ -11,7 +11,9 @@ __all__ = [
     "DependencyError",
     "ExperimentError",
     "ExperimentStateError",
+    "HistoryImportError",
     "JobFailedError",
+    "RerunRefusedError",
     "SubmitError",
     "UnknownJobError",
 ]
@@ -123,4 +125,26 @@ class JobFailedError(ExperimentError):
         super().__init__(
             f"experiment {result.experiment_id}: {failed}; "
             f"inspect with `nemorun experiment status {result.experiment_id}`"
+        )
+
+
+class HistoryImportError(ExperimentError, ValueError):
+    """Experiments written by NeMo-Run cannot be read (the message names the file and why)."""
+
+
+class RerunRefusedError(ExperimentError, RuntimeError):
+    """An imported job cannot run again here: its task or executor could not be imported.
+
+    Attributes:
+        job: The job's id.
+        reason: What could not be imported.
+    """
+
+    def __init__(self, job: str, reason: str) -> None:
+        self.job = job
+        self.reason = reason
+        super().__init__(
+            f"job {job!r} was imported from NeMo-Run without a runnable task or executor "
+            f"({reason}); it can be listed, inspected and its logs read, but not run again: "
+            "add the task again in a new experiment"
         )

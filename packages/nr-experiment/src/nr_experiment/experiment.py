@@ -14,19 +14,21 @@ store in any process, months later.
 
 import contextlib
 import copy
+import dataclasses
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import nr_config
 from nr_config import Partial, Script
 from nr_exec import Backend, Executor, FailureReason, Handle, JobState
-from nr_exec.jobs import task_name
 
 from nr_experiment import console
 from nr_experiment.__about__ import __version__
@@ -38,6 +40,7 @@ from nr_experiment.ids import append_ids
 from nr_experiment.interrupt import INTERRUPT_POLICIES, InterruptPolicy, decide
 from nr_experiment.job import BaseJob, Job, JobGroup, job_from_record
 from nr_experiment.launch import JobDriver
+from nr_experiment.naming import default_job_name, repeated_job_id
 from nr_experiment.plugin import Plugin
 from nr_experiment.processes import ProcessIdentity
 from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
@@ -47,19 +50,50 @@ from nr_experiment.store import (
     NotAnIdError,
     Store,
     is_experiment_id,
+    validate_experiment_id,
     validate_title,
 )
 
-__all__ = ["Experiment", "JobRef"]
+__all__ = ["Experiment", "JobRef", "LazyTask", "resolve_lazy_task"]
 
 #: A job is addressed by its id, its name (the first job of that name) or its index.
 JobRef = str | int
+
+
+class LazyTask(Protocol):
+    """A task recorded without importing its target (``run.LazyEntrypoint``).
+
+    ``add`` and ``run`` resolve it, before anything launches, into the ``Partial`` or
+    ``Script`` it stands for.
+    """
+
+    def __nr_resolve__(self) -> Partial[Any] | Script:
+        """Import the target and return the task."""
+        ...
+
+
+def resolve_lazy_task(task: Any) -> Any:
+    """Return the task a `LazyTask` stands for; any other value unchanged."""
+    resolve = getattr(type(task), "__nr_resolve__", None)
+    return resolve(task) if resolve is not None else task
+
+
+def _resolve_lazy_tasks(
+    task: Any,
+) -> Partial[Any] | Script | Sequence[Partial[Any] | Script] | Callable[..., Any]:
+    """`add`'s task with every `LazyTask` in it (alone or in a list) resolved."""
+    resolved = resolve_lazy_task(task)
+    if isinstance(resolved, (list, tuple)):
+        return [resolve_lazy_task(t) for t in resolved]
+    return resolved  # type: ignore[no-any-return]
+
 
 MAIN_FILE = "main.py"
 SUPERVISOR_LOG = "supervisor.log"
 # Supervisors started here, kept referenced: they outlive this process by design.
 _SUPERVISORS: dict[str, "subprocess.Popen[bytes]"] = {}
 _CANCEL_IN_DOUBT = "submit in doubt; cancel requested: it is cancelled once found"
+_LOG = logging.getLogger("nr_experiment")
 
 
 def _row(job: BaseJob) -> dict[str, Any]:
@@ -111,6 +145,32 @@ def _refused(job: BaseJob) -> bool:
     )
 
 
+def _task_configs(tasks: Sequence[Partial[Any] | Script]) -> list[Any]:
+    """The tasks as configurations (a ``Script`` as its ``Config``), to compare field by field."""
+    return [nr_config.to_config(t) if isinstance(t, Script) else t for t in tasks]
+
+
+def _prefixed(prefix: str, changes: list[nr_config.Change]) -> list[nr_config.Change]:
+    """The changes with their paths under ``prefix`` (``prefix.a``, ``prefix[0]``)."""
+    return [
+        dataclasses.replace(
+            change,
+            path=f"{prefix}{change.path}"
+            if change.path.startswith("[")
+            else f"{prefix}.{change.path}".rstrip("."),
+        )
+        for change in changes
+    ]
+
+
+def _write_lines(lines: Iterable[str], pattern: re.Pattern[str] | None) -> None:
+    """Write the lines (those matching ``pattern``, when given) to stdout."""
+    for line in lines:
+        if pattern is None or pattern.search(line):
+            sys.stdout.write(line)
+    sys.stdout.flush()
+
+
 def _main_source() -> str | None:
     """The source of the launching script's ``__main__`` module, when it is a file."""
     main = sys.modules.get("__main__")
@@ -129,6 +189,9 @@ class Experiment:
     Args:
         title: The experiment's title; its id is ``<title>_<nanoseconds>``.
         executor: Default executor of the jobs (default: a ``LocalExecutor``).
+        id: The id to create the experiment with instead (``<title>_<19 digits>``, e.g.
+            ``f"{title}_{time.time_ns()}"``); an id already in the store is refused (open it
+            with :meth:`from_id`).
         base_dir: Store root (default ``$NEMORUN_HOME``, else ``~/.run``, read now).
         log_level: Recorded with the experiment (no global logging setup is done).
         on_interrupt: What Ctrl+C does while the launcher waits for attached jobs: ``"ask"``
@@ -136,6 +199,10 @@ class Experiment:
         clean_mode: Print nothing (status tables, closing message).
         enable_goodbye_message: Print how to reconnect when the ``with`` block ends.
         skip_status_at_exit: Do not print the status table when the ``with`` block ends.
+        threadpool_workers: Recorded, for NeMo-Run's code (submits are batched per backend,
+            so no per-job thread pool is needed).
+        serialize_metadata_for_scripts: Recorded, for NeMo-Run's code (every task, scripts
+            included, is always saved with its job).
 
     Attributes:
         title: The title.
@@ -146,6 +213,7 @@ class Experiment:
         self,
         title: str,
         executor: Executor | None = None,
+        id: str | None = None,
         *,
         base_dir: str | os.PathLike[str] | None = None,
         log_level: str = "INFO",
@@ -153,12 +221,15 @@ class Experiment:
         clean_mode: bool = False,
         enable_goodbye_message: bool = True,
         skip_status_at_exit: bool = False,
+        threadpool_workers: int = 16,
+        serialize_metadata_for_scripts: bool = True,
     ) -> None:
         if on_interrupt not in INTERRUPT_POLICIES:
             raise ValueError(
                 f"on_interrupt must be one of {INTERRUPT_POLICIES}, not {on_interrupt!r}"
             )
         self.title = validate_title(title)
+        self._wanted_id = None if id is None else validate_experiment_id(id, self.title)
         self._executor = executor
         self._executor_record: Any = None
         self._store = Store(Path(base_dir) if base_dir is not None else None)
@@ -167,6 +238,8 @@ class Experiment:
         self.clean_mode = clean_mode
         self.enable_goodbye_message = enable_goodbye_message
         self.skip_status_at_exit = skip_status_at_exit
+        self.threadpool_workers = threadpool_workers
+        self.serialize_metadata_for_scripts = serialize_metadata_for_scripts
         self.jobs: list[BaseJob] = []
         self._ref: ExperimentRef | None = None
         self._main_source: str | None = None
@@ -176,13 +249,16 @@ class Experiment:
         self._launch_failed = False
         self._detached = False
         self._reconstructed = False
+        self._deleted = False  # by dryrun(delete_exp_dir=True)
         self._job_driver: JobDriver | None = None
 
     # -- identity -------------------------------------------------------------------------------
 
     @property
     def id(self) -> str:
-        """The experiment id (reserved in the store on first use)."""
+        """The experiment id (reserved in the store on first use, unless given as ``id``)."""
+        if self._ref is None and self._wanted_id is not None:
+            return self._wanted_id
         return self._created().id
 
     @property
@@ -212,10 +288,49 @@ class Experiment:
         """Every task of every job, in order."""
         return [task for job in self.jobs for task in job.tasks]
 
+    def to_config(self) -> nr_config.Config["Experiment"]:
+        """Return the experiment's settings as a ``Config`` (NeMo-Run's ``to_config()``).
+
+        Title, id, executor, log level and options, as NeMo-Run records them; like
+        NeMo-Run's, it leaves out ``base_dir`` and the jobs (their tasks are in
+        :attr:`tasks`). Building it gives an unsaved ``Experiment`` with the same id.
+        """
+        return nr_config.Config(
+            Experiment,
+            title=self.title,
+            executor=self.executor.to_config(),
+            id=self.id,
+            log_level=self.log_level,
+            on_interrupt=self.on_interrupt,
+            clean_mode=self.clean_mode,
+            enable_goodbye_message=self.enable_goodbye_message,
+            skip_status_at_exit=self.skip_status_at_exit,
+            threadpool_workers=self.threadpool_workers,
+            serialize_metadata_for_scripts=self.serialize_metadata_for_scripts,
+        )
+
+    def diff(self, old: "Experiment") -> list[nr_config.Change]:
+        """Compare this experiment with an older one: its settings and every job's tasks.
+
+        Args:
+            old: The experiment to compare with (e.g. an earlier run loaded with
+                :meth:`from_id`).
+
+        Returns:
+            The changes from ``old`` to this one (paths ``experiment.<setting>`` and
+            ``tasks[<i>].<argument>``); ``nr_config.format_diff`` prints them,
+            ``nr_config.render_diff`` draws a table.
+        """
+        settings = nr_config.diff(old.to_config(), self.to_config())
+        tasks = nr_config.diff(_task_configs(old.tasks), _task_configs(self.tasks))
+        return _prefixed("experiment", settings) + _prefixed("tasks", tasks)
+
     def _created(self) -> ExperimentRef:
         if self._ref is None:
             source = self._main_source if self._reconstructed else _main_source()
-            self._ref = self._store.create_experiment(self.title, self._metadata("created"))
+            self._ref = self._store.create_experiment(
+                self.title, self._metadata("created"), experiment_id=self._wanted_id
+            )
             if source is not None:
                 self._store.save_main_source(self._ref.id, source)
             self._main_source = source
@@ -231,6 +346,8 @@ class Experiment:
                 "clean_mode": self.clean_mode,
                 "enable_goodbye_message": self.enable_goodbye_message,
                 "skip_status_at_exit": self.skip_status_at_exit,
+                "threadpool_workers": self.threadpool_workers,
+                "serialize_metadata_for_scripts": self.serialize_metadata_for_scripts,
             },
             "executor": self._executor_record
             if self._executor is None
@@ -280,6 +397,11 @@ class Experiment:
             raise ExperimentStateError(
                 f"Experiment.{what}() must be called inside `with Experiment(...) as exp:`"
             )
+        if self._deleted:
+            raise ExperimentStateError(
+                f"experiment {self.title!r} was deleted by dryrun(delete_exp_dir=True); "
+                "make a new Experiment to add or run jobs"
+            )
         if self._launched:
             raise ExperimentStateError(
                 f"experiment {self.id} was already launched; use reset() to launch it again"
@@ -289,7 +411,11 @@ class Experiment:
 
     def add(  # noqa: PLR0917 - NeMo-Run's signature
         self,
-        task: Partial[Any] | Script | Sequence[Partial[Any] | Script] | Callable[..., Any],
+        task: Partial[Any]
+        | Script
+        | LazyTask
+        | Sequence[Partial[Any] | Script | LazyTask]
+        | Callable[..., Any],
         executor: Executor | Sequence[Executor] | None = None,
         name: str = "",
         plugins: Plugin | Sequence[Plugin] | None = None,
@@ -308,11 +434,14 @@ class Experiment:
 
         Args:
             task: A ``Partial`` or ``Script``, a list of them (a ``JobGroup``), or a plain
-                function or class called with ``arguments``.
+                function or class called with ``arguments``. A `LazyTask`
+                (``run.LazyEntrypoint``) is resolved here, before anything launches.
             executor: Where it runs (default: the experiment's executor); for a group, one
                 executor for all tasks or one per task.
-            name: Job name (default: derived from the task; required for a group). Names may
-                repeat; ids never do (``name``, ``name-1``, ...).
+            name: Job name (default: ``<module>.<qualname>`` of the task's target, the
+                launching script's file stem for ``__main__``, or a script's name; required for
+                a group). Names may repeat; ids never do: a repeated name gets the id
+                ``<name>_<number of jobs so far>``, as in NeMo-Run (``train``, ``train_1``).
             plugins: Plugins to apply.
             tail_logs: Print the job's output while the launcher waits.
             dependencies: Jobs (ids, names or indexes) that must succeed first.
@@ -327,17 +456,18 @@ class Experiment:
             SerializationError: The task holds a value that cannot be saved.
         """
         self._require_open("add")
-        if isinstance(task, (Partial, Script, Sequence)):
+        resolved = _resolve_lazy_tasks(task)
+        if isinstance(resolved, (Partial, Script, Sequence)):
             if arguments:
                 raise TypeError(
                     f"add() got arguments {sorted(arguments)} for a task that is not a plain "
                     "function or class; put them in the Partial: add(Partial(fn, ...))"
                 )
         else:
-            task = Partial(task, **arguments)
-        group = not isinstance(task, (Partial, Script))
+            resolved = Partial(resolved, **arguments)
+        group = not isinstance(resolved, (Partial, Script))
         tasks: list[Partial[Any] | Script] = (
-            list(task) if not isinstance(task, (Partial, Script)) else [task]
+            list(resolved) if not isinstance(resolved, (Partial, Script)) else [resolved]
         )
         if not tasks or not all(isinstance(t, (Partial, Script)) for t in tasks):
             raise TypeError("add() takes a Partial, a Script, or a non-empty list of them")
@@ -354,7 +484,7 @@ class Experiment:
         plugin_list = [plugins] if isinstance(plugins, Plugin) else list(plugins or [])
         return self._add_job(
             cls=JobGroup if group else Job,
-            name=name or task_name(tasks[0]),
+            name=name or default_job_name(tasks[0]),
             tasks=[
                 copy.deepcopy(t) if isinstance(t, Script) else nr_config.clone(t) for t in tasks
             ],
@@ -376,7 +506,7 @@ class Experiment:
         tail_logs: bool,
         plugin_records: list[Any] | None = None,
     ) -> str:
-        eid = self.id
+        eid = self._created().id
         for executor in executors:
             executor.experiment_id = eid
         for plugin in plugins:
@@ -395,10 +525,11 @@ class Experiment:
             executor_info=executors[0].info(),
         )
         job.task_records()  # validates: an unrepresentable value fails before any file exists
-        job.job_dir = self._store.add_job_dir(eid, name)
+        wanted = repeated_job_id(name, {j.id for j in self.jobs}, len(self.jobs))
+        job.job_dir = self._store.add_job_dir(eid, name, wanted)
         job.id = job.job_dir.name
         for executor in executors:
-            executor.job_dir = str(job.job_dir)
+            executor.assign(eid, str(job.job_dir.parent), job.id, job.job_dir.name)
         self._store.write_job(eid, job.id, job.to_record())
         self.jobs.append(job)
         return job.id
@@ -430,15 +561,26 @@ class Experiment:
 
     # -- launching ------------------------------------------------------------------------------
 
-    def dryrun(self) -> dict[str, list[str]]:
-        """Show what ``run`` would submit, without submitting, and without deleting anything.
+    def dryrun(
+        self, log: bool = True, exist_ok: bool = False, delete_exp_dir: bool = False
+    ) -> dict[str, list[str]]:
+        """Show what ``run`` would submit, without submitting.
 
-        Prints each job's exact artifacts (the backend's ``materialize()``) to stdout. The
-        experiment's files stay in the store; ``run`` may follow.
+        Prints each job's exact artifacts (the backend's ``materialize()``) to stdout. By
+        default the experiment's files stay in the store and ``run`` may follow (NeMo-Run
+        deletes them by default; ``delete_exp_dir=True`` does so).
+
+        Args:
+            log: Print the artifacts (else only return them).
+            exist_ok: Accepted for NeMo-Run's code: the store never reuses a directory, so an
+                existing one is never in the way.
+            delete_exp_dir: Then delete the experiment from the store (``run`` is then
+                refused: make a new ``Experiment``).
 
         Returns:
             ``{job id: [artifact, ...]}`` (one artifact per request the job makes).
         """
+        del exist_ok
         self._require_open("dryrun")
         topological_order({job.id: job.dependencies for job in self.jobs})
         driver = self._driver()
@@ -447,8 +589,13 @@ class Experiment:
             texts = [u.backend.dryrun(u.specs).materialize() for u in driver.units(job)]
             artifacts[job.id] = texts
             deps = f" (after {', '.join(job.dependencies)})" if job.dependencies else ""
-            for text in texts:
+            for text in texts if log else ():
                 print(f"# job {job.id} of {self.id}{deps}\n{text}")
+        if delete_exp_dir:
+            driver.close()
+            self._job_driver = None
+            self._store.delete_experiment(self.id)
+            self._deleted = True
         return artifacts
 
     def run(
@@ -808,27 +955,56 @@ class Experiment:
         console.print_status(self.id, rows)
         return None
 
-    def logs(self, job: JobRef = 0, *, follow: bool = False) -> None:
+    def logs(
+        self,
+        job_id: JobRef = 0,
+        regex: str | None = None,
+        *,
+        follow: bool = False,
+        strict: bool = False,
+    ) -> None:
         """Print a job's output to stdout.
 
+        An unknown job is logged as an error (logger ``nr_experiment``) and nothing is
+        printed, as in NeMo-Run, unless ``strict``.
+
         Args:
-            job: Id, unique name or index of the job (default: the first).
+            job_id: Id, name or index of the job (default: the first).
+            regex: Print only the lines matching this regular expression (``re.search``).
             follow: Keep printing until the job ends.
+            strict: Raise :class:`~nr_experiment.errors.UnknownJobError` for an unknown job.
+
+        Raises:
+            UnknownJobError: With ``strict``, no such job.
         """
-        target = self._job(job)
+        target = self._known(job_id, strict=strict)
+        if target is None:
+            return
+        pattern = None if regex is None else re.compile(regex)
         if target.direct or not target.handles:
             path = Path(target.job_dir) / LOG_FILE
             if path.is_file():
-                sys.stdout.write(path.read_text(encoding="utf-8", errors="replace"))
+                text = path.read_text(encoding="utf-8", errors="replace")
+                _write_lines(text.splitlines(keepends=True), pattern)
             else:
                 print(f"job {target.id} has no output yet ({target.state.value})", file=sys.stderr)
             return
         handle = Handle.parse(target.handles[0])
-        for line in self._driver().backend_of(target).logs(handle, follow=follow):
-            sys.stdout.write(line)
-        sys.stdout.flush()
+        _write_lines(self._driver().backend_of(target).logs(handle, follow=follow), pattern)
 
-    def cancel(self, job: JobRef | None = None, *, dependents: bool = True) -> list[str]:
+    def _known(self, ref: JobRef, *, strict: bool) -> BaseJob | None:
+        """The job ``ref`` names; None (the error logged) for an unknown job unless strict."""
+        try:
+            return self._job(ref)
+        except UnknownJobError as error:
+            if strict:
+                raise
+            _LOG.error("experiment %s: %s", self.id, error)
+            return None
+
+    def cancel(
+        self, job_id: JobRef | None = None, *, dependents: bool = True, strict: bool = False
+    ) -> list[str]:
         """Cancel a job (and, by default, every job depending on it), or all jobs.
 
         Cancelling is idempotent. Submits in doubt are reconciled first, so a job found on
@@ -837,20 +1013,29 @@ class Experiment:
         still in doubt is marked to be cancelled as soon as its backend shows it. The
         submitted jobs are cancelled with one ``Backend.cancel`` per backend.
 
+        An unknown job is logged as an error (logger ``nr_experiment``) and nothing is
+        cancelled, as in NeMo-Run, unless ``strict``.
+
         Args:
-            job: Id, unique name or index; None cancels every job.
+            job_id: Id, name or index; None cancels every job.
             dependents: Also cancel the jobs that depend on it, directly or not.
+            strict: Raise :class:`~nr_experiment.errors.UnknownJobError` for an unknown job.
 
         Returns:
             The ids of the jobs cancelled (or already ended).
+
+        Raises:
+            UnknownJobError: With ``strict``, no such job.
         """
-        self._refresh()
         graph = {j.id: j.dependencies for j in self.jobs}
-        if job is None:
+        if job_id is None:
             ids = list(graph)
         else:
-            root = self._job(job).id
-            ids = dependents_closure(graph, [root]) if dependents else [root]
+            root = self._known(job_id, strict=strict)
+            if root is None:
+                return []
+            ids = dependents_closure(graph, [root.id]) if dependents else [root.id]
+        self._refresh()
         driver = self._driver()
         targets = [j for j in self.jobs if j.id in ids]
         driver.reconcile(targets)
@@ -892,6 +1077,7 @@ class Experiment:
         self._main_source = self._saved_main()
         self._reconstructed = True
         self._ref = None
+        self._wanted_id = None  # a new id: the given one is the first launch's
         if self._job_driver is not None:
             self._job_driver.close()
             self._job_driver = None
@@ -972,6 +1158,10 @@ class Experiment:
             clean_mode=bool(options.get("clean_mode", False)),
             enable_goodbye_message=bool(options.get("enable_goodbye_message", True)),
             skip_status_at_exit=bool(options.get("skip_status_at_exit", False)),
+            threadpool_workers=int(options.get("threadpool_workers", 16)),
+            serialize_metadata_for_scripts=bool(
+                options.get("serialize_metadata_for_scripts", True)
+            ),
         )
         exp._ref = ref
         exp._reconstructed = True

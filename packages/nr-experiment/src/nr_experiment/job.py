@@ -146,6 +146,10 @@ class BaseJob:
             self._executors = [executor_from_record(r) for r in self._executor_records or []]
         return self._executors
 
+    def loaded_executors(self) -> list[Executor] | None:
+        """The executors if this process already holds them, else None (nothing is rebuilt)."""
+        return self._executors
+
     def executor_for(self, index: int) -> Executor:
         """Return the executor of task ``index``."""
         executors = self.executors

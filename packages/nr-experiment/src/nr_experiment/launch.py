@@ -14,6 +14,7 @@ registry (:mod:`nr_experiment.pool`); submits in doubt are resolved by
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -50,6 +51,8 @@ from nr_experiment.reconcile import (
 from nr_experiment.store import Store, backend_job_name
 
 __all__ = ["JobDriver"]
+
+_LOG = logging.getLogger("nr_experiment")
 
 _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
@@ -439,6 +442,7 @@ class JobDriver:
                 ended.append(job)
         for job in ended:
             self.store.write_job(self.experiment_id, job.id, job.to_record())
+            _clean_up(job)
         if ended:
             self.store.update_states(
                 {(self.experiment_id, j.id): (j.state.value, j.updated) for j in ended}
@@ -562,3 +566,21 @@ class _Recorder:
             for handle, ref in units:
                 driver.pool.for_handle(handle, ref).cancel([handle])
         driver.store.write_job(driver.experiment_id, job.id, job.to_record())
+
+
+def _clean_up(job: BaseJob) -> None:
+    """Call each executor's ``cleanup(handle)`` once the job has ended (NeMo-Run's hook).
+
+    Only in a process that holds the job's executors (the one that launched it, or one that
+    used them since): rebuilding an executor could need the user's code, and opening an
+    experiment never runs it.
+    """
+    executors = job.loaded_executors()
+    if not executors:
+        return
+    for index, handle in enumerate(job.handles):
+        executor = executors[index] if len(executors) > 1 else executors[0]
+        try:
+            executor.cleanup(handle)
+        except ExecError as error:
+            _LOG.warning("cleanup of %s (job %r) failed: %s", handle, job.id, error)

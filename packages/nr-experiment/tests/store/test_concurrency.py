@@ -65,7 +65,7 @@ def test_processes_racing_lose_nothing(tmp_path: Path) -> None:
     on_disk = sorted(p.name for p in (home / "experiments" / "race").iterdir())
     assert sorted(s.id for s in listed) == on_disk
     for summary in listed:
-        assert [j.id for j in store.jobs(summary.id)] == ["train", "train-1"]
+        assert [j.id for j in store.jobs(summary.id)] == ["train", "train_1"]
 
     everything = store.list_experiments()
     assert not store.catalog.stale_path.exists()

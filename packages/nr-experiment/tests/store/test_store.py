@@ -113,17 +113,17 @@ def test_corrupt_experiment_is_reported_not_reset(store: Store) -> None:
 def test_jobs_with_repeated_names_get_distinct_dirs(store: Store) -> None:
     ref = store.create_experiment("t")
     dirs = [store.add_job_dir(ref.id, "train") for _ in range(3)]
-    assert [d.name for d in dirs] == ["train", "train-1", "train-2"]
+    assert [d.name for d in dirs] == ["train", "train_1", "train_2"]
     assert all((d / sub).is_dir() for d in dirs for sub in ("scripts", "code", "logs"))
     for job_dir in dirs:
         store.write_job(ref.id, job_dir.name, {"task": {"fn": "f"}, "executor": {"kind": "local"}})
     jobs = store.jobs(ref.id)
-    assert [j.id for j in jobs] == ["train", "train-1", "train-2"]
+    assert [j.id for j in jobs] == ["train", "train_1", "train_2"]
     assert all(j.name == "train" for j in jobs)
     assert jobs[1]["task"] == {"fn": "f"}
     assert jobs[1].content == {"task": {"fn": "f"}, "executor": {"kind": "local"}}
-    store.write_job(ref.id, "train-1", {"task": {"fn": "g"}})
-    assert "executor" not in store.load_job(ref.id, "train-1")
+    store.write_job(ref.id, "train_1", {"task": {"fn": "g"}})
+    assert "executor" not in store.load_job(ref.id, "train_1")
     with pytest.raises(StoreError, match="'handle'"):
         store.write_job(ref.id, "train", {"handle": "x"})
     with pytest.raises(StoreError, match="'written'"):

@@ -1,4 +1,4 @@
-"""``nemorun experiment ...``: list, status, logs, cancel, diff, show, rebuild-catalog.
+"""``nemorun experiment ...``: list, status, logs, cancel, diff, show, rebuild-catalog, import.
 
 Read commands work from the store's files and catalog (``list``, ``show``, ``diff`` never import
 the user's code); ``status``, ``logs`` and ``cancel`` load the experiment to talk to its backends.
@@ -39,8 +39,10 @@ __all__ = ["FAILED_STATES", "dispatch", "flatten"]
 
 FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN})
 """Job states that make ``status`` exit with code 1 (UNKNOWN: nobody can say it runs)."""
-_PER_RUN_FIELDS = frozenset({"experiment_id", "job_dir"})
-"""Fields set on each executor for one run (left out of ``diff`` at any depth)."""
+_PER_RUN_FIELDS = frozenset(
+    {"experiment_id", "job_dir", "source", "task_dir", "nemo_run_handles", "done"}
+)
+"""Fields set for one run (on each executor; where an import came from): not ``diff``'ed."""
 
 
 def _time(seconds: float) -> str:
@@ -133,7 +135,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_logs(args: argparse.Namespace) -> int:
     """``experiment logs <id> [job] [--follow]``."""
     experiment = _experiment(Store(), args.experiment)
-    experiment.logs(_job_ref(args.job), follow=args.follow)
+    experiment.logs(_job_ref(args.job), follow=args.follow, strict=True)
     return EXIT_OK
 
 
@@ -144,7 +146,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     experiment = _experiment(Store(), args.experiment)
     job = None if args.all else _job_ref(args.job)
-    cancelled = experiment.cancel(job, dependents=args.dependents)
+    cancelled = experiment.cancel(job, dependents=args.dependents, strict=True)
     if args.json:
         print_json({"id": experiment.id, "cancelled": cancelled})
     else:
@@ -158,9 +160,16 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     Like ``Experiment.from_id(id).reset()`` then ``run()``: a new experiment, the same tasks
     and executors, and each job's code archive as recorded at the first launch.
     """
+    from nr_config import ConfigError  # noqa: PLC0415
+    from nr_experiment.errors import RerunRefusedError  # noqa: PLC0415
+
     experiment = _experiment(Store(), args.experiment)
     old = experiment.id
-    experiment.reset()
+    try:
+        experiment.reset()
+    except (RerunRefusedError, ConfigError) as error:  # a job cannot be rebuilt here
+        _error(f"cannot rerun {old}: {error}")
+        return EXIT_FAILED
     with experiment:
         experiment.run(detach=args.detach)
     print(f"Reran {old} as {experiment.id}")
@@ -279,6 +288,42 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return EXIT_FAILED if skipped else EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """``experiment import --from-nemo-run [DIR]``: exit 1 when an experiment was not imported.
+
+    Reads the experiments NeMo-Run wrote under DIR (default ``~/.nemo_run``) into the store;
+    importing again changes nothing.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from nr_experiment.errors import HistoryImportError  # noqa: PLC0415
+    from nr_experiment.importing import import_nemo_run  # noqa: PLC0415
+
+    source = None if args.from_nemo_run is None else Path(args.from_nemo_run)
+    try:
+        report = import_nemo_run(source)
+    except HistoryImportError as error:
+        _error(str(error))
+        return EXIT_NOT_FOUND
+    failed = [{"path": str(path), "reason": reason} for path, reason in report.failed]
+    notes = [{"id": eid, "note": note} for eid, note in report.notes]
+    if args.json:
+        print_json({"imported": report.imported, "unchanged": report.unchanged,
+                    "failed": failed, "notes": notes})  # fmt: skip
+    else:
+        for eid in report.imported:
+            print(f"imported {eid}")
+        for eid in report.unchanged:
+            print(f"already imported {eid}")
+        for note in notes:
+            print(f"  note: {note['id']}: {note['note']}")
+        for item in failed:
+            _error(f"not imported {item['path']}: {item['reason']}")
+        if not (report.imported or report.unchanged or failed):
+            print("no NeMo-Run experiments found")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "status": cmd_status,
@@ -288,6 +333,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "diff": cmd_diff,
     "show": cmd_show,
     "rebuild-catalog": cmd_rebuild,
+    "import": cmd_import,
 }
 
 

@@ -26,6 +26,7 @@ from nr_experiment.store.names import (
     is_experiment_id,
     parse_backend_job_name,
     title_of,
+    validate_experiment_id,
     validate_job_name,
     validate_title,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "parse_backend_job_name",
     "read_json",
     "title_of",
+    "validate_experiment_id",
     "validate_job_name",
     "validate_title",
     "write_json_atomic",

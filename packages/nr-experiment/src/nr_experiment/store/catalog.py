@@ -250,6 +250,23 @@ class Catalog:
 
         return self._write(work) is True
 
+    def forget(self, experiment_id: str) -> bool:
+        """Remove an experiment and its jobs from the index (best effort).
+
+        Args:
+            experiment_id: The experiment's id.
+
+        Returns:
+            True if written; False if the catalog was unusable and has been marked stale.
+        """
+
+        def work(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM jobs WHERE experiment_id = ?", (experiment_id,))
+            conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+            return True
+
+        return self._write(work) is True
+
     def update_states(self, states: Mapping[tuple[str, str], tuple[str, float]]) -> int:
         """Record last known job states in one transaction (best effort).
 

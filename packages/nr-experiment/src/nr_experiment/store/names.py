@@ -18,6 +18,7 @@ __all__ = [
     "make_experiment_id",
     "parse_backend_job_name",
     "title_of",
+    "validate_experiment_id",
     "validate_job_name",
     "validate_title",
 ]
@@ -60,6 +61,29 @@ def validate_title(title: str) -> str:
     if _ID.fullmatch(title):
         raise InvalidNameError("title", title, "it has the shape of an experiment id")
     return title
+
+
+def validate_experiment_id(experiment_id: str, title: str) -> str:
+    """Check that ``experiment_id`` can be the id of a new experiment titled ``title``.
+
+    Args:
+        experiment_id: The proposed id.
+        title: The experiment's (valid) title.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        InvalidNameError: The id is not ``<title>_<19 digits>``.
+    """
+    if not is_experiment_id(experiment_id) or title_of(experiment_id) != title:
+        raise InvalidNameError(
+            "experiment id",
+            str(experiment_id),
+            f"an id is '<title>_<19 digits>' with the experiment's title, e.g. "
+            f"f'{title}_{{time.time_ns()}}' (as NeMo-Run makes them)",
+        )
+    return experiment_id
 
 
 def validate_job_name(name: str) -> str:

@@ -14,6 +14,7 @@ directory). The files are the source of truth; the catalog is a rebuildable inde
 
 import os
 import re
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -55,6 +56,7 @@ from nr_experiment.store.names import (
     make_experiment_id,
     parse_backend_job_name,
     title_of,
+    validate_experiment_id,
     validate_job_name,
     validate_title,
 )
@@ -184,7 +186,11 @@ class Store:
     # -- experiments ---------------------------------------------------------------------------
 
     def create_experiment(
-        self, title: str, metadata: Mapping[str, Any] | None = None
+        self,
+        title: str,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        experiment_id: str | None = None,
     ) -> ExperimentRef:
         """Allocate a new experiment id and directory and write its ``experiment.json``.
 
@@ -196,16 +202,19 @@ class Store:
             metadata: JSON-serialisable content for ``experiment.json`` (tool version, jobs,
                 dependencies, executors, plugins, ...); must not use
                 :attr:`ExperimentRecord.STORE_KEYS`.
+            experiment_id: Use this id (``<title>_<19 digits>``) instead of a new one.
 
         Returns:
             The new experiment's id, title and directory.
 
         Raises:
-            InvalidNameError: The title is not allowed.
-            StoreError: ``metadata`` uses a key the store owns.
+            InvalidNameError: The title or the id is not allowed.
+            StoreError: ``metadata`` uses a key the store owns, or ``experiment_id`` exists.
             TypeError: ``metadata`` is not JSON-serialisable (nothing is created).
         """
         validate_title(title)
+        if experiment_id is not None:
+            validate_experiment_id(experiment_id, title)
         content = dict(metadata or {})
         if clash := sorted(ExperimentRecord.STORE_KEYS & content.keys()):
             raise StoreError(f"metadata keys {clash} are set by the store; rename them")
@@ -214,12 +223,17 @@ class Store:
         title_dir.mkdir(parents=True, exist_ok=True)
         ns = time.time_ns()
         while True:
-            eid = make_experiment_id(title, ns)
+            eid = experiment_id or make_experiment_id(title, ns)
             path = title_dir / eid
             try:
                 path.mkdir()
                 break
             except FileExistsError:
+                if experiment_id is not None:
+                    raise StoreError(
+                        f"experiment {experiment_id} already exists in {self.home}; open it "
+                        f"with Experiment.from_id({experiment_id!r}) or choose another id"
+                    ) from None
                 ns = max(time.time_ns(), ns + 1)
         created = ns / 1e9
         content.update(format=ExperimentRecord.FORMAT, id=eid, title=title, created=created)
@@ -231,6 +245,19 @@ class Store:
             raise
         self.catalog.record(experiments=[ExperimentRow(eid, title, created, self._relative(path))])
         return ExperimentRef(eid, title, path)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Delete an experiment's directory and its catalog entries (for ``dryrun``).
+
+        Args:
+            experiment_id: An experiment id.
+
+        Raises:
+            ExperimentNotFoundError: No such experiment.
+        """
+        path = self._existing(experiment_id)
+        self.catalog.forget(experiment_id)
+        shutil.rmtree(path)
 
     def load_experiment(self, experiment_id: str) -> ExperimentRecord:
         """Read an experiment's ``experiment.json`` (from the file, not the catalog).
@@ -300,11 +327,12 @@ class Store:
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    def add_job_dir(self, experiment_id: str, job_name: str) -> Path:
+    def add_job_dir(self, experiment_id: str, job_name: str, job_id: str | None = None) -> Path:
         """Create a job directory (with ``scripts/``, ``code/``, ``logs/``) and its ``job.json``.
 
-        The directory is named after the job; when that name is taken (jobs with the same name)
-        it is ``<name>-1``, ``<name>-2``, ... The directory name is the job's id. The job is
+        The directory is named ``job_id`` (default: the job's name); when that name is taken
+        it is ``<job_id>_1``, ``<job_id>_2``, ... (NeMo-Run's separator; stores written before
+        used ``-1``, and those ids still open). The directory name is the job's id. The job is
         complete, listed and indexed once :meth:`write_job` gave it its content; a directory
         left without it (the process was killed in between) is reported as an
         :class:`~nr_experiment.store.errors.IncompleteJobError`.
@@ -312,6 +340,7 @@ class Store:
         Args:
             experiment_id: An experiment id.
             job_name: The job's name.
+            job_id: The id wanted (see :func:`~nr_experiment.naming.repeated_job_id`).
 
         Returns:
             The new job directory.
@@ -321,20 +350,21 @@ class Store:
             InvalidNameError: The job name is not allowed.
         """
         validate_job_name(job_name)
+        wanted = validate_job_name(job_id or job_name)
         exp_dir = self._existing(experiment_id)
-        job_id, suffix = job_name, 0
+        chosen, suffix = wanted, 0
         while True:
             try:
-                (exp_dir / job_id).mkdir()
+                (exp_dir / chosen).mkdir()
                 break
             except FileExistsError:
                 suffix += 1
-                job_id = f"{job_name}-{suffix}"
-        path = exp_dir / job_id
+                chosen = f"{wanted}_{suffix}"
+        path = exp_dir / chosen
         for sub in JOB_SUBDIRS:
             (path / sub).mkdir()
         fsync_dir(exp_dir)
-        write_json_atomic(path / JOB_FILE, JobRecord.new(experiment_id, job_id, job_name))
+        write_json_atomic(path / JOB_FILE, JobRecord.new(experiment_id, chosen, job_name))
         return path
 
     def _job_file(self, experiment_id: str, job_id: str) -> Path:
