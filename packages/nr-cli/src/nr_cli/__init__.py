@@ -20,14 +20,23 @@ from nr_cli.errors import (
 )
 
 if TYPE_CHECKING:
+    from nr_cli.app import create_cli
     from nr_cli.command import main, parse_cli_args, parse_config, parse_partial
     from nr_cli.context import RunContext
     from nr_cli.entrypoints import Entrypoint, entrypoint, list_entrypoints
     from nr_cli.factories import factory, list_factories, resolve_factory
+    from nr_cli.helptext import help
+    from nr_cli.lazy import LazyEntrypoint, LazyModule, LazyTarget, lazy_imports
     from nr_cli.registry import ENTRY_POINT_GROUP, FactoryEntry
     from nr_cli.workspace import load_workspace_files
 
 _LAZY = {
+    "create_cli": "nr_cli.app",
+    "help": "nr_cli.helptext",
+    "LazyEntrypoint": "nr_cli.lazy",
+    "LazyModule": "nr_cli.lazy",
+    "LazyTarget": "nr_cli.lazy",
+    "lazy_imports": "nr_cli.lazy",
     "main": "nr_cli.command",
     "parse_cli_args": "nr_cli.command",
     "parse_config": "nr_cli.command",
@@ -53,14 +62,20 @@ __all__ = [
     "FactoryEntry",
     "FactoryNotFoundError",
     "GrammarError",
+    "LazyEntrypoint",
+    "LazyModule",
+    "LazyTarget",
     "OperationError",
     "RunContext",
     "UnknownArgumentError",
     "UnknownOptionError",
     "ValueParseError",
     "__version__",
+    "create_cli",
     "entrypoint",
     "factory",
+    "help",
+    "lazy_imports",
     "list_entrypoints",
     "list_factories",
     "load_workspace_files",

@@ -22,6 +22,7 @@ from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.errors import CLIError, ValueParseError
 from nr_cli.files import is_file_reference, read_data
 from nr_cli.grammar import Assignment, Positional, parse_call
+from nr_cli.lazy import LazyEntrypoint, lazy_cli_enabled, record_lazy_entrypoint
 from nr_cli.options import Options, parse_options
 from nr_cli.overrides import apply_overrides, parse_tokens
 from nr_cli.registry import discover, namespace_of
@@ -40,7 +41,17 @@ __all__ = [
 EXIT_USAGE = 2
 _RUN_PREFIX = "run."
 _RUN_SHORTHANDS = ("executor", "plugins")
-_CONTEXT_FLAGS = ("name", "direct", "dryrun", "detach", "yes", "tail_logs", "verbose", "repl")
+_CONTEXT_FLAGS = (
+    "name",
+    "direct",
+    "dryrun",
+    "detach",
+    "yes",
+    "tail_logs",
+    "verbose",
+    "repl",
+    "dotted_targets",
+)
 
 
 @dataclasses.dataclass
@@ -52,12 +63,15 @@ class Invocation:
         task: The resolved ``Partial`` of the function (without the run context argument).
         context: The built `RunContext`.
         options: The parsed options.
+        lazy: In ``--lazy`` mode, the recorded command; `task` is then resolved from it only
+            when the task launches.
     """
 
     entrypoint: Entrypoint
     task: Partial[Any]
     context: RunContext
     options: Options
+    lazy: LazyEntrypoint | None = None
 
 
 def _split_run_tokens(
@@ -137,6 +151,7 @@ def _merge_file(task: Partial[Any], holder: Config[Any], reference: str, point: 
 def _context_holder(point: Entrypoint, options: Options) -> Config[Any]:
     flags = {name: getattr(options, name) for name in _CONTEXT_FLAGS}
     flags.update(to_yaml=options.to_yaml, to_toml=options.to_toml, to_json=options.to_json)
+    flags["yaml"] = options.yaml[0] if options.yaml else None
     holder: Config[Any] = Config(point.run_ctx_cls, **flags)
     if point.default_executor is not None:
         holder.executor = point.default_executor
@@ -163,6 +178,12 @@ def parse_invocation(
         CLIError: Any usage error; the error names the argument.
     """
     options = parse_options(argv, cmd_defaults)
+    if options.load is not None:
+        raise CLIError(
+            "--load is not supported (NeMo-Run does not implement it either)",
+            argument="--load",
+            hint="use --factory @file or --yaml FILE",
+        )
     discover()
     keyed: list[Assignment] = []
     bases: list[str] = []
@@ -176,6 +197,16 @@ def parse_invocation(
         raise CLIError("only one base --factory may be given", argument=bases[1])
     task_tokens, run_tokens = _split_run_tokens(point, parse_tokens(options.overrides), keyed)
     holder = _context_holder(point, options)
+    holder.factory = bases[0] if bases else None
+    if options.lazy:
+        return _lazy_invocation(
+            point,
+            options,
+            holder=holder,
+            bases=bases,
+            task_tokens=task_tokens,
+            run_tokens=run_tokens,
+        )
     task = _base_task(point, bases[0] if bases else None, holder)
     for reference in options.yaml:
         _merge_file(
@@ -190,6 +221,41 @@ def parse_invocation(
     except ConfigError as error:
         raise CLIError(f"invalid run options: {error}", argument="run") from error
     return Invocation(point, task, context, options)
+
+
+_LAZY_REFUSED = ("dryrun", "repl", "direct")
+
+
+def _lazy_invocation(
+    point: Entrypoint,
+    options: Options,
+    *,
+    holder: Config[Any],
+    bases: Sequence[str],
+    task_tokens: Sequence[Assignment | Positional],
+    run_tokens: Sequence[Assignment],
+) -> Invocation:
+    for flag in _LAZY_REFUSED:
+        if getattr(options, flag):
+            raise CLIError(
+                f"--{flag} cannot be combined with --lazy (the task is not resolved here)",
+                argument=f"--{flag}",
+                hint="drop --lazy to resolve the task now",
+            )
+    if len(options.yaml) > 1:
+        raise CLIError("--lazy takes at most one --yaml file", argument=options.yaml[1])
+    lazy = LazyEntrypoint(
+        point.fn,
+        factory=bases[0] if bases else None,
+        yaml=options.yaml[0] if options.yaml else None,
+        overwrites=[str(token) for token in task_tokens],
+    )
+    apply_overrides(holder, run_tokens, label_prefix=_RUN_PREFIX)
+    try:
+        context = build(holder)
+    except ConfigError as error:
+        raise CLIError(f"invalid run options: {error}", argument="run") from error
+    return Invocation(point, Partial(point.fn), context, options, lazy)
 
 
 def _check_required(invocation: Invocation) -> None:
@@ -279,14 +345,22 @@ def run_invocation(invocation: Invocation) -> Any:
     """
     context = invocation.context
     exports = context.exports()
+    lazy = invocation.lazy
     for target in exports:
         try:
-            path = dump(invocation.task, target)
+            dotted = context.dotted_targets
+            path = (
+                dump(invocation.task, target, dotted_targets=dotted)
+                if lazy is None
+                else lazy.export(target, dotted_targets=dotted)
+            )
         except ConfigError as error:
             raise CLIError(str(error), argument=target) from error
         print(f"Exported {invocation.entrypoint.name} to {path}", file=sys.stderr)
     if exports:
         return None
+    if lazy is not None:
+        invocation = dataclasses.replace(invocation, task=lazy.resolve(), lazy=None)
     _check_required(invocation)
     if context.repl:
         _repl(invocation)
@@ -331,7 +405,7 @@ def run_main(
     Raises:
         SystemExit: Code 2 on a usage error.
     """
-    from nr_cli.help import render_help  # noqa: PLC0415 - only for --help
+    from nr_cli.helptext import render_help  # noqa: PLC0415 - only for --help
 
     args = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -384,6 +458,9 @@ def main(
     Raises:
         SystemExit: With code 2 on a usage error (a one-line message on stderr).
     """
+    if lazy_cli_enabled():  # a LazyTarget is reading which entrypoint this script runs
+        record_lazy_entrypoint(fn)
+        return None
     point = _entrypoint_for(
         fn,
         default_factory=default_factory,

@@ -33,6 +33,16 @@ class RunContext:
         to_yaml: Export the task to this ``path[:section]`` instead of running it.
         to_toml: Same, as TOML.
         to_json: Same, as JSON.
+        dotted_targets: Exports write ``_target_`` as ``pkg.module.Name`` (NeMo-Run's and
+            Hydra's form) instead of the unambiguous ``pkg.module:Name``.
+        skip_confirmation: NeMo-Run's name for `yes`; either one set sets both.
+        factory: The ``--factory`` the task started from (informational).
+        yaml: The first ``--yaml`` file merged into the task (informational).
+        load: NeMo-Run's ``--load`` (not supported: a value is refused on the command line).
+        rich_exceptions: Accepted for NeMo-Run code; errors are always one plain line.
+        rich_traceback: Accepted for NeMo-Run code; no effect.
+        rich_locals: Accepted for NeMo-Run code; no effect.
+        rich_theme: Accepted for NeMo-Run code; no effect.
     """
 
     name: str = ""
@@ -48,6 +58,18 @@ class RunContext:
     to_yaml: str | None = None
     to_toml: str | None = None
     to_json: str | None = None
+    dotted_targets: bool = False
+    skip_confirmation: bool = False
+    factory: str | None = None
+    yaml: str | None = None
+    load: str | None = None
+    rich_exceptions: bool = False
+    rich_traceback: bool = True
+    rich_locals: bool = True
+    rich_theme: str | None = None
+
+    def __post_init__(self) -> None:
+        self.yes = self.skip_confirmation = self.yes or self.skip_confirmation
 
     def exports(self) -> list[str]:
         """Return the export targets that are set, in the order YAML, TOML, JSON."""

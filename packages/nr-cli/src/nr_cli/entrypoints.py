@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
 from nr_cli.context import RunContext
-from nr_cli.registry import ENTRYPOINTS, discover
+from nr_cli.registry import (
+    DEFAULT_FACTORY_NAME,
+    ENTRYPOINTS,
+    FactoryEntry,
+    add_factory,
+    discover,
+    namespace_of,
+)
 
 __all__ = ["ENTRYPOINT_ATTRIBUTE", "Entrypoint", "entrypoint", "list_entrypoints"]
 
@@ -127,6 +134,7 @@ def entrypoint(
     default_plugins: Any = None,
     type: Literal["task", "experiment"] = "task",
     run_ctx_cls: type[RunContext] = RunContext,
+    entrypoint_cls: type[Entrypoint] = Entrypoint,
 ) -> Callable[[F], F]: ...
 
 
@@ -144,6 +152,7 @@ def entrypoint(
     default_plugins: Any = None,
     type: Literal["task", "experiment"] = "task",
     run_ctx_cls: type[RunContext] = RunContext,
+    entrypoint_cls: type[Entrypoint] = Entrypoint,
 ) -> F | Callable[[F], F]:
     """Expose a function on the command line and register it.
 
@@ -157,11 +166,14 @@ def entrypoint(
         help: Description for ``--help`` (default: the docstring's first paragraph).
         skip_confirmation: Never ask before launching.
         enable_executor: Accept ``run.*`` overrides and launch through an executor.
-        default_factory: Factory producing the starting ``Partial`` of the function.
+        default_factory: Factory producing the starting ``Partial`` of the function; it is also
+            registered as the function's ``"default"`` factory
+            (``resolve_factory(fn, "default")``).
         default_executor: Executor (or its ``Config``) used unless ``run.executor`` is given.
         default_plugins: Plugins used unless ``run.plugins`` is given.
         type: ``"task"`` or ``"experiment"`` (the function gets ``ctx: RunContext``).
         run_ctx_cls: A `RunContext` subclass to use.
+        entrypoint_cls: An `Entrypoint` subclass to create.
 
     Returns:
         The function, or a decorator.
@@ -172,7 +184,7 @@ def entrypoint(
     """
 
     def decorate(function: F) -> F:
-        point = Entrypoint(
+        point = entrypoint_cls(
             function,
             name=name,
             namespace=namespace,
@@ -187,6 +199,12 @@ def entrypoint(
         )
         ENTRYPOINTS[point.full_name] = point
         setattr(function, ENTRYPOINT_ATTRIBUTE, point)
+        if default_factory is not None:
+            add_factory(
+                FactoryEntry(
+                    DEFAULT_FACTORY_NAME, namespace_of(function), default_factory, None, True
+                )
+            )
         return function
 
     if fn is not None:

@@ -1,9 +1,10 @@
 """``@factory``: named recipes for configurations, selectable on the command line.
 
 A factory returning ``Config[Model]`` is registered for ``Model`` (and found for any parameter
-annotated with ``Model`` or a base class of it); ``target=fn, target_arg="model"`` registers it for
-one parameter of one function only. A factory whose return annotation is a plain class ``T`` is
-recorded lazily as ``Config(factory, ...)``: the factory runs when the configuration is built.
+annotated with ``Model``, a base class of it, or the unresolved name ``"Model"``);
+``target=fn, target_arg="model"`` registers it for one parameter of one function only. A factory
+whose return annotation is a plain class ``T`` is recorded lazily as ``Config(factory, ...)``: the
+factory runs when the configuration is built.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 from nr_config import Buildable
+from nr_config.validation import matches_type
 
 from nr_cli.errors import AmbiguousFactoryError, FactoryNotFoundError
 from nr_cli.registry import (
@@ -34,8 +36,20 @@ FACTORY_ATTRIBUTE = "__nr_factory__"
 """Attribute set on a decorated function; holds its `FactoryEntry`."""
 
 
+def is_autoconverted(fn: object) -> bool:
+    """True for a function wrapped by ``run.autoconvert`` (calling it returns a configuration)."""
+    return getattr(fn, "__auto_config__", False) is True
+
+
 def _returned(fn: Callable[..., Any]) -> tuple[type | None, bool | None, bool]:
-    """Return (built type, returns_config, annotated) from `fn`'s return annotation."""
+    """Return (built type, returns_config, annotated) from `fn`'s return annotation.
+
+    An autoconverted function returns a configuration whatever its annotation says (``-> Model``
+    means it returns ``Config[Model]``), and counts as annotated.
+    """
+    if is_autoconverted(fn):
+        built, _, _ = _returned(getattr(fn, "wrapped", fn))
+        return built, True, True
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # noqa: BLE001 - unresolvable hints count as no annotation
@@ -65,6 +79,11 @@ def _register(
     namespace: str | None,
 ) -> F:
     built, returns_config, annotated = _returned(fn)
+    if target is None and target_arg is not None:
+        raise TypeError(
+            f"factory {namespace_of(fn)}: target_arg={target_arg!r} needs target= (the function "
+            "whose parameter it names)"
+        )
     if target is None and namespace is None and not annotated:
         raise TypeError(
             f"factory {namespace_of(fn)} needs a return annotation (Config[T], Partial[T] or T) "
@@ -157,6 +176,22 @@ def factory(
     return decorate
 
 
+def called_while_parsing(fn: Callable[..., Any]) -> bool:
+    """True when the CLI calls `fn` while parsing rather than recording ``Config(fn, ...)``.
+
+    Registered factories, autoconverted functions, functions annotated to return a `Config` or
+    `Partial` and unannotated functions are called (as NeMo-Run does); a function annotated to
+    return a plain class ``T`` is deferred, so its arguments stay editable until build time.
+    Classes are never called.
+    """
+    entry = getattr(fn, FACTORY_ATTRIBUTE, None)
+    if isinstance(entry, FactoryEntry):
+        return entry.returns_config
+    if isinstance(fn, type):
+        return False
+    return _returned(fn)[1] is not False
+
+
 def annotation_types(annotation: Any) -> list[type]:
     """The classes a value for `annotation` may build (union members, Config[T] arguments)."""
     origin = typing.get_origin(annotation)
@@ -171,23 +206,14 @@ def annotation_types(annotation: Any) -> list[type]:
     return []
 
 
-def _matching(classes: Iterable[type]) -> list[FactoryEntry]:
-    wanted = list(classes)
+def _matching(annotation: Any) -> list[FactoryEntry]:
+    """Registered factories whose built class fits `annotation` (subclasses and forward refs)."""
     found: list[FactoryEntry] = []
     for entries in FACTORIES.values():
         for entry in entries.values():
-            if entry.target is None:
-                continue
-            if any(_is_subclass(entry.target, t) for t in wanted):
+            if entry.target is not None and matches_type(annotation, entry.target):
                 found.append(entry)
     return found
-
-
-def _is_subclass(cls: type, base: type) -> bool:
-    try:
-        return issubclass(cls, base)
-    except TypeError:
-        return False
 
 
 def lookup_factory(
@@ -197,7 +223,8 @@ def lookup_factory(
 
     Args:
         name: The factory name.
-        annotation: The parameter's annotation; factories building it (or a subclass) match.
+        annotation: The parameter's annotation; factories building it (or a subclass) match,
+            and for ``ForwardRef("Name")`` those building a class called ``Name``.
         scopes: Namespaces searched first, in order (e.g. ``module.train.model``).
 
     Returns:
@@ -212,7 +239,7 @@ def lookup_factory(
         if entry is not None:
             return entry
     wanted = annotation_types(annotation)
-    candidates = [e for e in _matching(wanted) if e.name == name]
+    candidates = [e for e in _matching(annotation) if e.name == name]
     exact = [e for e in candidates if e.target in wanted]
     chosen = exact or candidates
     functions = {id(e.fn): e for e in chosen}
@@ -229,7 +256,7 @@ def lookup_factory(
 def factory_names(annotation: Any, scopes: Iterable[str] = ()) -> list[str]:
     """Names of the factories usable for a parameter (for hints and ``--help``)."""
     discover()
-    names = {e.name for e in _matching(annotation_types(annotation))}
+    names = {e.name for e in _matching(annotation)}
     for scope in scopes:
         names.update(FACTORIES.get(scope, {}))
     return sorted(names)
@@ -248,17 +275,19 @@ def list_factories(target: type | str) -> list[FactoryEntry]:
     if isinstance(target, str):
         entries = list(FACTORIES.get(target, {}).values())
     else:
-        entries = _matching([target])
+        entries = _matching(target)
         entries += FACTORIES.get(namespace_of(target), {}).values()
     unique = {(e.namespace, e.name): e for e in entries}
     return sorted(unique.values(), key=lambda e: (e.name, e.namespace))
 
 
-def resolve_factory(target: type | str, name: str) -> Callable[..., Any]:
-    """Return the factory function registered under `name` for a type or namespace.
+def resolve_factory(target: type | Callable[..., Any] | str, name: str) -> Callable[..., Any]:
+    """Return the factory function registered under `name` for a type, function or namespace.
 
     Args:
-        target: A class, or a namespace string.
+        target: A class (factories building it or a subclass), a function (factories registered
+            with ``@factory(target=fn)``, and its entrypoint's ``default_factory``), or a
+            namespace string.
         name: The factory name.
 
     Returns:
@@ -267,10 +296,11 @@ def resolve_factory(target: type | str, name: str) -> Callable[..., Any]:
     Raises:
         FactoryNotFoundError: Nothing of that name; the message lists close names.
     """
-    if isinstance(target, str):
+    if isinstance(target, str) or not isinstance(target, type):
         discover()
-        entry = FACTORIES.get(target, {}).get(name)
-        known = sorted(FACTORIES.get(target, {}))
+        space = namespace_of(target)
+        entry = FACTORIES.get(space, {}).get(name)
+        known = sorted(FACTORIES.get(space, {}))
     else:
         entry = lookup_factory(name, target)
         known = factory_names(target)

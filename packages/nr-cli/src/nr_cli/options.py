@@ -13,7 +13,7 @@ from typing import Any
 
 from nr_cli.errors import CLIError, UnknownOptionError
 
-__all__ = ["OPTIONS", "Options", "parse_options"]
+__all__ = ["OPTIONS", "Options", "option_defaults", "parse_options"]
 
 
 @dataclasses.dataclass
@@ -34,6 +34,9 @@ class Options:
     to_yaml: str | None = None
     to_toml: str | None = None
     to_json: str | None = None
+    dotted_targets: bool = False
+    load: str | None = None
+    lazy: bool = False
     overrides: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -65,7 +68,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--to-yaml",), "to_yaml", "export the task as YAML, do not run", "PATH[:SECTION]"),
     Option(("--to-toml",), "to_toml", "export the task as TOML, do not run", "PATH[:SECTION]"),
     Option(("--to-json",), "to_json", "export the task as JSON, do not run", "PATH[:SECTION]"),
-    Option(("--repl",), "repl", "open an IPython shell with the task (needs IPython)"),
+    Option(
+        ("--dotted-targets",), "dotted_targets", "exports write module.Name targets (NeMo-Run's)"
+    ),
+    Option(("--load", "-l"), "load", "NeMo-Run's --load: not supported", "PATH"),
+    Option(("--lazy",), "lazy", "record the command; resolve the task only when it launches"),
+    Option(("--repl", "-r"), "repl", "open an IPython shell with the task (needs IPython)"),
     Option(("--verbose", "-v"), "verbose", "show tracebacks of errors"),
     Option(("--help", "-h"), "help", "show this help and exit"),
 )
@@ -77,6 +85,49 @@ for _option in OPTIONS:
         _BY_NAME[_option.negation] = (_option, False)
 
 
+_NEMO_RUN_DEFAULTS = {"skip_confirmation": "yes", "factory": "factories"}
+"""NeMo-Run's names of ``cmd_defaults`` keys that are spelled differently here."""
+_IGNORED_DEFAULTS = frozenset({"rich_exceptions", "rich_traceback", "rich_locals", "rich_theme"})
+"""NeMo-Run's ``cmd_defaults`` keys for its rich output; accepted and ignored."""
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(item) for item in value]
+
+
+def option_defaults(defaults: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Turn ``cmd_defaults`` (ours or NeMo-Run's names) into `Options` field values.
+
+    Args:
+        defaults: E.g. ``{"yes": True}`` or NeMo-Run's ``{"skip_confirmation": True,
+            "factory": "base", "yaml": "cfg.yaml"}``.
+
+    Returns:
+        Field values; ``factory``/``yaml`` strings become one-item lists.
+
+    Raises:
+        CLIError: An unknown key (with the closest known ones).
+    """
+    fields = {f.name for f in dataclasses.fields(Options)} - {"overrides"}
+    values: dict[str, Any] = {}
+    for key, value in (defaults or {}).items():
+        if key in _IGNORED_DEFAULTS:
+            continue
+        field = _NEMO_RUN_DEFAULTS.get(key, key)
+        if field not in fields:
+            known = sorted(fields | set(_NEMO_RUN_DEFAULTS) | _IGNORED_DEFAULTS)
+            close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+            hint = "did you mean " + " or ".join(close) + "?" if close else ", ".join(known)
+            raise CLIError(f"unknown cmd_defaults key {key!r}", argument=key, hint=hint)
+        if field in ("factories", "yaml"):
+            values[field] = _as_list(value)
+        else:
+            values[field] = value
+    return values
+
+
 def _is_option(token: str) -> bool:
     return token.startswith("-") and len(token) > 1 and not token[1].isdigit() and token[1] != "."
 
@@ -86,7 +137,8 @@ def parse_options(argv: Sequence[str], defaults: Mapping[str, Any] | None = None
 
     Args:
         argv: Command-line arguments, without the program name.
-        defaults: Defaults of option fields (``{"yes": True}``), applied before `argv`.
+        defaults: Defaults of option fields (``{"yes": True}``, or NeMo-Run's names such as
+            ``{"skip_confirmation": True}``, see `option_defaults`), applied before `argv`.
 
     Returns:
         The options; `Options.overrides` holds every other token, in order.
@@ -94,7 +146,7 @@ def parse_options(argv: Sequence[str], defaults: Mapping[str, Any] | None = None
     Raises:
         CLIError: An unknown option (with the closest known one), or a missing value.
     """
-    options = Options(**dict(defaults or {}))
+    options = Options(**option_defaults(defaults))
     tokens = list(argv)
     index = 0
     while index < len(tokens):

@@ -15,6 +15,7 @@ import collections.abc
 import enum
 import importlib
 import pathlib
+import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 from nr_config import Buildable, Config, ConfigError, Partial, to_config
 from nr_config.signatures import NO_DEFAULT, signature_info
-from nr_config.validation import type_name
+from nr_config.validation import accepts_none, type_name
 
 from nr_cli.assign import assign, locate, strip_optional
 from nr_cli.errors import (
@@ -32,7 +33,13 @@ from nr_cli.errors import (
     UnknownArgumentError,
     ValueParseError,
 )
-from nr_cli.factories import FACTORY_ATTRIBUTE, annotation_types, factory_names, lookup_factory
+from nr_cli.factories import (
+    FACTORY_ATTRIBUTE,
+    annotation_types,
+    called_while_parsing,
+    factory_names,
+    lookup_factory,
+)
 from nr_cli.files import is_file_reference, read_data
 from nr_cli.grammar import OPERATORS, Call, enclosed, parse_call, split_top_level, strip_quotes
 from nr_cli.ops import apply_operator
@@ -54,6 +61,7 @@ _SEQUENCES: tuple[Any, ...] = (
 _MAPPINGS: tuple[Any, ...] = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
 _SETS: tuple[Any, ...] = (set, frozenset, collections.abc.Set, collections.abc.MutableSet)
 _NO_LITERAL = object()
+_CLOSE_NAME_CUTOFF = 0.5
 _Kind = type[Buildable[Any]]
 
 
@@ -113,7 +121,7 @@ def _container_origin(annotation: Any) -> Any:
     return None
 
 
-def parse_value(  # noqa: PLR0911 - one branch per kind of annotation
+def parse_value(  # noqa: PLR0911, PLR0912 - one branch per kind of annotation
     text: str, annotation: Any, *, argument: str, scopes: Sequence[str] = ()
 ) -> Any:
     """Read command-line text as a value of `annotation`.
@@ -130,6 +138,10 @@ def parse_value(  # noqa: PLR0911 - one branch per kind of annotation
     Raises:
         CLIError: The text cannot be read as the type; the error names `argument`.
     """
+    if text.strip().lower() in _NONE_WORDS and accepts_none(annotation):
+        return None
+    if _is_forward_ref(annotation):
+        return _parse_named_class(text, annotation, argument, scopes)
     annotation = _unwrap(annotation)
     if annotation is Any:
         return _parse_any(text, argument)
@@ -163,6 +175,38 @@ def parse_value(  # noqa: PLR0911 - one branch per kind of annotation
         f"values of type {type_name(annotation)} cannot be given on the command line",
         argument=argument,
     )
+
+
+def _is_forward_ref(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_forward_ref(typing.get_args(annotation)[0])
+    return isinstance(annotation, typing.ForwardRef)
+
+
+def _parse_named_class(text: str, annotation: Any, argument: str, scopes: Sequence[str]) -> Any:
+    """Read text for a class known only by name (``model: "Model"`` under ``TYPE_CHECKING``).
+
+    A factory building a class of that name (or an import path, or a function of the launching
+    script) makes a configuration; other text is read as for an unannotated parameter. A name
+    close to a registered factory's, or a call with parentheses, that matches nothing is an error.
+    An ``@file`` is read as data, whose ``_factory_`` (if any) is looked up the same way.
+    """
+    if is_file_reference(text.strip()):
+        data = read_data(text.strip(), argument=argument)
+        return coerce_data(data, annotation, argument=argument, scopes=scopes)
+    try:
+        call = parse_call(text.strip())
+    except GrammarError:
+        call = None
+    if call is None:
+        return _parse_any(text, argument)
+    if not call.has_parens and _find_target(call, annotation, scopes) is None:
+        import difflib  # noqa: PLC0415 - only for this check
+
+        names = factory_names(annotation, scopes)
+        if not difflib.get_close_matches(call.name, names, n=1, cutoff=_CLOSE_NAME_CUTOFF):
+            return _parse_any(text, argument)
+    return call_factory(call, annotation, argument=argument, scopes=scopes)
 
 
 def _parse_any(text: str, argument: str) -> Any:
@@ -451,6 +495,13 @@ def _import(name: str) -> Any:
     return value
 
 
+def _from_main(name: str) -> Any:
+    """A callable named `name` in the launching script (``__main__``), or None."""
+    script = sys.modules.get("__main__")
+    value = getattr(script, name, None) if name.isidentifier() else None
+    return value if callable(value) else None
+
+
 def _find_target(call: Call, annotation: Any, scopes: Sequence[str]) -> FactoryEntry | Any:
     entry = lookup_factory(call.name, annotation, scopes)
     if entry is not None:
@@ -460,6 +511,8 @@ def _find_target(call: Call, annotation: Any, scopes: Sequence[str]) -> FactoryE
         for cls in annotation_types(annotation):
             if call.name in (cls.__name__, cls.__qualname__):
                 found = cls
+    if found is None:
+        found = _from_main(call.name)
     if found is None:
         return None
     marked = getattr(found, FACTORY_ATTRIBUTE, None)
@@ -498,7 +551,7 @@ def call_factory(
         names = factory_names(annotation, scopes)
         import difflib  # noqa: PLC0415 - only for this error message
 
-        close = difflib.get_close_matches(call.name, names, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(call.name, names, n=3, cutoff=_CLOSE_NAME_CUTOFF)
         hint = ("did you mean " + " or ".join(map(repr, close)) + "?") if close else ""
         if not hint and names:
             hint = f"registered: {', '.join(names)}"
@@ -511,7 +564,7 @@ def call_factory(
     if not callable(function):
         raise ValueParseError(f"{call.name!r} is not callable", argument=argument)
     args, kwargs = _bind(call, function, argument)
-    if isinstance(found, FactoryEntry) and found.returns_config:
+    if found.returns_config if isinstance(found, FactoryEntry) else called_while_parsing(function):
         result = _invoke(call.name, function, args, kwargs, argument)
     else:
         result = _make(Config, function, args, kwargs, argument)
@@ -606,6 +659,12 @@ def coerce_data(  # noqa: PLR0911 - one branch per kind of annotation
     Raises:
         CLIError: The data cannot be converted.
     """
+    if _is_forward_ref(annotation) and (
+        isinstance(data, str) or (isinstance(data, dict) and "_factory_" in data)
+    ):
+        if isinstance(data, str):
+            return parse_value(data, annotation, argument=argument, scopes=scopes)
+        return config_from_mapping(data, annotation, argument=argument, scopes=scopes)
     annotation = _unwrap(annotation)
     if annotation is Any or isinstance(data, Buildable):
         return data

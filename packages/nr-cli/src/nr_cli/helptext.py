@@ -1,21 +1,26 @@
-"""``--help`` of an entrypoint: arguments with types and defaults, factories, executors, options."""
+"""Help text: ``--help`` of an entrypoint, and `help` (``run.help``) for any configurable thing.
+
+Both list arguments with types and defaults, the registered factories and the executors.
+"""
 
 from __future__ import annotations
 
+import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from nr_config.signatures import NO_DEFAULT, signature_info
 from nr_config.validation import type_name
 from nr_exec.executor import Executor
 
-from nr_cli.entrypoints import Entrypoint
+from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.factories import factory_names, list_factories
 from nr_cli.options import OPTIONS
 from nr_cli.registry import namespace_of
 
-__all__ = ["render_help"]
+__all__ = ["help", "render_help"]
 
 
 def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
@@ -90,3 +95,70 @@ def render_help(point: Entrypoint) -> str:
         option_rows.append((spelled, option.help))
     lines += ["Options:", *_table(option_rows)]
     return "\n".join(lines)
+
+
+class Console(Protocol):
+    """Anything with a ``print`` method, such as a ``rich.console.Console``."""
+
+    def print(self, *objects: Any) -> None:
+        """Print the objects."""
+
+
+def _location(fn: Callable[..., Any]) -> str:
+    target = getattr(fn, "wrapped", fn)
+    try:
+        path = inspect.getsourcefile(target)
+        line = inspect.getsourcelines(target)[1]
+    except (TypeError, OSError):
+        return namespace_of(target)
+    return f"{path}:{line}"
+
+
+def render_entity_help(entity: Any, *, with_docs: bool = True, namespace: str | None = None) -> str:
+    """Return the text `help` prints for `entity` (see there)."""
+    point = (
+        entity if isinstance(entity, Entrypoint) else getattr(entity, ENTRYPOINT_ATTRIBUTE, None)
+    )
+    if isinstance(point, Entrypoint):
+        text = render_help(point)
+        docs = inspect.cleandoc(point.fn.__doc__ or "")
+        return f"{text}\n\n{docs}" if with_docs and docs else text
+    lines = [f"{namespace_of(entity)}", ""]
+    docs = inspect.cleandoc(getattr(entity, "__doc__", None) or "")
+    if with_docs and docs:
+        lines += [docs, ""]
+    info = signature_info(entity)
+    rows = [
+        (name, type_name(info.annotation(name)), _default_text(info.defaults.get(name)))
+        for name in info.names
+    ]
+    lines += ["Arguments:", *_table(rows), ""]
+    entries = list_factories(namespace or entity)
+    factory_rows = [(e.name, e.namespace, _location(e.fn)) for e in entries]
+    lines += ["Factories:", *_table(factory_rows)]
+    if isinstance(entity, type) and issubclass(entity, Executor):
+        executors = sorted({e.name for e in list_factories(Executor)})
+        lines += ["", f"Executors (run.executor=NAME): {', '.join(executors) or '(none)'}"]
+    return "\n".join(lines)
+
+
+def help(
+    entity: Any,
+    with_docs: bool = True,
+    console: Console | None = None,
+    namespace: str | None = None,
+) -> None:
+    """Print what can be configured on `entity`: arguments, factories and executors.
+
+    Args:
+        entity: An entrypoint function (prints its ``--help``), a class or a function.
+        with_docs: Include the docstring.
+        console: Print through this (``rich.console.Console`` or anything with ``print``);
+            default stdout.
+        namespace: List the factories of this registry namespace instead of `entity`'s.
+    """
+    text = render_entity_help(entity, with_docs=with_docs, namespace=namespace)
+    if console is None:
+        print(text)
+    else:
+        console.print(text)
