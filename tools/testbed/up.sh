@@ -17,6 +17,7 @@ for b in "${sel[@]}"; do
 done
 T0=$(tb_now)
 tb_init_dirs
+tb_apt_install graphviz  # the 'dot' program, so the config-drawing tests draw (not only refuse)
 for b in "${backends[@]}"; do
   t=$(tb_now); bash "$HERE/$b.sh" install || tb_die "install of $b failed"
   tb_log "install $b: $(tb_since "$t")s"

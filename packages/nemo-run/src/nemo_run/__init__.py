@@ -6,7 +6,8 @@ Names are resolved lazily (PEP 562): ``import nemo_run`` loads nothing but this 
 Documented executors whose backend has not landed (``run.SkypilotExecutor``, ...) resolve to
 placeholders that say so (see :mod:`nemo_run.pending`). NeMo-Run's import paths
 ``nemo_run.core.execution``, ``nemo_run.core.packaging``, ``nemo_run.core.tunnel`` and
-``nemo_run.run.ray`` are kept as thin re-exports.
+``nemo_run.run.ray`` are kept as thin re-exports, and ``run.config`` holds NeMo-Run's home-directory
+helpers (``run.config.set_nemorun_home``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from nemo_run.__about__ import __version__
+
+#: The distribution's import name, as NeMo-Run exposes it.
+__package_name__ = "nemo_run"
 from nemo_run.errors import NemoRunError, NotAvailableYetError
 from nemo_run.pending import PENDING, resolve_pending
 
 if TYPE_CHECKING:
+    from nr_cli import LazyEntrypoint, help, lazy_imports
     from nr_config import (
         Config,
+        ConfigurableMixin,
         Partial,
         Script,
         autoconvert,
@@ -44,15 +50,19 @@ if TYPE_CHECKING:
         walk,
     )
     from nr_exec import (
+        DevSpace,
         DockerExecutor,
         Executor,
+        ExecutorMacros,
         FaultTolerance,
         LocalExecutor,
         SlurmExecutor,
+        SlurmRay,
         SlurmTemplate,
         Torchrun,
+        import_executor,
     )
-    from nr_experiment import Experiment, Plugin, run
+    from nr_experiment import Experiment, Plugin, dryrun_fn, run
     from nr_package import GitArchivePackager, HybridPackager, Packager, PatternPackager
     from nr_tunnel import LocalTunnel, SSHTunnel
 
@@ -61,6 +71,7 @@ if TYPE_CHECKING:
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Config": "nr_config",
+    "ConfigurableMixin": "nr_config",
     "Partial": "nr_config",
     "Script": "nr_config",
     "autoconvert": "nr_config",
@@ -87,6 +98,10 @@ _LAZY: dict[str, str] = {
     "FaultTolerance": "nr_exec",
     "SlurmExecutor": "nr_exec",
     "SlurmTemplate": "nr_exec",
+    "SlurmRay": "nr_exec",
+    "ExecutorMacros": "nr_exec",
+    "DevSpace": "nr_exec",
+    "import_executor": "nr_exec",
     "Packager": "nr_package",
     "GitArchivePackager": "nr_package",
     "PatternPackager": "nr_package",
@@ -95,22 +110,30 @@ _LAZY: dict[str, str] = {
     "LocalTunnel": "nr_tunnel",
     "Experiment": "nr_experiment",
     "Plugin": "nr_experiment",
+    "dryrun_fn": "nr_experiment",
+    "LazyEntrypoint": "nr_cli",
+    "help": "nr_cli",
+    "lazy_imports": "nr_cli",
 }
 
 # submodules of the façade, imported on first attribute access
-_SUBMODULES = frozenset({"cli", "core"})
+_SUBMODULES = frozenset({"cli", "config", "core"})
 
 __all__ = [
     "Config",
+    "ConfigurableMixin",
     "DGXCloudExecutor",
+    "DevSpace",
     "DockerExecutor",
     "Executor",
+    "ExecutorMacros",
     "Experiment",
     "FaultTolerance",
     "GitArchivePackager",
     "HybridPackager",
     "KubeRayExecutor",
     "KubeflowExecutor",
+    "LazyEntrypoint",
     "LeptonExecutor",
     "LocalExecutor",
     "LocalTunnel",
@@ -125,20 +148,26 @@ __all__ = [
     "SkypilotExecutor",
     "SkypilotJobsExecutor",
     "SlurmExecutor",
+    "SlurmRay",
     "SlurmTemplate",
     "Torchrun",
+    "__package_name__",
     "__version__",
     "autoconvert",
     "broadcast",
     "build",
     "cli",
     "diff",
+    "dryrun_fn",
     "dump",
     "dumps_json",
     "dumps_toml",
     "dumps_yaml",
     "format_diff",
     "from_dict",
+    "help",
+    "import_executor",
+    "lazy_imports",
     "load",
     "loads_json",
     "loads_toml",
