@@ -11,19 +11,15 @@
 """
 
 import os
-import sys
 import tempfile
 import time
-import uuid
-from pathlib import Path
 
 from nr_config import Script
 from nr_exec import BackendContext, backend_for
 from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_package import Packager
-from nr_tunnel import LocalTunnel, SSHTunnel
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from nr_tunnel import LocalTunnel
+from slurm_testbed import connect_testbed
 
 
 def _backend(executor: SlurmExecutor, home: str) -> SlurmBackend:
@@ -52,27 +48,8 @@ def _dryrun_figures(count: int) -> dict[str, float]:
     return {"dryrun_ms_per_job": round(per_job, 3), "array_dryrun_ms_per_task": round(per_task, 3)}
 
 
-def _testbed_tunnel() -> tuple[SSHTunnel | None, str]:
-    """An SSH tunnel to the testbed's Slurm and its partition, or None and why not."""
-    from conftest import load_testbed
-
-    testbed = load_testbed()
-    reason = testbed.unavailable_reason("slurm") or testbed.unavailable_reason("ssh")
-    if reason:
-        return None, reason
-    tunnel = SSHTunnel(
-        host=testbed.ssh_host,
-        port=testbed.ssh_port,
-        user=testbed.ssh_root_user,
-        identity=testbed.ssh_key,
-        known_hosts=testbed.ssh_known_hosts,
-        job_dir=f"/tmp/nr-slurm-bench-{uuid.uuid4().hex[:8]}",
-    )
-    return tunnel, testbed.slurm_partition
-
-
 def _cluster_figures(count: int) -> dict[str, object]:
-    tunnel, partition = _testbed_tunnel()
+    tunnel, partition = connect_testbed()
     if tunnel is None:
         return {"skipped": partition}
     executor = SlurmExecutor(
@@ -117,7 +94,7 @@ def _experiment_figures(count: int) -> dict[str, object]:
     """``count`` one-line Script jobs of one Experiment, run as arrays through SSH."""
     from nr_experiment import Experiment
 
-    tunnel, partition = _testbed_tunnel()
+    tunnel, partition = connect_testbed()
     if tunnel is None:
         return {"skipped": partition}
     executor = SlurmExecutor(

@@ -6,7 +6,8 @@ Each module ``tools/bench/bench_<name>.py`` defines ``run(quick: bool) -> dict``
     python tools/bench/run.py import          # only bench_import
     python tools/bench/run.py --quick         # fewer repetitions (a smoke run)
 
-Progress goes to stderr, so stdout stays a single JSON document that can be piped.
+Modules without the ``bench_`` prefix (``floors.py``, ``sweeps.py``) are helpers the
+benchmarks share. Progress goes to stderr, so stdout stays a single JSON document that can be piped.
 """
 
 import argparse
@@ -20,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
+# The benchmark modules share helpers (floors.py, sweeps.py) that live beside them.
+sys.path.insert(0, str(HERE))
 
 
 def load(path: Path) -> ModuleType:
