@@ -98,13 +98,7 @@ def walk(value: V, *, inplace: bool = False, **fns: Callable[[Any], Any]) -> V:
     Raises:
         ConfigTypeError: A function returned a value of the wrong type (the error names the path).
     """
-    result = value if inplace else clone(value)
-    for path, node in list(iter_nodes(result)):
-        for name, fn in fns.items():
-            current = _current(node, name)
-            if current is not NO_DEFAULT:
-                _assign(node, name, fn(current), path)
-    return result
+    return _replace_arguments(value, inplace, fns, lambda node, current: current)
 
 
 def walk_owners(value: V, *, inplace: bool = False, **fns: Callable[[Any], Any]) -> V:
@@ -124,11 +118,22 @@ def walk_owners(value: V, *, inplace: bool = False, **fns: Callable[[Any], Any])
     Raises:
         ConfigTypeError: A function returned a value of the wrong type (the error names the path).
     """
+    return _replace_arguments(value, inplace, fns, lambda node, current: node)
+
+
+def _replace_arguments(
+    value: V,
+    inplace: bool,
+    fns: dict[str, Callable[[Any], Any]],
+    given: Callable[[Buildable[Any], Any], Any],
+) -> V:
+    """Assign ``fn(given(node, current))`` to every argument named in `fns` that a node has."""
     result = value if inplace else clone(value)
     for path, node in list(iter_nodes(result)):
         for name, fn in fns.items():
-            if _current(node, name) is not NO_DEFAULT:
-                _assign(node, name, fn(node), path)
+            current = _current(node, name)
+            if current is not NO_DEFAULT:
+                _assign(node, name, fn(given(node, current)), path)
     return result
 
 
