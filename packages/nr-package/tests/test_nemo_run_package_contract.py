@@ -127,3 +127,19 @@ def test_packager_to_config_rebuilds_an_equal_packager() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["Config GitArchivePackager lib data/*.csv", "True"]
+
+
+def test_asking_for_packager_loads_no_git_tar_or_cache() -> None:
+    code = (
+        "import sys\n"
+        "from nr_package import Packager\n"
+        "assert Packager().package('.', '/nonexistent', 'code') is None\n"
+        "print(sorted(m for m in ('git', 'tarfile', 'nr_package.cache') if m in sys.modules))\n"
+        "from nr_package import GitArchivePackager\n"
+        "print('nr_package.packagers.git' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "True"]

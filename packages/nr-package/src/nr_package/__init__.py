@@ -10,8 +10,10 @@ Typical use::
     extract_archive(archive, Path("/tmp/job/code"))
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from nr_package.__about__ import __version__
-from nr_package.cache import CACHE_ENV, default_cache_dir
 from nr_package.errors import (
     BadArchiveError,
     GitError,
@@ -24,9 +26,27 @@ from nr_package.errors import (
     UnsafeArchiveError,
     UntrackedFilesError,
 )
-from nr_package.extract import extract_archive
-from nr_package.manifest import ExtraFile, Manifest, PackageResult
-from nr_package.packagers import GitArchivePackager, HybridPackager, Packager, PatternPackager
+
+if TYPE_CHECKING:
+    from nr_package.cache import CACHE_ENV, default_cache_dir
+    from nr_package.extract import extract_archive
+    from nr_package.manifest import ExtraFile, Manifest, PackageResult
+    from nr_package.packagers import GitArchivePackager, HybridPackager, Packager, PatternPackager
+
+# public name -> module that defines it, imported on first access (PEP 562): asking for
+# ``Packager`` does not load git, tarfile or the cache
+_LAZY = {
+    "CACHE_ENV": "nr_package.cache",
+    "default_cache_dir": "nr_package.cache",
+    "extract_archive": "nr_package.extract",
+    "ExtraFile": "nr_package.manifest",
+    "Manifest": "nr_package.manifest",
+    "PackageResult": "nr_package.manifest",
+    "Packager": "nr_package.packagers.base",
+    "GitArchivePackager": "nr_package.packagers.git",
+    "HybridPackager": "nr_package.packagers.hybrid",
+    "PatternPackager": "nr_package.packagers.pattern",
+}
 
 __all__ = [
     "CACHE_ENV",
@@ -51,3 +71,16 @@ __all__ = [
     "default_cache_dir",
     "extract_archive",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nr_package' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,16 +1,19 @@
 """The passthrough :class:`Packager` and the packaging flow shared by every packager."""
 
+from __future__ import annotations
+
 import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nr_package.archive import Entry, write_archive
-from nr_package.cache import ArchiveCache, cache_key, default_cache_dir
 from nr_package.errors import InvalidPackagerError, MissingConfigLayerError
 from nr_package.manifest import Manifest, PackageResult
+
+if TYPE_CHECKING:
+    from nr_package.archive import Entry
 
 __all__ = [
     "Packager",
@@ -212,6 +215,10 @@ class Packager:
         prepared = self.prepare(Path(path))
         if prepared is None:
             return None
+        # imported here: a run that ships no code never loads tarfile and the cache
+        from nr_package.archive import write_archive  # noqa: PLC0415
+        from nr_package.cache import ArchiveCache, cache_key, default_cache_dir  # noqa: PLC0415
+
         try:
             key = cache_key(prepared.inputs)
             cache = ArchiveCache(cache_dir if cache_dir is not None else default_cache_dir())
