@@ -4,7 +4,6 @@ Names are loaded on first access, so ``import nr_cli`` (and the ``nemorun`` app)
 """
 
 import importlib
-from typing import TYPE_CHECKING
 
 from nr_cli.__about__ import __version__
 from nr_cli.errors import (
@@ -19,6 +18,7 @@ from nr_cli.errors import (
     ValueParseError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_cli.app import create_cli
     from nr_cli.command import main, parse_cli_args, parse_config, parse_partial

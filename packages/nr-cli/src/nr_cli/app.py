@@ -15,13 +15,16 @@ import dataclasses
 import os
 import sys
 import types
-from collections.abc import Sequence
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
 
 from nr_cli.__about__ import __version__
+from nr_cli.entry_point_names import ENTRY_POINT_GROUP, entry_point_names
 from nr_cli.errors import CLIError
-from nr_cli.registry import ENTRY_POINT_GROUP
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.metadata import EntryPoint
+    from typing import Any
 
 __all__ = ["App", "build_parser", "create_cli", "find_group_command", "main", "run_app"]
 _BUILT_INS = frozenset({"experiment", "version"})
@@ -85,12 +88,15 @@ def build_parser(*, nested_entrypoints: bool = True) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     commands.add_parser("version", help="print the version", description="Print the version.")
     _experiment_parser(commands)
-    for point in _group_points() if nested_entrypoints else []:
-        commands.add_parser(point.name, help=f"commands of {point.value}", add_help=False)
+    for name, value in sorted(entry_point_names(ENTRY_POINT_GROUP)) if nested_entrypoints else []:
+        if name not in _BUILT_INS:
+            commands.add_parser(name, help=f"commands of {value}", add_help=False)
     return parser
 
 
 def _group_points() -> list[EntryPoint]:
+    from importlib.metadata import entry_points  # noqa: PLC0415 - costs ~20 ms; not for --help
+
     return sorted(
         (p for p in entry_points(group=ENTRY_POINT_GROUP) if p.name not in _BUILT_INS),
         key=lambda p: p.name,

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from nr_cli.entry_point_names import ENTRY_POINT_GROUP
 from nr_cli.errors import CLIError
 
 __all__ = [
@@ -21,9 +22,6 @@ __all__ = [
     "discover",
     "namespace_of",
 ]
-
-ENTRY_POINT_GROUP = "nemo_run.cli"
-"""Entry-point group whose entries are imported to register third-party factories/entrypoints."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,11 @@ layers prefix the path, so the message names the argument as the user would writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from nr_config.messages import describe_value, join_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "ArgumentError",
@@ -22,34 +26,9 @@ __all__ = [
     "ScriptError",
     "SerializationError",
     "UnknownArgumentError",
+    "describe_value",
+    "join_path",
 ]
-
-
-def join_path(prefix: str, path: str) -> str:
-    """Join two path fragments: ``join_path("model", "size")`` is ``"model.size"``.
-
-    Args:
-        prefix: The outer path (may be empty).
-        path: The inner path (may be empty, or start with ``[``).
-
-    Returns:
-        The joined path.
-    """
-    if not prefix:
-        return path
-    if not path:
-        return prefix
-    if path.startswith("["):
-        return prefix + path
-    return f"{prefix}.{path}"
-
-
-def describe_value(value: object) -> str:
-    """Describe a value for an error message: its repr (shortened) and its type name."""
-    text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return f"{text} ({type(value).__name__})"
 
 
 class ConfigError(Exception):

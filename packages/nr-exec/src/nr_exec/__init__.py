@@ -5,7 +5,6 @@ until used, and no backend SDK is imported until its backend is.
 """
 
 import importlib
-from typing import TYPE_CHECKING
 
 from nr_exec.__about__ import __version__
 from nr_exec.errors import (
@@ -24,6 +23,7 @@ from nr_exec.errors import (
     UnsupportedFeatureError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_exec.backend import Backend, BatchEntry, Capabilities, Request
     from nr_exec.constants import EnvVar

@@ -3,7 +3,7 @@
 Every error derives from :class:`ExecError`, so ``except ExecError`` catches all of them.
 """
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 
 if TYPE_CHECKING:
     from nr_exec.handle import Handle

@@ -4,7 +4,8 @@ A marker is written atomically (temporary file, then rename or hard link) by wha
 outermost in the job: the in-job runner for a ``Partial``, the POSIX-sh wrapper for a ``Script``
 or a launcher command, the local supervisor, or ``cancel``. The writers here also fsync it
 (:mod:`nr_exec.durable`, as the store does). Every backend's status prefers the
-marker over what the scheduler says.
+marker over what the scheduler says. The in-job runner writes its marker through the lighter
+:mod:`nr_exec.marker_writer`, which writes the same text.
 
 Format (JSON object)::
 
@@ -26,14 +27,13 @@ Only ``exit_code`` is required; the other keys default as shown (times and host 
 import json
 import os
 import signal
-import socket
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from nr_exec.constants import EnvVar
 from nr_exec.durable import create_exclusive, write_text_atomic
 from nr_exec.errors import ExitMarkerError
+from nr_exec.marker_writer import host_name, utc_now
 from nr_exec.states import FailureReason, JobState, JobStatus
 
 __all__ = [
@@ -48,11 +48,6 @@ __all__ = [
 
 #: Environment variable naming the marker file the outermost in-job process must write.
 EXIT_MARKER_ENV = EnvVar.EXIT_MARKER.value
-
-
-def utc_now() -> str:
-    """Return the current UTC time as ISO-8601 text with a ``Z`` suffix."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def exit_code_from_returncode(returncode: int) -> int:
@@ -117,7 +112,7 @@ class ExitMarker:
             exit_code=exit_code,
             started=started,
             ended=utc_now(),
-            host=socket.gethostname(),
+            host=host_name(),
             writer=writer,
             **extra,  # type: ignore[arg-type]
         )

@@ -6,17 +6,21 @@ the module a reference names (for a dotted reference: the longest importable pre
 attributes; it never evaluates code. Targets defined in ``__main__`` are recorded as
 ``__main__:qualname``; when loading in another process, pass ``main_module=`` (a module, or the
 path of a saved copy of the launching script) or register one with `register_main_module`.
+
+This module imports only cheap parts of the standard library: the in-job runner's lean decoder
+(`nr_config.serialization.direct`) resolves references through it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
+import os
 import sys
 import types
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "MainModule",
@@ -26,9 +30,11 @@ __all__ = [
     "resolve",
 ]
 
-MainModule = types.ModuleType | str | Path | None
+#: What ``__main__`` means when loading: a module, the path of a saved launching script, or None.
+MainModule = types.ModuleType | str | os.PathLike[str] | None
 _registered_main: types.ModuleType | None = None
-_loaded_files: dict[Path, types.ModuleType] = {}
+# Saved launching scripts already executed, by their resolved path.
+_loaded_files: dict[str, types.ModuleType] = {}
 # Names of the modules that stand for ``__main__``: the running one and every loaded saved copy.
 _main_names: set[str] = {"__main__"}
 # Depth of saved launching scripts being executed right now (their top-level code is running).
@@ -83,13 +89,16 @@ def register_main_module(module: MainModule) -> None:
     _registered_main = None if module is None else _as_module(module)
 
 
-def _as_module(module: types.ModuleType | str | Path) -> types.ModuleType:
+def _as_module(module: types.ModuleType | str | os.PathLike[str]) -> types.ModuleType:
     if isinstance(module, types.ModuleType):
         return module
-    path = Path(module).resolve()
+    import hashlib  # noqa: PLC0415 - only a saved launching script needs these
+    import importlib.util  # noqa: PLC0415
+
+    path = os.path.realpath(module)
     if path in _loaded_files:
         return _loaded_files[path]
-    name = f"__nr_main_{hashlib.sha256(str(path).encode()).hexdigest()[:16]}__"
+    name = f"__nr_main_{hashlib.sha256(path.encode()).hexdigest()[:16]}__"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path} as the __main__ module")
