@@ -25,6 +25,8 @@ class EnvVar(str, enum.Enum):
         PATH: Extended with the launching interpreter's directory for local jobs.
         LAZY_CLI: ``LAZY_CLI=true`` makes ``run.cli.main`` record its entrypoint instead of
             running it (NeMo-Run's lazy mode; read by nr-cli).
+        LOCAL_MAX_RUNNING: ``NEMORUN_LOCAL_MAX_RUNNING``, how many local jobs an attached
+            experiment run keeps running at once (``0``: no bound).
 
     Set inside a job:
         JOB_ID: ``NR_EXEC_JOB_ID``, the backend job id of the running job.
@@ -43,6 +45,7 @@ class EnvVar(str, enum.Enum):
     XDG_CACHE_HOME = "XDG_CACHE_HOME"
     PATH = "PATH"
     LAZY_CLI = "LAZY_CLI"
+    LOCAL_MAX_RUNNING = "NEMORUN_LOCAL_MAX_RUNNING"
     JOB_ID = "NR_EXEC_JOB_ID"
     JOB_DIR = "NR_EXEC_JOB_DIR"
     EXIT_MARKER = "NR_EXEC_EXIT_MARKER"

@@ -32,6 +32,8 @@ from nr_exec import (
     JobState,
     MissingExtraError,
 )
+from nr_exec.local.children import wait_any
+from nr_exec.local.limits import max_running
 from nr_package import PackagingError
 from nr_tunnel import AuthenticationError, HostKeyError, HostUnreachableError, TunnelError
 
@@ -58,6 +60,8 @@ _PER_JOB_FIELDS = ("experiment_id", "job_dir")
 _FAST_POLL, _FAST_PERIOD, _SLOW_POLL = 0.02, 10.0, 1.0
 _MAIN_REF = '"__main__:'
 _MAIN_FILE = "main.py"
+#: The backend whose jobs an attached run starts at most ``max_running()`` at a time.
+_BOUNDED_BACKEND = "local"
 #: What a submit can fail with and still be reported as one line (no chained traceback).
 _SUBMIT_ERRORS = (ExecError, PackagingError, TunnelError, OSError)
 #: Errors of a connection that was never made (or of an SDK that is not installed): a
@@ -101,6 +105,9 @@ class JobDriver:
         self.pool = BackendPool(store.home)
         self.reconciler = Reconciler(store, experiment_id, self.pool)
         self._log_offsets: dict[str, int] = {}
+        self._holding = False
+        self._order: tuple[dict[str, list[str]], list[str]] = ({}, [])
+        self._head_backends: dict[str, Backend[Any, Any]] = {}
 
     def close(self) -> None:
         """Close every backend (jobs keep running)."""
@@ -177,7 +184,11 @@ class JobDriver:
                 self.refuse([job], error)
                 raise error from None
             job.code = [None if pin is None else pin.to_record() for pin in pins]
-            self.store.write_job(self.experiment_id, job.id, job.to_record())
+            if any(pin is not None for pin in pins):
+                # Pinning nothing depends on the executors alone (none ships an archive):
+                # a job.json saved without it pins to nothing again, so it is saved with
+                # the job's next write instead of once more here.
+                self.store.write_job(self.experiment_id, job.id, job.to_record())
 
     def refuse(self, jobs: Iterable[BaseJob], error: BaseException) -> None:
         """Record ``jobs`` as ``FAILED`` (``SUBMIT_ERROR``): their submit was refused."""
@@ -205,19 +216,21 @@ class JobDriver:
             BackendError: A backend refused a request (nothing was written).
             SubmitError: A submit failed (a ``BackendError`` too, caused by the backend's).
         """
-        self.pin(job for job, _, _ in chosen)
+        with self.store.write_group():
+            self.pin(job for job, _, _ in chosen)
         plans, built = self._build(chosen, detach=detach)
         recorder = _Recorder(self, {job.id: len(units) for job, units in plans})
         failure: Exception | None = None
         with in_flight(self.experiment_id, [job.id for job, _ in plans]):
-            for job, units in plans:
-                job.intent = self.store.record_intent(
-                    self.experiment_id,
-                    job.id,
-                    units[0].backend.name,
-                    details=intent_details(units),
-                    replace_unresolved=job.id in self.resumable,
-                )
+            with self.store.write_group():  # every intent durable before the first submit
+                for job, units in plans:
+                    job.intent = self.store.record_intent(
+                        self.experiment_id,
+                        job.id,
+                        units[0].backend.name,
+                        details=intent_details(units),
+                        replace_unresolved=job.id in self.resumable,
+                    )
             for backend, entries, owners in built:
                 try:
                     handles = backend.submit_batch(entries)
@@ -225,7 +238,8 @@ class JobDriver:
                     handles, failure = exc.submitted, exc
                 except _SUBMIT_ERRORS as exc:
                     handles, failure = [], exc
-                recorder.add(backend, owners, handles)
+                with self.store.write_group():
+                    recorder.add(backend, owners, handles)
                 if failure is not None:
                     break
         if failure is not None:
@@ -329,7 +343,7 @@ class JobDriver:
         """
         drivable: set[str] = set()
         chosen: list[BaseJob] = []
-        for jid in topological_order(self.graph()):
+        for jid in self._launch_order():
             job = self.jobs[jid]
             if job.launched or job.is_terminal or job.cancel_requested:
                 continue
@@ -341,6 +355,13 @@ class JobDriver:
             drivable.add(jid)
             chosen.append(job)
         return chosen
+
+    def _launch_order(self) -> list[str]:
+        """The jobs parents first, sorted again only when the graph changed (every poll asks)."""
+        graph = self.graph()
+        if graph != self._order[0]:
+            self._order = (graph, topological_order(graph))
+        return self._order[1]
 
     def step(self, *, detach: bool) -> bool:
         """Submit every pending job whose parents allow it, in one batch per backend.
@@ -354,6 +375,7 @@ class JobDriver:
         remaining = False
         placed: dict[str, Backend[Any, Any]] = {}
         chosen: list[Chosen] = []
+        backends: dict[str, Backend[Any, Any]] = {}
         for job in self.pending():
             parents = [self.jobs[dep] for dep in job.dependencies]
             failed = [p for p in parents if p.is_terminal and p.state is not JobState.SUCCEEDED]
@@ -365,16 +387,20 @@ class JobDriver:
                 )
                 self.save(job)
                 continue
-            try:
-                backend = self.pool.for_executor(job.executor_for(0))
-            except _SUBMIT_ERRORS as error:  # e.g. a missing extra: said in one line
-                self.refuse([job], error)
-                raise error from None
+            backend = self._head_backends.get(job.id)
+            if backend is None:
+                try:
+                    backend = self.pool.for_executor(job.executor_for(0))
+                except _SUBMIT_ERRORS as error:  # e.g. a missing extra: said in one line
+                    self.refuse([job], error)
+                    raise error from None
+                self._head_backends[job.id] = backend  # held-back jobs ask again every poll
             waiting = [p for p in parents if p.state is not JobState.SUCCEEDED]
             if waiting and not self._native(backend, waiting, placed):
                 remaining = True
                 continue
             placed[job.id] = backend
+            backends[job.id] = backend
             chosen.append(
                 (
                     job,
@@ -382,9 +408,42 @@ class JobDriver:
                     [h for p in waiting if p.id not in placed for h in p.handles],
                 )
             )
+        self._holding = False
+        if not detach:
+            chosen = self._within_bound(chosen, backends)
         if chosen:
             self.submit_jobs(chosen, detach=detach)
-        return remaining
+        return remaining or self._holding
+
+    def _within_bound(
+        self, chosen: Sequence[Chosen], backends: dict[str, "Backend[Any, Any]"]
+    ) -> list[Chosen]:
+        """Hold back local jobs beyond ``max_running()`` running ones (attached runs only).
+
+        A job (or a whole group) takes one place; a held-back job stays pending, without an
+        intent, and goes in a later step, once a running one has ended.
+        """
+        bound = max_running()
+        if bound is None:
+            return list(chosen)
+        free = bound - sum(
+            1
+            for job in self.jobs.values()
+            if job.launched
+            and not job.is_terminal
+            and job.state is not JobState.UNKNOWN
+            and job.handles[0].startswith(f"{_BOUNDED_BACKEND}://")
+        )
+        kept: list[Chosen] = []
+        for entry in chosen:
+            backend = backends[entry[0].id]
+            if backend.name == _BOUNDED_BACKEND and not backend.capabilities.dependencies:
+                if free <= 0:
+                    self._holding = True
+                    continue
+                free -= 1
+            kept.append(entry)
+        return kept
 
     def _native(
         self,
@@ -440,8 +499,10 @@ class JobDriver:
                 job.apply(combine_statuses(found))
             if job.is_terminal:
                 ended.append(job)
+        with self.store.write_group():
+            for job in ended:
+                self.store.write_job(self.experiment_id, job.id, job.to_record())
         for job in ended:
-            self.store.write_job(self.experiment_id, job.id, job.to_record())
             _clean_up(job)
         if ended:
             self.store.update_states(
@@ -503,7 +564,10 @@ class JobDriver:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            time.sleep(interval)
+            if self._holding:  # a local job's end frees a place: wake up at once
+                wait_any(interval)
+            else:
+                time.sleep(interval)
             # Poll briskly at first (short jobs end fast), then back off to one poll a second.
             cap = _FAST_POLL if time.monotonic() - start < _FAST_PERIOD else _SLOW_POLL
             interval = min(interval * 1.25, cap)

@@ -48,7 +48,7 @@ from nr_exec.errors import BackendError, ExitMarkerError, HandleError
 from nr_exec.handle import Handle
 from nr_exec.local.children import CHILDREN, reap, wait_exit
 from nr_exec.local.plan import LocalPlan, LocalTask
-from nr_exec.local.proc import find_job_processes, is_alive, start_time
+from nr_exec.local.proc import find_job_processes, is_alive, is_waiting_supervisor, start_time
 from nr_exec.local.record import STATE_FILE, ProcessRecord, read_record, write_record
 from nr_exec.marker import (
     EXIT_MARKER_ENV,
@@ -70,6 +70,10 @@ LOG_FILE = "logs/output.log"
 SUPERVISOR_MODULE = "nr_exec.local.supervisor"
 
 _MARKER = "exit.json"
+_STARTING = (
+    "starting: its supervisor has not started it yet (its launcher died while starting it; "
+    "if the launch plan was cut short, it ends FAILED without running)"
+)
 
 
 @dataclass(frozen=True)
@@ -335,7 +339,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
             recovered = self._recover([h.job_id for h in unrecorded])
             for handle in unrecorded:
                 if handle.job_id in recovered:
-                    result[handle] = JobStatus(JobState.RUNNING)
+                    result[handle] = self._describe_one(handle)
                 else:  # it may have ended during the search
                     result[handle] = self._describe_one(handle)
         return result
@@ -359,7 +363,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         if record is None:
             return None
         if record.start_time is not None and is_alive(record.pid, record.start_time):
-            return JobStatus(JobState.RUNNING)
+            return _live_status(record)
         marker = read_exit_marker(job_dir / _MARKER)  # it may have ended just now
         if marker is not None:
             return marker.to_status()
@@ -516,3 +520,10 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
     def _signal_group(pgid: int, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signum)
+
+
+def _live_status(record: ProcessRecord) -> JobStatus:
+    """RUNNING, or PENDING while a recovered job's supervisor has not started the job yet."""
+    if record.recovered and is_waiting_supervisor(record.pid):
+        return JobStatus(JobState.PENDING, message=_STARTING)
+    return JobStatus(JobState.RUNNING)

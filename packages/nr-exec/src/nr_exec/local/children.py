@@ -4,18 +4,20 @@ Children belong to the process, not to one backend instance: any ``LocalBackend`
 process can wait for them, and none is garbage-collected while it runs.
 """
 
+import contextlib
 import math
 import os
 import select
 import subprocess
+import time
 
-__all__ = ["CHILDREN", "reap", "wait_exit"]
+__all__ = ["CHILDREN", "reap", "wait_any", "wait_exit"]
 
 #: Children started by this process, by job id.
 CHILDREN: dict[str, "subprocess.Popen[bytes]"] = {}
 
-# A job writes its exit marker as its last act; its process is gone moments later.
-_REAP_GRACE = 1.0
+#: Jobs whose exit marker was read while their process was still exiting, by job id.
+_ENDING: set[str] = set()
 
 
 def _exits_within(pid: int, timeout: float) -> bool | None:
@@ -55,7 +57,39 @@ def wait_exit(proc: "subprocess.Popen[bytes]", timeout: float | None) -> bool:
 
 
 def reap(job_id: str) -> None:
-    """Collect the child running ``job_id``, whose exit marker exists, if it has exited."""
-    proc = CHILDREN.get(job_id)
-    if proc is not None and wait_exit(proc, _REAP_GRACE):
-        CHILDREN.pop(job_id, None)
+    """Collect the child running ``job_id``, whose exit marker exists, without waiting.
+
+    A job writes its exit marker as its last act; a child still exiting then is collected
+    by a later :func:`reap` or :func:`wait_any` call (of any job), so a status query never
+    blocks on it.
+    """
+    _ENDING.add(job_id)
+    for ending in list(_ENDING):
+        proc = CHILDREN.get(ending)
+        if proc is None or proc.poll() is not None:
+            CHILDREN.pop(ending, None)
+            _ENDING.discard(ending)
+
+
+def wait_any(timeout: float) -> None:
+    """Sleep until one of this process's running children exits, or ``timeout`` seconds pass.
+
+    Woken by the exit itself (pidfds); without children, or without pidfds, it just sleeps.
+    """
+    fds: list[int] = []
+    try:
+        for job_id, proc in list(CHILDREN.items()):
+            if job_id in _ENDING or proc.poll() is not None:
+                continue  # an exited child is collected, not waited for
+            with contextlib.suppress(AttributeError, OSError):
+                fds.append(os.pidfd_open(proc.pid))
+        if not fds:
+            time.sleep(timeout)
+            return
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        poller.poll(math.ceil(timeout * 1000))
+    finally:
+        for fd in fds:
+            os.close(fd)

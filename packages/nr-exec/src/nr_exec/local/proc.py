@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nr_exec.constants import EnvVar
 
-__all__ = ["JobProcess", "find_job_processes", "is_alive", "start_time"]
+__all__ = ["JobProcess", "find_job_processes", "is_alive", "is_waiting_supervisor", "start_time"]
 
 _PROC = Path("/proc")
 
@@ -121,3 +121,18 @@ def find_job_processes(job_ids: Collection[str]) -> dict[str, JobProcess]:
         if job_id not in found or started < found[job_id].start_time:
             found[job_id] = JobProcess(job_id, env.get(EnvVar.JOB_DIR.value, ""), pid, started)
     return found
+
+
+def is_waiting_supervisor(pid: int) -> bool:
+    """Whether ``pid`` is a local job supervisor that has not started its job yet.
+
+    Such a supervisor is still reading its launch plan; if its launcher died while sending it,
+    the plan is incomplete and the supervisor will end without running anything. Unknown
+    (no ``/proc/<pid>/task/<pid>/children``): False.
+    """
+    try:
+        command = (_PROC / str(pid) / "cmdline").read_bytes()
+        children = (_PROC / str(pid) / "task" / str(pid) / "children").read_text()
+    except OSError:
+        return False
+    return b"nr_exec.local.supervisor" in command and not children.strip()

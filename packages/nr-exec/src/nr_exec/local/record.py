@@ -5,13 +5,18 @@ can tell whether the job still runs (see :func:`nr_exec.local.proc.is_alive`). I
 atomically by the launching process right after the start, or, when the launcher died before
 it could, by the first :meth:`~nr_exec.local.LocalBackend.find` or ``describe`` that finds
 the job's live process (``recovered`` is then true).
+
+The record is atomic (a reader, or a launcher killed half-way, sees no record or a whole
+one) but not fsynced: it names a process by its start time since boot, so after a power
+loss it could only name a process that no longer exists. Syncing it cost two disk syncs per
+job for nothing; the job's exit marker, which does outlive a reboot, stays durable.
 """
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nr_exec.durable import write_json_atomic
 from nr_exec.errors import BackendError
 
 __all__ = ["STATE_FILE", "ProcessRecord", "read_record", "write_record"]
@@ -69,5 +74,12 @@ def read_record(job_dir: Path) -> ProcessRecord | None:
 
 
 def write_record(job_dir: Path, record: ProcessRecord) -> None:
-    """Write a job's ``local.json`` atomically and durably."""
-    write_json_atomic(job_dir / STATE_FILE, asdict(record))
+    """Write a job's ``local.json`` atomically (a temporary file renamed over it)."""
+    path = job_dir / STATE_FILE
+    temp = path.with_name(f".{STATE_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        temp.write_text(json.dumps(asdict(record), sort_keys=True), encoding="utf-8")
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
