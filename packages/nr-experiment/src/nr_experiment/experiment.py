@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import nr_config
 from nr_config import Partial, Script
@@ -38,14 +38,14 @@ from nr_experiment.direct import LOG_FILE, run_direct
 from nr_experiment.errors import ExperimentStateError, UnknownJobError
 from nr_experiment.ids import append_ids
 from nr_experiment.interrupt import INTERRUPT_POLICIES, InterruptPolicy, decide
-from nr_experiment.job import BaseJob, Job, JobGroup, job_from_record
-from nr_experiment.launch import JobDriver
+from nr_experiment.job import BaseJob, Job, JobGroup, implied_message, job_from_record
 from nr_experiment.naming import default_job_name, repeated_job_id
 from nr_experiment.plugin import Plugin
 from nr_experiment.processes import ProcessIdentity
 from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
 from nr_experiment.store import (
     ExperimentNotFoundError,
+    ExperimentRecord,
     ExperimentRef,
     NotAnIdError,
     Store,
@@ -53,6 +53,9 @@ from nr_experiment.store import (
     validate_experiment_id,
     validate_title,
 )
+
+if TYPE_CHECKING:
+    from nr_experiment.launch import JobDriver
 
 __all__ = ["Experiment", "JobRef", "LazyTask", "resolve_lazy_task"]
 
@@ -94,6 +97,8 @@ SUPERVISOR_LOG = "supervisor.log"
 _SUPERVISORS: dict[str, "subprocess.Popen[bytes]"] = {}
 _CANCEL_IN_DOUBT = "submit in doubt; cancel requested: it is cancelled once found"
 _LOG = logging.getLogger("nr_experiment")
+_STATES = {state.value: state for state in JobState}
+_ENDED = frozenset(state for state in JobState if state.is_terminal)
 
 
 def _row(job: BaseJob) -> dict[str, Any]:
@@ -240,7 +245,9 @@ class Experiment:
         self.skip_status_at_exit = skip_status_at_exit
         self.threadpool_workers = threadpool_workers
         self.serialize_metadata_for_scripts = serialize_metadata_for_scripts
-        self.jobs: list[BaseJob] = []
+        self._jobs: list[BaseJob] | None = []
+        # A reconstruction's jobs as the catalog summarises them, until the jobs are read:
+        self._summaries: list[tuple[str, str, dict[str, Any]]] | None = None
         self._ref: ExperimentRef | None = None
         self._main_source: str | None = None
         self._entered = False
@@ -251,6 +258,29 @@ class Experiment:
         self._reconstructed = False
         self._deleted = False  # by dryrun(delete_exp_dir=True)
         self._job_driver: JobDriver | None = None
+
+    @property
+    def jobs(self) -> list[BaseJob]:
+        """The jobs, in the order they were added (a reconstruction reads them on first use)."""
+        if self._jobs is None:
+            self._jobs = self._read_jobs()
+            self._summaries = None
+        return self._jobs
+
+    @jobs.setter
+    def jobs(self, jobs: list[BaseJob]) -> None:
+        self._jobs = jobs
+
+    def _read_jobs(self) -> list[BaseJob]:
+        ref = self._created()
+        main = ref.path / MAIN_FILE
+        main_script = main if main.is_file() else None
+        jobs = []
+        for record in self._store.jobs(ref.id):
+            job = job_from_record(ref.path / record.id, record)
+            job.main_script = main_script
+            jobs.append(job)
+        return jobs
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -378,6 +408,7 @@ class Experiment:
         tb: TracebackType | None,
     ) -> None:
         self._entered = False
+        self._store.flush()  # the jobs added and not launched
         if not self._driving:
             return  # nothing was launched here: opening an experiment never submits
         try:
@@ -506,6 +537,30 @@ class Experiment:
         tail_logs: bool,
         plugin_records: list[Any] | None = None,
     ) -> str:
+        with self._store.deferred_syncs():  # durable at run(), dryrun() or the block's end
+            return self._write_new_job(
+                cls=cls,
+                name=name,
+                tasks=tasks,
+                executors=executors,
+                plugins=plugins,
+                deps=deps,
+                tail_logs=tail_logs,
+                plugin_records=plugin_records,
+            )
+
+    def _write_new_job(
+        self,
+        *,
+        cls: type[BaseJob],
+        name: str,
+        tasks: list[Partial[Any] | Script],
+        executors: list[Executor],
+        plugins: list[Plugin],
+        deps: list[str],
+        tail_logs: bool,
+        plugin_records: list[Any] | None,
+    ) -> str:
         eid = self._created().id
         for executor in executors:
             executor.experiment_id = eid
@@ -551,8 +606,10 @@ class Experiment:
                 return job
         raise UnknownJobError(ref, known)
 
-    def _driver(self) -> JobDriver:
+    def _driver(self) -> "JobDriver":
         if self._job_driver is None:
+            from nr_experiment.launch import JobDriver  # noqa: PLC0415 - ended jobs need none
+
             main = self.path / MAIN_FILE
             self._job_driver = JobDriver(
                 self._store, self.id, self.jobs, main_script=main if main.is_file() else None
@@ -582,6 +639,7 @@ class Experiment:
         """
         del exist_ok
         self._require_open("dryrun")
+        self._store.flush()
         topological_order({job.id: job.dependencies for job in self.jobs})
         driver = self._driver()
         artifacts: dict[str, list[str]] = {}
@@ -650,16 +708,18 @@ class Experiment:
         self._require_open("run")
         if not self.jobs:
             raise ExperimentStateError("nothing to run: add() a job first")
+        self._store.flush()  # every added job is durable before anything is submitted
         if sequential:
             if any(job.dependencies for job in self.jobs):
                 raise ExperimentStateError("sequential=True cannot be combined with dependencies")
             for previous, job in zip(self.jobs, self.jobs[1:], strict=False):
                 job.dependencies = [previous.id]
         order = topological_order({job.id: job.dependencies for job in self.jobs})
-        for job in self.jobs:
-            job.tail_logs = job.tail_logs or tail_logs
-            if sequential or tail_logs:
-                self._store.write_job(self.id, job.id, job.to_record())
+        with self._store.write_group():
+            for job in self.jobs:
+                job.tail_logs = job.tail_logs or tail_logs
+                if sequential or tail_logs:
+                    self._store.write_job(self.id, job.id, job.to_record())
         self._store.update_experiment(
             self.id, self._launch_record(detach, sequential, direct, array)
         )
@@ -671,7 +731,8 @@ class Experiment:
                 self._run_direct(order)
                 waiting = False
             else:
-                self._driver().pin(self.jobs)  # every job's code, as it is now, before any submit
+                with self._store.write_group():  # every job's code, as it is now, before any submit
+                    self._driver().pin(self.jobs)
                 waiting = self._driver().step(detach=self._detached)
             if waiting and self._detached:
                 self._spawn_supervisor()
@@ -945,15 +1006,49 @@ class Experiment:
             "local_dir"}}`` (JSON data: ``status`` is a ``JobState`` value, ``reason`` a
             ``FailureReason`` value or None); otherwise None.
         """
-        self._refresh()
-        driver = self._driver()
-        driver.reconcile()
-        driver.poll()
-        rows = {job.id: _row(job) for job in self.jobs}
+        rows = self._ended_rows() if self._jobs is None else None
+        if rows is None:
+            self._refresh()
+            driver = self._driver()
+            driver.reconcile()
+            driver.poll()
+            rows = {job.id: _row(job) for job in self.jobs}
         if return_dict:
             return rows
         console.print_status(self.id, rows)
         return None
+
+    def _ended_rows(self) -> dict[str, dict[str, Any]] | None:
+        """The status rows from the catalog, when every job has ended and the files agree.
+
+        Jobs that ended are neither polled nor reconciled, so their rows are what the store
+        recorded; the catalog's summaries are used only while every ``job.json`` is the file
+        they were made from when the experiment was opened (else None: the jobs are read).
+        """
+        found = self._summaries
+        if found is None:
+            return None
+        rows = {}
+        for job_id, job_dir, summary in found:
+            state = _STATES[summary["state"]]
+            if state not in _ENDED:
+                return None
+            handles = summary["handles"]
+            implied = summary["written_state"] != state.value
+            rows[job_id] = {
+                "name": summary["name"],
+                "status": state.value,
+                "reason": summary["reason"],
+                "retries": summary["retries"],
+                "exit_code": summary["exit_code"],
+                "message": implied_message(state) if implied else summary["message"],
+                "executor": summary["executor_info"],
+                "job_id": job_id,
+                "handle": handles[0] if handles else "",
+                "handles": list(handles),
+                "local_dir": job_dir,
+            }
+        return rows
 
     def logs(
         self,
@@ -1084,6 +1179,11 @@ class Experiment:
         self._launched = self._driving = self._detached = False
         self.jobs = []
         ids: dict[str, str] = {}
+        with self._store.write_group():
+            self._copy_jobs(old, ids)
+        return self
+
+    def _copy_jobs(self, old: list[BaseJob], ids: dict[str, str]) -> None:
         for job in old:
             ids[job.id] = self._add_job(
                 cls=type(job),
@@ -1102,7 +1202,6 @@ class Experiment:
                 again = self.jobs[-1]
                 again.code = copy_pins(job.code, job.job_dir, again.job_dir)
                 self._store.write_job(self.id, again.id, again.to_record())
-        return self
 
     def _saved_main(self) -> str | None:
         if self._ref is None:
@@ -1135,8 +1234,8 @@ class Experiment:
                     id, store.home, newest=None, close_matches=missing.close_matches
                 ) from None
             raise NotAnIdError(id, store.home, newest=newest, close_matches=[])
-        store.load_experiment(id)  # raises for a missing experiment
-        return cls._load(store, store.find(id))
+        meta = store.load_experiment(id)  # raises for a missing experiment
+        return cls._load(store, store.find(id), meta)
 
     @classmethod
     def from_title(
@@ -1147,8 +1246,10 @@ class Experiment:
         return cls._load(store, store.find(validate_title(title)))
 
     @classmethod
-    def _load(cls, store: Store, ref: ExperimentRef) -> "Experiment":
-        meta = store.load_experiment(ref.id)
+    def _load(
+        cls, store: Store, ref: ExperimentRef, meta: ExperimentRecord | None = None
+    ) -> "Experiment":
+        meta = store.load_experiment(ref.id) if meta is None else meta
         options = meta.get("options") or {}
         exp = cls(
             ref.title,
@@ -1167,11 +1268,13 @@ class Experiment:
         exp._reconstructed = True
         exp._launched = meta.get("state") == "launched"
         exp._executor_record = meta.get("executor")
-        main = ref.path / MAIN_FILE
-        for record in store.jobs(ref.id):
-            job = job_from_record(ref.path / record.id, record)
-            job.main_script = main if main.is_file() else None
-            exp.jobs.append(job)
+        listed = meta.get("jobs")
+        exp._summaries = store.job_summaries(
+            ref.id, [str(job_id) for job_id in listed] if isinstance(listed, list) else []
+        )
+        exp._jobs = None  # read on first use: a status of ended jobs may not need them
+        if exp._summaries is None:  # the catalog does not vouch for the files: read them now
+            exp._jobs = exp._read_jobs()
         return exp
 
     @staticmethod

@@ -25,7 +25,7 @@ from nr_experiment.serial import (
 )
 from nr_experiment.store import Intent, JobRecord
 
-__all__ = ["BaseJob", "Job", "JobGroup", "combine_statuses", "job_from_record"]
+__all__ = ["BaseJob", "Job", "JobGroup", "combine_statuses", "implied_message", "job_from_record"]
 
 #: The message of a state implied by the store's keys (newer than the last caller write).
 _IMPLIED = {JobState.UNKNOWN: "submit in doubt: intent recorded, no handle"}
@@ -39,6 +39,11 @@ _PRECEDENCE = (
     JobState.SUBMITTED,
     JobState.UNKNOWN,
 )
+
+
+def implied_message(state: JobState) -> str:
+    """The message of a job whose state the store's keys imply (newer than its own)."""
+    return _IMPLIED.get(state, "")
 
 
 def combine_statuses(statuses: Sequence[JobStatus]) -> JobStatus:
@@ -107,6 +112,7 @@ class BaseJob:
         self._executors = executors
         self._task_records = task_records
         self._executor_records = executor_records
+        self._executor_records_final = False  # serialized after the submit: reused from then
         self.dependencies = list(dependencies or [])
         self.tail_logs = tail_logs
         self.plugins = list(plugins or [])
@@ -162,9 +168,14 @@ class BaseJob:
         return list(self._task_records or [])
 
     def executor_records(self) -> list[Any]:
-        """The executors as saved data (re-serialized if they were loaded)."""
-        if self._executors is not None:
+        """The executors as saved data (re-serialized if they were loaded).
+
+        Once the job was submitted the records are those of the executors it was submitted
+        with: they are serialized once more at most (later writes reuse them).
+        """
+        if self._executors is not None and not (self._executor_records_final and self.launched):
             self._executor_records = [executor_to_record(e) for e in self._executors]
+            self._executor_records_final = self.launched
         return list(self._executor_records or [])
 
     # -- state ----------------------------------------------------------------------------------
@@ -277,7 +288,7 @@ class BaseJob:
         self.reason, self.retries = record.reason, record.retries
         self.exit_code, self.message = record.exit_code, record.message
         if record.state.value != record.get("state"):  # the store's keys are newer
-            self.message = _IMPLIED.get(record.state, "")
+            self.message = implied_message(record.state)
         self.cancel_requested = bool(record.get("cancel_requested"))
         self.direct = bool(record.get("direct"))
         self.intent = record.intent

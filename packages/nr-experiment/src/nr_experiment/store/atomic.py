@@ -14,6 +14,7 @@ from typing import Any
 from nr_exec.durable import fsync_dir, write_text_atomic
 
 from nr_experiment.store.errors import CorruptMetadataError
+from nr_experiment.store.syncs import DEFERRED
 
 __all__ = [
     "dumps_json",
@@ -44,6 +45,9 @@ def dumps_json(data: Any) -> str:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as indented JSON, atomically and durably.
 
+    Inside :meth:`~nr_experiment.store.Store.deferred_syncs` (in the calling thread) the write
+    is atomic at once and durable at the next flush (:mod:`nr_experiment.store.syncs`).
+
     Args:
         path: The file to write; its directory must exist.
         data: A JSON-serialisable value.
@@ -52,7 +56,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
         TypeError: ``data`` holds a value JSON cannot represent (nothing is written).
         ValueError: ``data`` holds a NaN or infinite float (nothing is written).
     """
-    write_text_atomic(path, dumps_json(data))
+    DEFERRED.write_text(path, dumps_json(data))
 
 
 def read_json(path: Path) -> Any:

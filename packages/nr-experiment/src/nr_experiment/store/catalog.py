@@ -9,7 +9,9 @@ write); readers take no lock and see a consistent snapshot thanks to WAL. A writ
 """
 
 import contextlib
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,12 +27,13 @@ __all__ = [
     "ExperimentRow",
     "ExperimentSummary",
     "JobRow",
+    "JobSummary",
     "RebuildReport",
     "Skipped",
 ]
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _T = TypeVar("_T")
 
 _SCHEMA = (
@@ -43,7 +46,8 @@ _SCHEMA = (
     (
         "CREATE TABLE jobs (experiment_id TEXT NOT NULL, job_id TEXT NOT NULL,"
         " name TEXT NOT NULL, dir TEXT NOT NULL, backend TEXT, handle TEXT, state TEXT NOT NULL,"
-        " updated REAL NOT NULL, PRIMARY KEY (experiment_id, job_id)) WITHOUT ROWID"
+        " updated REAL NOT NULL, file TEXT, summary TEXT, PRIMARY KEY (experiment_id, job_id))"
+        " WITHOUT ROWID"
     ),
 )
 _UPSERT_EXPERIMENT = (
@@ -51,11 +55,13 @@ _UPSERT_EXPERIMENT = (
     " title = excluded.title, created = excluded.created, dir = excluded.dir"
 )
 _UPSERT_JOB = (
-    "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, job_id) DO UPDATE"
-    " SET name = excluded.name, dir = excluded.dir, backend = excluded.backend,"
-    " handle = excluded.handle, state = excluded.state, updated = excluded.updated"
-    " WHERE excluded.updated >= jobs.updated"
+    "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, job_id)"
+    " DO UPDATE SET name = excluded.name, dir = excluded.dir, backend = excluded.backend,"
+    " handle = excluded.handle, file = excluded.file, summary = excluded.summary,"
+    " state = CASE WHEN excluded.updated >= jobs.updated THEN excluded.state ELSE jobs.state END,"
+    " updated = max(excluded.updated, jobs.updated)"
 )
+_SUMMARIES = "SELECT job_id, dir, file, summary FROM jobs WHERE experiment_id = ?"
 _LIST = (
     "SELECT e.id, e.title, e.created, e.dir, j.state, count(j.job_id) FROM experiments AS e"
     " LEFT JOIN jobs AS j ON j.experiment_id = e.id {where}"
@@ -79,7 +85,12 @@ class ExperimentRow(NamedTuple):
 
 
 class JobRow(NamedTuple):
-    """One job as the catalog stores it (``dir`` is relative to the home)."""
+    """One job as the catalog stores it (``dir`` is relative to the home).
+
+    ``file`` identifies the ``job.json`` the row was made from (inode, mtime and size: every
+    write replaces the file, so a newer write changes it) and ``summary`` is what a status
+    needs of that file (JSON); a reader trusts ``summary`` only while ``file`` still matches.
+    """
 
     experiment_id: str
     job_id: str
@@ -89,6 +100,17 @@ class JobRow(NamedTuple):
     handle: str | None
     state: str
     updated: float
+    file: str | None = None
+    summary: str | None = None
+
+
+class JobSummary(NamedTuple):
+    """A job's status summary as the catalog holds it (see :class:`JobRow`)."""
+
+    job_id: str
+    dir: str
+    file: str | None
+    summary: str | None
 
 
 class ExperimentSummary(NamedTuple):
@@ -163,6 +185,10 @@ class Catalog:
         self.lock_path = home / "catalog.lock"
         self.stale_path = home / "catalog.stale"
         self.timeout = timeout
+        self._writer_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None
+        self._writer_identity: tuple[int, int, int] | None = None
+        self._inherited: list[sqlite3.Connection] = []
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -207,13 +233,56 @@ class Catalog:
         with contextlib.suppress(OSError):
             self.stale_path.touch()
 
+    def _writer_connection(self) -> sqlite3.Connection:
+        """The connection writes go through, kept open between writes (under the lock).
+
+        It is reopened when the database file was replaced (moved aside by a rebuild,
+        deleted) or the process forked.
+        """
+        try:
+            stat = self.path.stat()
+            identity: tuple[int, int, int] | None = (os.getpid(), stat.st_dev, stat.st_ino)
+        except FileNotFoundError:
+            identity = None
+        if self._writer is not None and identity == self._writer_identity:
+            return self._writer
+        self._close_writer()
+        conn = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            stat = self.path.stat()
+        except BaseException:
+            conn.close()
+            raise
+        self._writer = conn
+        self._writer_identity = (os.getpid(), stat.st_dev, stat.st_ino)
+        return conn
+
+    def _close_writer(self) -> None:
+        conn, identity = self._writer, self._writer_identity
+        self._writer = self._writer_identity = None
+        if conn is None or identity is None:
+            return
+        if identity[0] == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        else:  # inherited through fork: closing it here could checkpoint the parent's WAL
+            self._inherited.append(conn)
+
+    def close(self) -> None:
+        """Close the connection kept open for writes (the next write opens a new one)."""
+        with self._writer_lock:
+            self._close_writer()
+
     def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T | None:
         """Run ``work`` in one write transaction; on any failure mark the catalog stale."""
-        try:
-            self.home.mkdir(parents=True, exist_ok=True)
-            with file_lock(self.lock_path, timeout=self.timeout):
-                conn = self._connect()
-                try:
+        with self._writer_lock:
+            try:
+                self.home.mkdir(parents=True, exist_ok=True)
+                with file_lock(self.lock_path, timeout=self.timeout):
+                    conn = self._writer_connection()
                     version = self._version(conn)
                     if version is None:
                         conn.execute("PRAGMA journal_mode = WAL")
@@ -222,11 +291,10 @@ class Catalog:
                         self._mark_stale()
                         return None
                     return self._transaction(conn, work)
-                finally:
-                    conn.close()
-        except (sqlite3.Error, LockTimeoutError, OSError):
-            self._mark_stale()
-            return None
+            except (sqlite3.Error, LockTimeoutError, OSError):
+                self._close_writer()
+                self._mark_stale()
+                return None
 
     def record(
         self, experiments: Iterable[ExperimentRow] = (), jobs: Iterable[JobRow] = ()
@@ -328,6 +396,30 @@ class Catalog:
                 summary = summary._replace(jobs=summary.jobs + count)
             summaries[eid] = summary
         return list(summaries.values())
+
+    def job_summaries(self, experiment_id: str) -> list[JobSummary] | None:
+        """The status summaries of an experiment's jobs, if the index can be trusted.
+
+        Args:
+            experiment_id: The experiment's id.
+
+        Returns:
+            One summary per indexed job, or None when the index is missing, stale, damaged,
+            locked or of another schema (read the files instead).
+        """
+        if not self.path.is_file() or self.stale_path.exists():
+            return None
+        try:
+            conn = self._connect()
+            try:
+                if self._version(conn) != SCHEMA_VERSION:
+                    return None
+                rows = conn.execute(_SUMMARIES, (experiment_id,)).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return None
+        return [JobSummary(*row) for row in rows]
 
     def _read(self, title: str | None) -> list[Any] | None:
         conn = self._connect()

@@ -7,30 +7,29 @@ Layout (one directory per experiment, one per job; every file JSON, written atom
     $NEMORUN_HOME/experiments/<title>/<experiment-id>/main.py
     $NEMORUN_HOME/experiments/<title>/<experiment-id>/<job-id>/job.json  (+ scripts/ code/ logs/)
 
-Ids and job directories are allocated with an atomic ``mkdir``, so concurrent launchers never
-collide. Read-modify-write of a file happens under the experiment's lock (``.lock`` in its
-directory). The files are the source of truth; the catalog is a rebuildable index.
+Every write is atomic; it is durable when it returns, except inside
+:meth:`Store.deferred_syncs` or :meth:`Store.write_group`, whose fsyncs wait for one
+:meth:`Store.flush` (see :mod:`nr_experiment.store.syncs`). Ids and job directories are
+allocated with an atomic ``mkdir``, so concurrent launchers never collide. Read-modify-write
+of a file happens under the experiment's lock (``.lock`` in its directory). The files are the
+source of truth; the catalog is a rebuildable index.
 """
 
+import json
 import os
 import re
 import shutil
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from nr_exec.paths import nemorun_home
 from nr_exec.states import JobState
 
-from nr_experiment.store.atomic import (
-    dumps_json,
-    fsync_dir,
-    read_json_object,
-    write_json_atomic,
-    write_text_atomic,
-)
+from nr_experiment.store.atomic import dumps_json, read_json_object, write_json_atomic
 from nr_experiment.store.catalog import (
     Catalog,
     ExperimentRow,
@@ -61,6 +60,8 @@ from nr_experiment.store.names import (
     validate_title,
 )
 from nr_experiment.store.records import ExperimentRecord, Intent, JobRecord
+from nr_experiment.store.summaries import dumps_compact, file_identity, status_summary
+from nr_experiment.store.syncs import DEFERRED
 
 __all__ = ["ExperimentRef", "Store"]
 
@@ -135,6 +136,50 @@ class Store:
         self.home = (home if home is not None else nemorun_home()).expanduser().absolute()
         self.lock_timeout = lock_timeout
         self.catalog = Catalog(self.home)
+        self.syncs = DEFERRED
+
+    # -- durability ----------------------------------------------------------------------------
+
+    @contextmanager
+    def deferred_syncs(self) -> Iterator[None]:
+        """Defer the fsyncs of this thread's writes until :meth:`flush` (nestable).
+
+        Inside the block every write stays atomic (a reader, or a process killed at any
+        point, sees a file's old content or its new one, and the catalog is written as
+        before), but is durable across a power failure only after the next :meth:`flush`.
+
+        Yields:
+            Nothing; leaving the block does not flush.
+        """
+        with self.syncs.deferring():
+            yield
+
+    @contextmanager
+    def write_group(self) -> Iterator[None]:
+        """Write a group durably at once: defer the fsyncs inside, flush on leaving.
+
+        The flush happens on leaving every group, also a nested one and also when the block
+        raises, so what a group wrote is durable once it is left (a submit intent written in
+        a group is durable before the submit that follows it).
+
+        Yields:
+            Nothing.
+        """
+        try:
+            with self.syncs.deferring():
+                yield
+        finally:
+            self.flush()
+
+    def flush(self) -> int:
+        """Make every write deferred so far durable (each file, then each directory, once).
+
+        The deferred syncs are the process's: this also syncs what other stores deferred.
+
+        Returns:
+            How many fsyncs it took (0 when nothing was deferred).
+        """
+        return self.syncs.flush()
 
     @property
     def experiments_root(self) -> Path:
@@ -238,7 +283,7 @@ class Store:
         created = ns / 1e9
         content.update(format=ExperimentRecord.FORMAT, id=eid, title=title, created=created)
         try:
-            fsync_dir(title_dir)
+            self.syncs.sync_dir(title_dir)
             write_json_atomic(path / EXPERIMENT_FILE, content)
         except BaseException:
             path.rmdir()
@@ -322,7 +367,7 @@ class Store:
             ExperimentNotFoundError: No such experiment.
         """
         file = self._existing(experiment_id) / MAIN_FILE
-        write_text_atomic(file, source)
+        self.syncs.write_text(file, source)
         return file
 
     # -- jobs ----------------------------------------------------------------------------------
@@ -363,7 +408,7 @@ class Store:
         path = exp_dir / chosen
         for sub in JOB_SUBDIRS:
             (path / sub).mkdir()
-        fsync_dir(exp_dir)
+        self.syncs.sync_dir(exp_dir)
         write_json_atomic(path / JOB_FILE, JobRecord.new(experiment_id, chosen, job_name))
         return path
 
@@ -380,10 +425,14 @@ class Store:
         self.catalog.record(jobs=[self._job_row(job)])
 
     def _job_row(self, job: JobRecord) -> JobRow:
-        rel = self._relative(self.job_dir(job.experiment_id, job.id))
+        job_dir = self.job_dir(job.experiment_id, job.id)
+        try:
+            file: str | None = file_identity(job_dir / JOB_FILE)
+        except FileNotFoundError:
+            file = None
         return JobRow(
-            job.experiment_id, job.id, job.name, rel, job.backend, job.handle, job.state.value,
-            job.updated,
+            job.experiment_id, job.id, job.name, self._relative(job_dir), job.backend, job.handle,
+            job.state.value, job.updated, file, dumps_compact(status_summary(job)),
         )  # fmt: skip
 
     def load_job(self, experiment_id: str, job_id: str) -> JobRecord:
@@ -415,9 +464,10 @@ class Store:
         *,
         require_complete: bool = True,
     ) -> tuple[JobRecord, JobRecord]:
-        """Read-modify-write ``job.json`` under the lock; return the records before and after.
+        """Read-modify-write ``job.json`` and index it, under the lock; return both records.
 
-        A file of an older format is rewritten in the current one.
+        A file of an older format is rewritten in the current one. The catalog row is made
+        under the lock, so its file identity is that of the content it summarises.
         """
         file = self._job_file(experiment_id, job_id)
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
@@ -432,15 +482,17 @@ class Store:
             mutate(job, before)
             after = _checked(JobRecord.from_json, file, job)
             write_json_atomic(file, job)
+            self._index_job(after)
         return before, after
 
     def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> JobRecord:
         """Replace the caller-owned content of ``job.json`` (task config, executor config, ...).
 
         Store-owned keys (:attr:`JobRecord.STORE_KEYS`: ids, intent, handle, submit time) are
-        kept. The first write completes a job made by :meth:`add_job_dir` and indexes it in the
-        catalog. The keys the store reads (``state``, ``updated``, ``reason``, ``retries``,
-        ``exit_code``, ``message``, ``handles``) must have the types :class:`JobRecord` gives.
+        kept. The first write completes a job made by :meth:`add_job_dir`; every write indexes it
+        in the catalog (with the status summary :meth:`job_summaries` reads). The keys the
+        store reads (``state``, ``updated``, ``reason``, ``retries``, ``exit_code``,
+        ``message``, ``handles``) must have the types :class:`JobRecord` gives.
 
         Args:
             experiment_id: An experiment id.
@@ -464,10 +516,49 @@ class Store:
                 del job[key]
             job.update(data, written=time.time())
 
-        before, after = self._update_job(experiment_id, job_id, replace, require_complete=False)
-        if not before.complete:
-            self._index_job(after)
-        return after
+        return self._update_job(experiment_id, job_id, replace, require_complete=False)[1]
+
+    def job_summaries(
+        self, experiment_id: str, listed: Sequence[str]
+    ) -> list[tuple[str, str, dict[str, Any]]] | None:
+        """The status summaries of every job from the catalog, if they match the files.
+
+        They match when the catalog is usable, the experiment's job directories are exactly
+        ``listed`` (as ``experiment.json`` lists them) and every ``job.json`` is still the
+        file its summary was made from. Only the files' metadata is read (one ``stat`` each).
+
+        Args:
+            experiment_id: An experiment id.
+            listed: The job ids ``experiment.json`` lists, in creation order.
+
+        Returns:
+            ``(job id, job directory as a string, summary)`` per job in ``listed`` order
+            (the summary as :func:`~nr_experiment.store.summaries.status_summary` made it),
+            or None when anything does not match (read the files with :meth:`jobs` instead).
+        """
+        indexed = self.catalog.job_summaries(experiment_id)
+        if indexed is None or len(indexed) != len(listed):
+            return None
+        exp_dir = self.experiment_dir(experiment_id)
+        with os.scandir(exp_dir) as entries:
+            present = {e.name for e in entries if not e.name.startswith(".") and e.is_dir()}
+        by_id = {row.job_id: row for row in indexed}
+        if present != by_id.keys() or present != set(listed):
+            return None
+        home = str(self.home)
+        dirs, texts = [], []
+        for job_id in listed:
+            row = by_id[job_id]
+            job_dir = f"{home}/{row.dir}"  # strings, not Paths: this runs per job
+            try:
+                if row.summary is None or row.file != file_identity(f"{job_dir}/{JOB_FILE}"):
+                    return None
+            except FileNotFoundError:
+                return None
+            dirs.append(job_dir)
+            texts.append(row.summary)
+        summaries = json.loads(f"[{','.join(texts)}]")  # one decode for all
+        return list(zip(listed, dirs, summaries, strict=True))
 
     def jobs(self, experiment_id: str) -> list[JobRecord]:
         """Read every job of an experiment, in creation order.
@@ -564,7 +655,7 @@ class Store:
                 job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
             job.update(backend=backend, intent=written, handle=None, submitted=None)
 
-        self._index_job(self._update_job(experiment_id, job_id, mark)[1])
+        self._update_job(experiment_id, job_id, mark)
         return intent
 
     def record_submitted(
@@ -592,9 +683,7 @@ class Store:
                 raise StoreError(f"job {job_id!r} of {experiment_id!r}: record_intent() first")
             job.update(handle=handle, submitted=when)
 
-        job = self._update_job(experiment_id, job_id, mark)[1]
-        self._index_job(job)
-        return job
+        return self._update_job(experiment_id, job_id, mark)[1]
 
     def resolve_backend_job_name(self, name: str) -> tuple[str, str] | None:
         """Find the experiment and job a scheduler-side job name was made for.
