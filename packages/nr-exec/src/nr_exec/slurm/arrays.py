@@ -6,6 +6,7 @@ Each element finds its job directory, working directory and command line in the 
 manifest, a shell file with one ``case`` branch per ``$SLURM_ARRAY_TASK_ID``.
 """
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -27,7 +28,7 @@ from nr_exec.slurm.script import (
     uses_head_node,
 )
 from nr_exec.slurm.settings import SlurmSettings
-from nr_exec.spec import JobSpec, StagedFile
+from nr_exec.spec import JobSpec, Resources, StagedFile
 
 __all__ = [
     "ARRAYS_DIR",
@@ -50,6 +51,9 @@ ELEMENTS_DIR = "elements"
 JOB_IDS_FILE = "jobs.txt"
 
 
+_RESOURCE_FIELDS = dataclasses.fields(Resources)
+
+
 def shape_key(spec: JobSpec, options: str) -> str:
     """What must be equal for specs to share an array: resources, settings, retries, ...
 
@@ -58,7 +62,7 @@ def shape_key(spec: JobSpec, options: str) -> str:
         options: The spec's Slurm settings as canonical JSON (``SlurmSettings.to_json``).
     """
     shape = {
-        "resources": spec.to_dict()["resources"],
+        "resources": {f.name: getattr(spec.resources, f.name) for f in _RESOURCE_FIELDS},
         "retries": spec.retries,
         "launcher": spec.launcher,
         "image": spec.image,

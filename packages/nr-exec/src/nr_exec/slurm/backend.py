@@ -20,6 +20,7 @@ dropped connection; ``sbatch`` never is: after a drop, what reached the cluster 
 with :meth:`SlurmBackend.find`.
 """
 
+import functools
 import json
 import logging
 import re
@@ -61,6 +62,7 @@ from nr_exec.slurm.transfer import (
     parse_submit,
     probe_command,
     stage,
+    staging_dir,
     submit_command,
 )
 from nr_exec.spec import JobSpec
@@ -73,6 +75,8 @@ _ENDED = ("already completing or completed", "Invalid job id")
 _SLURM_JOB_ID = re.compile(r"\d+(_\d+)?")
 #: Pause before a read-only command is run again after a dropped connection (seconds).
 RETRY_PAUSE = 0.5
+#: Distinct settings records kept decoded (a sweep's specs mostly share one).
+SETTINGS_CACHE_SIZE = 256
 #: How many days back ``find`` asks ``sacct`` by default.
 FIND_LOOKBACK_DAYS = 30
 #: Most characters of job ids in one status or find command (Linux caps one argument, the
@@ -92,6 +96,12 @@ def _chunks(ids: Sequence[str], budget: int = ID_BUDGET) -> Iterator[list[str]]:
         size += len(job_id) + 1
     if chunk:
         yield chunk
+
+
+@functools.lru_cache(maxsize=SETTINGS_CACHE_SIZE)
+def _settings_from_json(options_json: str) -> SlurmSettings:
+    """Decode canonical settings JSON once: the record is frozen, so specs may share it."""
+    return SlurmSettings.from_json(options_json)
 
 
 class SubmitInFlightError(BackendError):
@@ -216,12 +226,25 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
         Raises:
             BackendError: The spec carries no Slurm settings, or another backend's.
         """
+        return self._settings_with_key(spec)[0]
+
+    def _settings_with_key(self, spec: JobSpec) -> tuple[SlurmSettings, str]:
+        """The spec's settings and their canonical JSON, decoded once per distinct JSON.
+
+        Raises:
+            BackendError: The spec carries no Slurm settings, or another backend's.
+        """
         if not spec.backend_options:
             raise BackendError(
                 f"job spec {spec.job_id!r} carries no Slurm settings; make it with "
                 "SlurmExecutor.to_job_spec"
             )
-        return super().decode_settings(spec)
+        try:
+            options_json = json.dumps(spec.backend_options, sort_keys=True)
+        except TypeError:  # not JSON data: decode it as it is (from_options names the key)
+            settings = super().decode_settings(spec)
+            return settings, settings.to_json()
+        return _settings_from_json(options_json), options_json
 
     def _check_options(self, option_names: Sequence[str], info: ClusterInfo) -> None:
         try:
@@ -279,8 +302,9 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
         """
         group = as_group(specs)
         self.check_supported(group, detach=True)
-        settings = [self.decode_settings(spec) for spec in group]
-        shapes = {shape_key(spec, s.to_json()) for spec, s in zip(group, settings, strict=True)}
+        decoded = [self._settings_with_key(spec) for spec in group]
+        settings = [s for s, _ in decoded]
+        shapes = {shape_key(spec, key) for spec, (_, key) in zip(group, decoded, strict=True)}
         if len(shapes) != 1:
             raise BackendError(
                 "an array needs tasks of one shape (same resources, settings, retries and "
@@ -377,11 +401,10 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
             links, trees, archives = self._package(requests, Path(temp) / "packages")
             info, missing = self._probe(sorted(archives))
             self._check_options([n for r in requests for n in r.extra_options], info)
-            staged = Path(temp) / "stage"
-            staged.mkdir()
             new = {sha: path for sha, path in archives.items() if sha in missing}
-            stage(staged, self.root, requests, links, new)
-            self.tunnel.sync(staged, self.root)
+            with staging_dir(Path(temp), in_memory=not new) as staged:
+                stage(staged, self.root, requests, links, new)
+                self.tunnel.sync(staged, self.root)
         command = submit_command(self.root, items, sorted(new), trees)
         try:
             output = self.tunnel.run(command, warn=True).stdout

@@ -17,11 +17,13 @@ never see each other's files. A packager's ``symlink_from_remote_dir`` is linked
 instead (a directory the user manages on the cluster).
 """
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +39,15 @@ __all__ = [
     "parse_submit",
     "probe_command",
     "stage",
+    "staging_dir",
     "submit_command",
 ]
 
 #: Directory of the remote root holding code archives and their extracted trees.
 CODE_DIR = "code"
+#: Memory-backed directory a batch without new code archives is staged in, when present
+#: (thousands of small files cost a tenth of what they cost on a disk file system).
+MEMORY_STAGE_ROOT = "/dev/shm"  # noqa: S108 - a private temporary directory is made in it
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 
@@ -105,6 +111,35 @@ def _relative(path: str, root: str) -> str:
     return relative
 
 
+@contextlib.contextmanager
+def staging_dir(disk_dir: Path, *, in_memory: bool) -> Iterator[Path]:
+    """An empty local directory to :func:`stage` a batch in, removed afterwards.
+
+    Args:
+        disk_dir: Temporary directory on disk (where code archives were made: hard links
+            into the stage need the same file system); ``<disk_dir>/stage`` is used there.
+            The stage is always a ``stage`` directory of the default mode.
+        in_memory: Stage under :data:`MEMORY_STAGE_ROOT` when it is a writable directory
+            (for batches that upload no code archive: only scripts, configs and links).
+    """
+    memory = Path(MEMORY_STAGE_ROOT)
+    if in_memory and memory.is_dir() and os.access(memory, os.W_OK):
+        with tempfile.TemporaryDirectory(prefix="nr-slurm-", dir=memory) as temp:
+            yield _stage_subdir(Path(temp))
+        return
+    yield _stage_subdir(disk_dir)
+
+
+def _stage_subdir(parent: Path) -> Path:
+    """``<parent>/stage``, of the default mode (a sync may give its mode to the remote root).
+
+    The private temporary directory around it is mode 0700, so the stage is never that.
+    """
+    staged = parent / "stage"
+    staged.mkdir()
+    return staged
+
+
 def stage(
     stage_dir: Path,
     root: str,
@@ -123,29 +158,52 @@ def stage(
             :func:`submit_command` instead).
         archives: Archives to upload, by hash.
     """
+    tree = _StageTree(stage_dir, root)
     for request in requests:
         for item in request.files:
-            target = stage_dir / _relative(item.path, root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(item.content, encoding="utf-8")
-            if item.executable:
-                target.chmod(0o755)
+            tree.write(item.path, item.content, executable=item.executable)
         for link, destination in request.links:
-            _symlink(stage_dir / _relative(link, root), destination)
+            tree.symlink(link, destination)
     for job_dir, destination in code_links.items():
-        _symlink(stage_dir / _relative(job_dir, root) / CODE_DIR, destination)
+        tree.symlink(f"{job_dir}/{CODE_DIR}", destination)
     for sha, archive in archives.items():
-        target = stage_dir / CODE_DIR / f"{sha}.tar.gz"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = tree.path(f"{root}/{CODE_DIR}/{sha}.tar.gz")
         try:
             os.link(archive, target)
         except OSError:
             shutil.copyfile(archive, target)
 
 
-def _symlink(path: Path, destination: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.symlink_to(destination)
+class _StageTree:
+    """A local directory mirroring the remote root, filled entry by entry.
+
+    A batch stages thousands of small files (an array's elements each have their own job
+    directory), so each directory is created once, not once per file.
+    """
+
+    def __init__(self, stage_dir: Path, root: str) -> None:
+        self._stage = stage_dir
+        self._root = root
+        self._made: set[Path] = set()
+
+    def path(self, remote: str) -> Path:
+        """The local path of ``remote`` (its parent directory created)."""
+        local = self._stage / _relative(remote, self._root)
+        if local.parent not in self._made:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(local.parent)
+        return local
+
+    def write(self, remote: str, content: str, *, executable: bool) -> None:
+        """Write a text file (UTF-8; mode 0755 when ``executable``)."""
+        local = self.path(remote)
+        local.write_text(content, encoding="utf-8")
+        if executable:
+            local.chmod(0o755)
+
+    def symlink(self, remote: str, destination: str) -> None:
+        """Create a symbolic link to ``destination``."""
+        self.path(remote).symlink_to(destination)
 
 
 _SUBMIT_PRELUDE = r"""nl='
