@@ -187,14 +187,15 @@ class BackendContract:
         assert Handle.parse(str(handle)) == handle
         assert handle.backend == backend.name
         assert handle.cluster == backend.cluster
-        self.wait(backend, handle)
+        ended = self.wait(backend, handle)
         other = create_backend(handle.backend, handle.cluster, context=self.saved_context(backend))
         try:
             status = other.describe([handle])[handle]
         finally:
             other.close()
-        assert status is not None
-        assert status.state is JobState.SUCCEEDED
+        assert ended.state is JobState.SUCCEEDED, f"the job itself did not succeed: {ended}"
+        assert status is not None, f"the rebuilt backend does not know {handle}"
+        assert status.state is JobState.SUCCEEDED, f"the rebuilt backend says {status}"
 
     def test_unknown_job(self, backend: Backend[Any, Any]) -> None:
         """A job the backend never ran is None to describe and UNKNOWN to status."""
