@@ -15,16 +15,17 @@ from nr_exec import Executor
 from nr_experiment.naming import default_job_name
 from nr_experiment.serial import executor_to_record, task_to_record
 
-__all__ = ["dryrun_fn", "task_table"]
+__all__ = ["dryrun_fn", "flatten_record", "task_table"]
 
 
-def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+def flatten_record(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(path, leaf)`` pairs of nested JSON data (``a.b[0].c``)."""
     if isinstance(value, dict) and value:
         for key, item in value.items():
-            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+            yield from flatten_record(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list) and value:
         for index, item in enumerate(value):
-            yield from _flatten(item, f"{prefix}[{index}]")
+            yield from flatten_record(item, f"{prefix}[{index}]")
     else:
         yield prefix, value
 
@@ -34,7 +35,7 @@ def _rows(value: Any, prefix: str) -> list[tuple[str, str]]:
         record = executor_to_record(value) if isinstance(value, Executor) else task_to_record(value)
     except SerializationError:
         return [(prefix or "task", repr(value))]
-    return [(path, repr(leaf)) for path, leaf in _flatten(record, prefix)]
+    return [(path, repr(leaf)) for path, leaf in flatten_record(record, prefix)]
 
 
 def task_table(task: Partial[Any] | Script | Buildable[Any], executor: Executor | None) -> str:

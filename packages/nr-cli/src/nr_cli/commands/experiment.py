@@ -11,7 +11,7 @@ import datetime
 import shlex
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nr_exec.states import FailureReason, JobState
@@ -35,7 +35,7 @@ from nr_cli.output import (
     print_table,
 )
 
-__all__ = ["FAILED_STATES", "dispatch", "flatten"]
+__all__ = ["FAILED_STATES", "dispatch"]
 
 FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN})
 """Job states that make ``status`` exit with code 1 (UNKNOWN: nobody can say it runs)."""
@@ -182,18 +182,6 @@ def _load(store: Store, id_or_title: str) -> tuple[ExperimentRecord, list[JobRec
     return store.load_experiment(ref.id), store.jobs(ref.id)
 
 
-def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield ``(path, leaf)`` pairs of nested JSON data (``a.b[0].c``)."""
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from flatten(item, f"{prefix}[{index}]")
-    else:
-        yield prefix, value
-
-
 def _comparable(metadata: ExperimentRecord, jobs: list[JobRecord]) -> dict[str, Any]:
     """What ``diff`` compares: everything but the keys that differ between runs anyway."""
     data = {k: v for k, v in metadata.items() if k not in ExperimentRecord.VOLATILE_KEYS}
@@ -205,9 +193,11 @@ def _comparable(metadata: ExperimentRecord, jobs: list[JobRecord]) -> dict[str, 
 
 
 def _leaves(data: dict[str, Any]) -> dict[str, Any]:
+    from nr_experiment.preview import flatten_record  # noqa: PLC0415 - only diff needs it
+
     return {
         path: value
-        for path, value in flatten(data)
+        for path, value in flatten_record(data)
         if path.rsplit(".", 1)[-1] not in _PER_RUN_FIELDS
     }
 
@@ -262,11 +252,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Experiment {ref.id}  ({ref.path})")
     print(f"  created {_time(metadata.created)}")
+    from nr_experiment.preview import flatten_record  # noqa: PLC0415 - only inspect needs it
+
     for job in jobs:
         state = job.state.value + (f" ({job.reason.value})" if job.reason is not None else "")
         retries = f"  retries={job.retries}" if job.retries else ""
         print(f"Job {job.id}  state={state}{retries}  dir={dirs[job.id]}")
-        for path, value in flatten({"tasks": job.get("tasks"), "executors": job.get("executors")}):
+        described = {"tasks": job.get("tasks"), "executors": job.get("executors")}
+        for path, value in flatten_record(described):
             print(f"  {path} = {value!r}")
         for command in job.commands:
             print(f"  command: {shlex.join(command)}")
