@@ -538,56 +538,33 @@ class Experiment:
         plugin_records: list[Any] | None = None,
     ) -> str:
         with self._store.deferred_syncs():  # durable at run(), dryrun() or the block's end
-            return self._write_new_job(
-                cls=cls,
+            eid = self._created().id
+            for executor in executors:
+                executor.experiment_id = eid
+            for plugin in plugins:
+                plugin.assign(eid)
+                for index, task in enumerate(tasks):
+                    plugin.setup(task, executors[index] if len(executors) > 1 else executors[0])
+            job = cls(
+                id="",
                 name=name,
                 tasks=tasks,
                 executors=executors,
-                plugins=plugins,
-                deps=deps,
+                dependencies=deps,
                 tail_logs=tail_logs,
-                plugin_records=plugin_records,
+                plugins=plugin_records or [plugin_to_record(p) for p in plugins],
+                job_dir=Path(),
+                executor_info=executors[0].info(),
             )
-
-    def _write_new_job(
-        self,
-        *,
-        cls: type[BaseJob],
-        name: str,
-        tasks: list[Partial[Any] | Script],
-        executors: list[Executor],
-        plugins: list[Plugin],
-        deps: list[str],
-        tail_logs: bool,
-        plugin_records: list[Any] | None,
-    ) -> str:
-        eid = self._created().id
-        for executor in executors:
-            executor.experiment_id = eid
-        for plugin in plugins:
-            plugin.assign(eid)
-            for index, task in enumerate(tasks):
-                plugin.setup(task, executors[index] if len(executors) > 1 else executors[0])
-        job = cls(
-            id="",
-            name=name,
-            tasks=tasks,
-            executors=executors,
-            dependencies=deps,
-            tail_logs=tail_logs,
-            plugins=plugin_records or [plugin_to_record(p) for p in plugins],
-            job_dir=Path(),
-            executor_info=executors[0].info(),
-        )
-        job.task_records()  # validates: an unrepresentable value fails before any file exists
-        wanted = repeated_job_id(name, {j.id for j in self.jobs}, len(self.jobs))
-        job.job_dir = self._store.add_job_dir(eid, name, wanted)
-        job.id = job.job_dir.name
-        for executor in executors:
-            executor.assign(eid, str(job.job_dir.parent), job.id, job.job_dir.name)
-        self._store.write_job(eid, job.id, job.to_record())
-        self.jobs.append(job)
-        return job.id
+            job.task_records()  # validates: an unrepresentable value fails before any file exists
+            wanted = repeated_job_id(name, {j.id for j in self.jobs}, len(self.jobs))
+            job.job_dir = self._store.add_job_dir(eid, name, wanted)
+            job.id = job.job_dir.name
+            for executor in executors:
+                executor.assign(eid, str(job.job_dir.parent), job.id, job.job_dir.name)
+            self._store.write_job(eid, job.id, job.to_record())
+            self.jobs.append(job)
+            return job.id
 
     def _job(self, ref: JobRef | BaseJob) -> BaseJob:
         """Find a job by id, then by name (the first of that name), or by index."""

@@ -31,6 +31,7 @@ from nr_config.errors import (
     describe_value,
     join_path,
 )
+from nr_config.serialization.direct import decode_tagged
 from nr_config.serialization.refs import MainModule, reference, resolve
 from nr_config.traversal import shared_nodes
 
@@ -251,35 +252,5 @@ class _Decoder:
             self.active.discard(number)
         return node
 
-    def tagged(self, data: dict[str, Any], path: str) -> Any:  # noqa: PLR0911 - one per tag
-        tag = data["_type_"]
-        try:
-            if tag == "none":
-                return None
-            if tag in ("tuple", "set", "frozenset"):
-                items = [self.decode(item, f"{path}[{i}]") for i, item in enumerate(data["items"])]
-                return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
-            if tag == "dict":
-                return {
-                    self.decode(k, path): self.decode(v, f"{path}[{k!r}]") for k, v in data["items"]
-                }
-            if tag == "bytes":
-                return base64.b64decode(data["base64"], validate=True)
-            if tag == "float" and data["value"] in ("inf", "-inf", "nan"):
-                return float(data["value"])
-            if tag == "path":
-                cls = getattr(pathlib, data["class"], None)
-                if not (isinstance(cls, type) and issubclass(cls, pathlib.PurePath)):
-                    raise DeserializationError(path, f"unknown path class {data['class']!r}")
-                return cls(data["value"])
-            if tag == "enum":
-                return self.resolve(data["class"], path)[data["name"]]
-            if tag == "int":
-                return int(data["value"])
-            if tag == "box":
-                return self.decode(data["value"], path)
-        except DeserializationError:
-            raise
-        except (KeyError, TypeError, ValueError) as error:
-            raise DeserializationError(path, f"malformed {tag!r} value: {error!r}") from None
-        raise DeserializationError(path, f"unknown _type_ {tag!r}")
+    def tagged(self, data: dict[str, Any], path: str) -> Any:
+        return decode_tagged(data, path, self.decode, self.resolve)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from nr_config.errors import DeserializationError
 
-__all__ = ["build_dict", "build_json"]
+__all__ = ["build_dict", "build_json", "decode_tagged"]
 
 _RESERVED = frozenset({"_target_", "_partial_", "_call_", "_id_", "_ref_", "_type_"})
 _PRIMITIVES = frozenset({type(None), bool, int, float, str})
@@ -275,43 +275,61 @@ class _Builder:
                 error.add_note(f"while building {path or '<root>'} ({name})")
             raise
 
-    def tagged(self, data: dict[str, Any], path: str) -> Any:  # noqa: PLR0911 - one per tag
-        tag = data["_type_"]
-        try:
-            if tag == "none":
-                return None
-            if tag in ("tuple", "set", "frozenset"):
-                items = [self.value(item, f"{path}[{i}]") for i, item in enumerate(data["items"])]
-                return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
-            if tag == "dict":
-                return {
-                    self.value(k, path): self.value(v, f"{path}[{k!r}]") for k, v in data["items"]
-                }
-            if tag == "bytes":
-                import base64  # noqa: PLC0415 - imports re; only bytes values need it
+    def tagged(self, data: dict[str, Any], path: str) -> Any:
+        return decode_tagged(data, path, self.value, self.resolve)
 
-                return base64.b64decode(data["base64"], validate=True)
-            if tag == "float" and data["value"] in ("inf", "-inf", "nan"):
-                return float(data["value"])
-            if tag == "path":
-                return self.path(data, path)
-            if tag == "enum":
-                return self.resolve(data["class"], path)[data["name"]]
-            if tag == "int":
-                return int(data["value"])
-            if tag == "box":
-                return self.value(data["value"], path)
-        except _deserialization_error():
-            raise
-        except (KeyError, TypeError, ValueError) as error:
-            raise _error(path, f"malformed {tag!r} value: {error!r}") from None
-        raise _error(path, f"unknown _type_ {tag!r}")
 
-    @staticmethod
-    def path(data: dict[str, Any], path: str) -> Any:
-        import pathlib  # noqa: PLC0415 - only path values need it
+def decode_tagged(  # noqa: PLR0911 - one return per tag
+    data: dict[str, Any],
+    path: str,
+    value: Callable[[Any, str], Any],
+    resolve_ref: Callable[[Any, str], Any],
+) -> Any:
+    """Decode a ``{"_type_": ...}`` value; shared by this builder and `from_dict`.
 
-        cls = getattr(pathlib, data["class"], None)
-        if not (isinstance(cls, type) and issubclass(cls, pathlib.PurePath)):
-            raise _error(path, f"unknown path class {data['class']!r}")
-        return cls(data["value"])
+    Args:
+        data: The tagged mapping.
+        path: Where it is in the graph (for errors).
+        value: Decodes a nested value (``value(item, item_path)``).
+        resolve_ref: Resolves a ``module:qualname`` reference (``resolve_ref(ref, path)``).
+
+    Raises:
+        DeserializationError: Unknown tag, or a malformed value.
+    """
+    tag = data["_type_"]
+    try:
+        if tag == "none":
+            return None
+        if tag in ("tuple", "set", "frozenset"):
+            items = [value(item, f"{path}[{i}]") for i, item in enumerate(data["items"])]
+            return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
+        if tag == "dict":
+            return {value(k, path): value(v, f"{path}[{k!r}]") for k, v in data["items"]}
+        if tag == "bytes":
+            import base64  # noqa: PLC0415 - imports re; only bytes values need it
+
+            return base64.b64decode(data["base64"], validate=True)
+        if tag == "float" and data["value"] in ("inf", "-inf", "nan"):
+            return float(data["value"])
+        if tag == "path":
+            return _path_value(data, path)
+        if tag == "enum":
+            return resolve_ref(data["class"], path)[data["name"]]
+        if tag == "int":
+            return int(data["value"])
+        if tag == "box":
+            return value(data["value"], path)
+    except _deserialization_error():
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise _error(path, f"malformed {tag!r} value: {error!r}") from None
+    raise _error(path, f"unknown _type_ {tag!r}")
+
+
+def _path_value(data: dict[str, Any], path: str) -> Any:
+    import pathlib  # noqa: PLC0415 - only path values need it
+
+    cls = getattr(pathlib, data["class"], None)
+    if not (isinstance(cls, type) and issubclass(cls, pathlib.PurePath)):
+        raise _error(path, f"unknown path class {data['class']!r}")
+    return cls(data["value"])
