@@ -125,7 +125,9 @@ def test_cancel_and_rebuild(home: Path) -> None:
     assert nemorun(home, "experiment", "cancel", "demo").returncode == 2
     result = nemorun(home, "experiment", "cancel", "demo", "--all", "--json")
     assert result.returncode == 0
-    assert json.loads(result.stdout)["cancelled"] == ["good"]
+    cancelled = json.loads(result.stdout)
+    assert cancelled["cancelled"] == []  # the job had ended already: reported as such
+    assert cancelled["already_ended"] == [{"id": "good", "status": "SUCCEEDED"}]
     assert nemorun(home, "experiment", "cancel", "demo", "nojob").returncode == 3
     rebuilt = nemorun(home, "experiment", "rebuild-catalog", "--json")
     assert rebuilt.returncode == 0

@@ -1,23 +1,24 @@
 """The ``nemorun`` console application (alias ``nemo``), and `create_cli` that builds it.
 
-A small argparse dispatcher: ``nemorun --help`` and ``nemorun experiment list`` import nothing
-heavy; each command imports what it needs when it runs. Every entry point of the ``nemo_run.cli``
-group is a command group too: ``nemorun GROUP [SUB ...] COMMAND args`` runs the entrypoint
-registered under the group module's namespace (``mypkg.sub.COMMAND``); the group's module is
-imported only when the command line names the group. Exit codes: 0 ok, 1 what was asked about
-failed, 2 usage error, 3 not found (see `nr_cli.output`).
+A small argparse dispatcher (the parser is in `nr_cli.app_parser`): ``nemorun --help`` and
+``nemorun experiment list`` import nothing heavy; each command imports what it needs when it
+runs. Every entry point of the ``nemo_run.cli`` group is a command group too: ``nemorun GROUP
+[SUB ...] COMMAND args`` runs the entrypoint registered under the group module's namespace
+(``mypkg.sub.COMMAND``), and ``nemorun GROUP --help`` lists them; the group's module is imported
+only when the command line names the group. Exit codes: 0 ok, 1 what was asked about failed,
+2 usage error, 3 not found, 130 interrupted (see `nr_cli.output`).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
 import types
 
 from nr_cli.__about__ import __version__
-from nr_cli.entry_point_names import ENTRY_POINT_GROUP, entry_point_names
+from nr_cli.app_parser import BUILT_INS, SuggestingParser, build_parser, json_requested, suggestion
+from nr_cli.entry_point_names import ENTRY_POINT_GROUP
 from nr_cli.errors import CLIError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -26,79 +27,23 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
     from typing import Any
 
-__all__ = ["App", "build_parser", "create_cli", "find_group_command", "main", "run_app"]
-_BUILT_INS = frozenset({"experiment", "version"})
-
-_DESCRIPTION = "Configure a Python function or script once, run it anywhere, manage what ran."
-
-
-def _experiment_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    experiment = commands.add_parser(
-        "experiment", help="inspect and manage experiments", description="Manage experiments."
-    )
-    sub = experiment.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def add(name: str, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text, description=help_text)
-        if json_flag:
-            parser.add_argument("--json", action="store_true", help="print JSON")
-        return parser
-
-    add("list", "list experiments, oldest first").add_argument("title", nargs="?")
-    add("status", "show job states (exit 1 if a job failed or is unknown)").add_argument(
-        "experiment"
-    )
-    logs = add("logs", "print a job's output", json_flag=False)
-    logs.add_argument("experiment")
-    logs.add_argument("job", nargs="?", default="0", help="job id, name or index (default 0)")
-    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
-    cancel = add("cancel", "cancel a job or all jobs")
-    cancel.add_argument("experiment")
-    cancel.add_argument("job", nargs="?", help="job id, name or index")
-    cancel.add_argument("--all", action="store_true", help="cancel every job")
-    cancel.add_argument("--dependents", action="store_true", help="also cancel dependent jobs")
-    rerun = add(
-        "rerun", "launch an experiment's jobs again, with their recorded code", json_flag=False
-    )
-    rerun.add_argument("experiment")
-    rerun.add_argument("--detach", action="store_true", help="do not wait for the jobs")
-    diff = add("diff", "compare the configs and executors of two experiments (exit 1 if differ)")
-    diff.add_argument("old")
-    diff.add_argument("new")
-    add("show", "show configs, commands and paths of an experiment").add_argument("experiment")
-    add("rebuild-catalog", "rebuild the catalog index from the experiment files")
-    add("import", "import experiments NeMo-Run wrote into the store").add_argument(
-        "--from-nemo-run",
-        metavar="DIR",
-        nargs="?",
-        const=None,
-        required=True,
-        help="NeMo-Run's home, holding experiments/ (default ~/.nemo_run)",
-    )
-
-
-def build_parser(*, nested_entrypoints: bool = True) -> argparse.ArgumentParser:
-    """Return the argument parser of the ``nemorun`` application.
-
-    Args:
-        nested_entrypoints: List the ``nemo_run.cli`` entry-point groups as commands.
-    """
-    parser = argparse.ArgumentParser(prog="nemorun", description=_DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"nemorun {__version__}")
-    commands = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    commands.add_parser("version", help="print the version", description="Print the version.")
-    _experiment_parser(commands)
-    for name, value in sorted(entry_point_names(ENTRY_POINT_GROUP)) if nested_entrypoints else []:
-        if name not in _BUILT_INS:
-            commands.add_parser(name, help=f"commands of {value}", add_help=False)
-    return parser
+__all__ = [
+    "App",
+    "build_parser",
+    "create_cli",
+    "find_group_command",
+    "group_listing",
+    "main",
+    "run_app",
+]
+_HELP_FLAGS = ("-h", "--help")
 
 
 def _group_points() -> list[EntryPoint]:
     from importlib.metadata import entry_points  # noqa: PLC0415 - costs ~20 ms; not for --help
 
     return sorted(
-        (p for p in entry_points(group=ENTRY_POINT_GROUP) if p.name not in _BUILT_INS),
+        (p for p in entry_points(group=ENTRY_POINT_GROUP) if p.name not in BUILT_INS),
         key=lambda p: p.name,
     )
 
@@ -146,24 +91,54 @@ def find_group_command(words: Sequence[str]) -> tuple[Any, list[str]]:
         raise CLIError("a command group is needed", hint="see nemorun --help")
     commands = _group_commands(words[0])
     if not commands:
-        groups = ", ".join(p.name for p in _group_points()) or "none installed"
-        raise CLIError(f"unknown command group {words[0]!r}", argument=words[0], hint=groups)
+        groups = [p.name for p in _group_points()]
+        close = suggestion(words[0], [*BUILT_INS, *groups])
+        raise CLIError(
+            f"unknown command {words[0]!r}{close}",
+            argument=words[0],
+            hint="commands: " + ", ".join(sorted({"experiment", "version", "completion", *groups})),
+        )
     rest = list(words[1:])
     for path in sorted(commands, key=len, reverse=True):
         if tuple(rest[: len(path)]) == path:
             return commands[path], rest[len(path) :]
     names = ", ".join(" ".join(path) for path in sorted(commands)) or "none registered"
+    close = suggestion(" ".join(rest[:1]), [" ".join(path) for path in commands])
     raise CLIError(
-        f"unknown command {' '.join(rest[:1]) or '(none)'!r} in group {words[0]!r}",
+        f"unknown command {' '.join(rest[:1]) or '(none)'!r} in group {words[0]!r}{close}",
         argument=words[0],
         hint=f"commands: {names}",
     )
+
+
+def group_listing(group: str) -> str:
+    """The entrypoints of an installed command group, one per line with its help.
+
+    Raises:
+        CLIError: No such group.
+    """
+    commands = _group_commands(group)
+    if not commands:
+        find_group_command([group])  # raises, naming the installed groups
+    width = max(len(" ".join(path)) for path in commands)
+    lines = [
+        f"usage: nemorun {group} COMMAND [overrides] [options]",
+        "",
+        f"Entrypoints of {group} (nemorun {group} COMMAND --help shows one):",
+    ]
+    for path in sorted(commands):
+        lines.append(f"  {' '.join(path).ljust(width)}  {commands[path].help}".rstrip())
+    return "\n".join(lines)
 
 
 def _run_group(argv: Sequence[str]) -> int:
     from nr_cli.command import EXIT_USAGE, report, run_main  # noqa: PLC0415 - only for a group
 
     try:
+        if len(argv) == 1 or argv[1] in _HELP_FLAGS:
+            listing = group_listing(argv[0])
+            print(listing, file=sys.stdout if len(argv) > 1 else sys.stderr)
+            return 0 if len(argv) > 1 else EXIT_USAGE
         point, rest = find_group_command(argv)
     except CLIError as error:
         report(error, verbose=False)
@@ -183,11 +158,18 @@ def run_app(argv: Sequence[str] | None = None, *, nested_entrypoints: bool = Tru
         The exit code (argparse usage errors raise ``SystemExit(2)``).
     """
     words = sys.argv[1:] if argv is None else list(argv)
-    if nested_entrypoints and words and words[0] not in _BUILT_INS and words[0][:1] != "-":
+    if nested_entrypoints and words and words[0] not in BUILT_INS and words[0][:1] != "-":
         return _run_group(words)
-    args = build_parser(nested_entrypoints=nested_entrypoints).parse_args(words)
+    SuggestingParser.json_errors = json_requested(words)
+    parser = build_parser(nested_entrypoints=nested_entrypoints)
+    args = parser.parse_args(words)
     if args.group == "version":
         print(f"nemorun {__version__}")
+        return 0
+    if args.group == "completion":
+        from nr_cli.completion import completion_script  # noqa: PLC0415 - only for completion
+
+        sys.stdout.write(completion_script(args.shell, parser))
         return 0
     from nr_cli.commands.experiment import dispatch  # noqa: PLC0415 - imported per command
 

@@ -30,6 +30,7 @@ from nr_cli.values import apply_mapping, call_factory
 
 __all__ = [
     "Invocation",
+    "LaunchDeclined",
     "main",
     "parse_cli_args",
     "parse_config",
@@ -38,7 +39,9 @@ __all__ = [
     "run_main",
 ]
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 _RUN_PREFIX = "run."
 _RUN_SHORTHANDS = ("executor", "plugins")
 _CONTEXT_FLAGS = (
@@ -284,17 +287,33 @@ def _summary(invocation: Invocation) -> str:
     return "\n".join(lines)
 
 
-def _confirm(invocation: Invocation) -> bool:
+class LaunchDeclined(Exception):  # noqa: N818 - an outcome, not a failure of the program
+    """The launch was not confirmed: answered no, or nobody could answer (exit code 1)."""
+
+
+def _confirm(invocation: Invocation) -> None:
+    """Ask ``Launch? [y/N]`` unless told not to; raise `LaunchDeclined` unless answered yes.
+
+    Without a terminal the answer is read from stdin all the same (``yes | nemorun ...``);
+    an empty stdin declines, saying to pass ``--yes``.
+    """
     context = invocation.context
     point = invocation.entrypoint
     launches = point.type == "experiment" or context.executor is not None
     if not launches or context.yes or point.skip_confirmation or context.dryrun:
-        return True
+        return
     if int(os.environ.get(EnvVar.WORLD_SIZE.value, "1") or "1") > 1:
-        return True
+        return
     print("Launch? [y/N] ", end="", file=sys.stderr, flush=True)
-    answer = sys.stdin.readline().strip().lower()
-    return answer in ("y", "yes")
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line and not (sys.stdin is not None and sys.stdin.isatty()):
+        print(file=sys.stderr)
+        raise LaunchDeclined(
+            "not launched: no answer to 'Launch? [y/N]' (stdin is not a terminal); "
+            "pass --yes to launch without asking"
+        )
+    if line.strip().lower() not in ("y", "yes"):
+        raise LaunchDeclined("not launched (answered no)")
 
 
 def _repl(invocation: Invocation) -> None:
@@ -367,9 +386,7 @@ def run_invocation(invocation: Invocation) -> Any:
         return None
     if context.dryrun or context.executor is not None:
         print(_summary(invocation))
-    if not _confirm(invocation):
-        print("Aborted.", file=sys.stderr)
-        return None
+    _confirm(invocation)
     if invocation.entrypoint.type == "experiment":
         parameter = invocation.entrypoint.context_parameter or "ctx"
         return build(invocation.task)(**{parameter: context})
@@ -399,11 +416,15 @@ def run_main(
         argv: Arguments without the program name.
         cmd_defaults: Defaults of option fields.
 
+    A usage error, a declined launch, a failed job and Ctrl+C each end the program with one
+    ``error:`` line on stderr and an exit code: 2 (usage), 1 (not launched), the job's own exit
+    code (one failed job; else 1), 130 (interrupted). ``--verbose`` adds the traceback.
+
     Returns:
         See `run_invocation`; None after ``--help``.
 
     Raises:
-        SystemExit: Code 2 on a usage error.
+        SystemExit: On any of the errors above.
     """
     from nr_cli.helptext import render_help  # noqa: PLC0415 - only for --help
 
@@ -417,6 +438,29 @@ def run_main(
     except (CLIError, ConfigError) as error:
         report(error, verbose=_verbose(args))
         raise SystemExit(EXIT_USAGE) from None
+    except LaunchDeclined as error:
+        report(error, verbose=False)
+        raise SystemExit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except Exception as error:
+        code = _failed_run_code(error)
+        if code is None:
+            raise
+        report(error, verbose=_verbose(args))
+        raise SystemExit(code) from None
+
+
+def _failed_run_code(error: Exception) -> int | None:
+    """The exit code for a `JobFailedError` (a lone job's own code, else 1); None otherwise."""
+    from nr_experiment.errors import JobFailedError  # noqa: PLC0415 - loaded by the run already
+
+    if not isinstance(error, JobFailedError):
+        return None
+    jobs = error.result.jobs
+    code = jobs[0].exit_code if len(jobs) == 1 else None
+    return code if isinstance(code, int) and 0 < code < 256 else EXIT_FAILED
 
 
 def _entrypoint_for(fn: Callable[..., Any], **kwargs: Any) -> Entrypoint:

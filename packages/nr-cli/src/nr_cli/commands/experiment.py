@@ -1,20 +1,22 @@
-"""``nemorun experiment ...``: list, status, logs, cancel, diff, show, rebuild-catalog, import.
+"""``nemorun experiment ...``: list, status, logs, wait, cancel, rerun, rm, gc, diff, show, ...
 
 Read commands work from the store's files and catalog (``list``, ``show``, ``diff`` never import
-the user's code); ``status``, ``logs`` and ``cancel`` load the experiment to talk to its backends.
+the user's code); ``status``, ``logs``, ``wait`` and ``cancel`` load the experiment to talk to its
+backends. Errors are one ``error:`` line on stderr, or with ``--json`` a JSON object on stdout
+(``{"error": {"type": ..., "message": ...}}``); the exit code says which (see `nr_cli.output`).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import shlex
 import sys
+import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from nr_exec.states import FailureReason, JobState
+from nr_exec.states import JobState
 from nr_experiment.store import (
     ExperimentNotFoundError,
     ExperimentRecord,
@@ -26,40 +28,76 @@ from nr_experiment.store import (
     StoreWarning,
 )
 
+from nr_cli.commands.cleanup import cmd_gc, cmd_rm
+from nr_cli.commands.common import (
+    FAILED_STATES,
+    all_ended,
+    experiment_exit_code,
+    format_time,
+    job_ref,
+    job_rows,
+    load_experiment,
+)
+from nr_cli.commands.logs import cmd_logs
+from nr_cli.errors import CLIError
 from nr_cli.output import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_USAGE,
+    print_error,
     print_json,
+    print_json_line,
     print_table,
 )
+from nr_cli.when import parse_since
 
 __all__ = ["FAILED_STATES", "dispatch"]
 
-FAILED_STATES = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN})
-"""Job states that make ``status`` exit with code 1 (UNKNOWN: nobody can say it runs)."""
 _PER_RUN_FIELDS = frozenset(
     {"experiment_id", "job_dir", "source", "task_dir", "nemo_run_handles", "done"}
 )
 """Fields set for one run (on each executor; where an import came from): not ``diff``'ed."""
-
-
-def _time(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds).isoformat(sep=" ", timespec="seconds")
+_CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
 
 def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _job_ref(text: str) -> str | int:
-    return int(text) if text.isdigit() else text
+def _states(text: Sequence[str]) -> set[str]:
+    names = {t.strip().upper() for item in text for t in item.split(",") if t.strip()}
+    known = {s.value for s in JobState}
+    unknown = sorted(names - known)
+    if unknown:
+        raise CLIError(
+            f"unknown job state {unknown[0]!r}",
+            argument="--state",
+            hint="one of " + ", ".join(s.value for s in JobState),
+        )
+    return names
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """``experiment list [title]``."""
-    summaries = Store().list_experiments(args.title)
+    """``experiment list [title-prefix] [--state S] [--since WHEN] [--limit N] [-q]``."""
+    if args.limit is not None and args.limit < 1:
+        raise CLIError("--limit takes a number of experiments, 1 or more", argument="--limit")
+    states = _states(args.state or ())
+    since = None if args.since is None else parse_since(args.since, option="--since")
+    summaries = [
+        s
+        for s in Store().list_experiments()
+        if (not args.title or s.title.startswith(args.title))
+        and (not states or states & set(s.states))
+        and (since is None or s.created >= since)
+    ]
+    if args.limit is not None:
+        summaries = summaries[-args.limit :]
+    if args.title and not summaries:
+        message = f"no experiment title starts with {args.title!r}"
+        print_error("ExperimentNotFoundError", message, as_json=args.json)
+        return EXIT_NOT_FOUND
     if args.json:
         print_json(
             [
@@ -74,83 +112,132 @@ def cmd_list(args: argparse.Namespace) -> int:
                 for s in summaries
             ]
         )
+    elif args.quiet:
+        for summary in summaries:
+            print(summary.id)
     elif summaries:
         rows = [
-            (s.id, _time(s.created), s.jobs, ", ".join(f"{k}:{v}" for k, v in s.states.items()))
+            (s.id, format_time(s.created), s.jobs,
+             ", ".join(f"{k}:{v}" for k, v in s.states.items()))
             for s in summaries
-        ]
+        ]  # fmt: skip
         print_table(("ID", "CREATED", "JOBS", "STATES"), rows)
-    if args.title and not summaries:
-        _error(f"no experiment titled {args.title!r}")
-        return EXIT_NOT_FOUND
     return EXIT_OK
 
 
-def _experiment(store: Store, id_or_title: str) -> Any:
-    from nr_experiment.experiment import Experiment  # noqa: PLC0415 - heavy; only when needed
-
-    ref = store.find(id_or_title)
-    return Experiment.from_id(ref.id)
-
-
-def _status_row(job_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """One job of ``status``, with its state and failure reason as plain strings."""
-    reason = row.get("reason")
-    return {
-        "id": job_id,
-        "name": row.get("name"),
-        "status": JobState(row["status"]).value,
-        "reason": None if reason is None else FailureReason(reason).value,
-        "retries": int(row.get("retries") or 0),
-        "exit_code": row.get("exit_code"),
-        "message": row.get("message"),
-        "executor": row.get("executor"),
-        "handle": row.get("handle"),
-        "local_dir": row.get("local_dir"),
-    }
+def _print_status(experiment_id: str, jobs: list[dict[str, Any]]) -> None:
+    print(f"Experiment {experiment_id}")
+    print_table(
+        ("JOB", "STATUS", "REASON", "RETRIES", "EXIT", "EXECUTOR", "HANDLE"),
+        [
+            (j["id"], j["status"], j["reason"] or "", j["retries"] or "",
+             "" if j["exit_code"] is None else j["exit_code"], j["executor"] or "",
+             j["handle"] or "")
+            for j in jobs
+        ],
+    )  # fmt: skip
+    for job in jobs:
+        if job["message"] and JobState(job["status"]) in FAILED_STATES:
+            print(f"  {job['id']}: {job['message']}")
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    """``experiment status <id|title>``: exit 1 when a job FAILED, was CANCELLED or is UNKNOWN."""
-    experiment = _experiment(Store(), args.experiment)
-    rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
-    jobs = [_status_row(job_id, row) for job_id, row in rows.items()]
-    if args.json:
-        print_json({"id": experiment.id, "jobs": jobs})
-    else:
-        print(f"Experiment {experiment.id}")
-        print_table(
-            ("JOB", "STATUS", "REASON", "RETRIES", "EXIT", "EXECUTOR", "HANDLE"),
-            [
-                (j["id"], j["status"], j["reason"] or "", j["retries"] or "",
-                 "" if j["exit_code"] is None else j["exit_code"], j["executor"] or "",
-                 j["handle"] or "")
-                for j in jobs
-            ],
-        )  # fmt: skip
+def _status_code(jobs: list[dict[str, Any]]) -> int:
     failed = any(JobState(j["status"]) in FAILED_STATES for j in jobs)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def cmd_logs(args: argparse.Namespace) -> int:
-    """``experiment logs <id> [job] [--follow]``."""
-    experiment = _experiment(Store(), args.experiment)
-    experiment.logs(_job_ref(args.job), follow=args.follow, strict=True)
-    return EXIT_OK
+def _watch(experiment: Any, args: argparse.Namespace) -> int:
+    """Print the states each time they change, until every job ended."""
+    shown: list[tuple[Any, ...]] | None = None
+    terminal = sys.stdout.isatty()
+    while True:
+        jobs = job_rows(experiment)
+        key = [(j["id"], j["status"], j["reason"], j["exit_code"]) for j in jobs]
+        if key != shown:
+            if args.json:
+                print_json_line({"id": experiment.id, "time": time.time(), "jobs": jobs})
+            else:
+                if terminal:
+                    sys.stdout.write(_CLEAR_SCREEN)
+                elif shown is not None:
+                    print()
+                _print_status(experiment.id, jobs)
+            sys.stdout.flush()
+            shown = key
+        if all_ended(jobs):
+            return _status_code(jobs)
+        time.sleep(max(args.interval, 0.1))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``experiment status <id|title> [--watch]``: exit 1 when a job FAILED or is UNKNOWN.
+
+    CANCELLED counts as not fine too (exit 1).
+    """
+    experiment = load_experiment(Store(), args.experiment)
+    if args.watch:
+        return _watch(experiment, args)
+    jobs = job_rows(experiment)
+    if args.json:
+        print_json({"id": experiment.id, "jobs": jobs})
+    else:
+        _print_status(experiment.id, jobs)
+    return _status_code(jobs)
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """``experiment wait <id|title> [--timeout S]``: exit with the experiment's result.
+
+    0 when every job succeeded; the job's own exit code for a one-job experiment that failed;
+    else 1 (also on a timeout, with the jobs still running named).
+    """
+    experiment = load_experiment(Store(), args.experiment)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    jobs = job_rows(experiment)
+    while not all_ended(jobs):
+        if deadline is not None and time.monotonic() >= deadline:
+            running = ", ".join(f"{j['id']} {j['status']}" for j in jobs if not
+                                JobState(j["status"]).is_terminal)  # fmt: skip
+            message = f"timed out after {args.timeout:g} s; still going: {running}"
+            if args.json:
+                print_json({"id": experiment.id, "timed_out": True, "jobs": jobs})
+            print_error("TimeoutError", message, as_json=False)
+            return EXIT_FAILED
+        time.sleep(max(args.interval, 0.1))
+        jobs = job_rows(experiment)
+    code = experiment_exit_code(jobs)
+    if args.json:
+        print_json({"id": experiment.id, "timed_out": False, "exit_code": code, "jobs": jobs})
+    else:
+        for job in jobs:
+            exit_code = "" if job["exit_code"] is None else f" (exit code {job['exit_code']})"
+            print(f"{job['id']}: {job['status']}{exit_code}")
+    return code
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    """``experiment cancel <id> [job | --all] [--dependents]``."""
+    """``experiment cancel <id> [job | --all] [--dependents]``: ended jobs are said so."""
     if (args.job is None) == (not args.all):
-        _error("give a job or --all (not both)")
-        return EXIT_USAGE
-    experiment = _experiment(Store(), args.experiment)
-    job = None if args.all else _job_ref(args.job)
-    cancelled = experiment.cancel(job, dependents=args.dependents, strict=True)
+        raise CLIError("give a job or --all (not both)", argument="cancel")
+    experiment = load_experiment(Store(), args.experiment)
+    before = {j["id"]: j["status"] for j in job_rows(experiment)}
+    job = None if args.all else job_ref(args.job)
+    touched = experiment.cancel(job, dependents=args.dependents, strict=True)
+    ended = [i for i in touched if JobState(before.get(i, "UNKNOWN")).is_terminal]
+    cancelled = [i for i in touched if i not in ended]
     if args.json:
-        print_json({"id": experiment.id, "cancelled": cancelled})
+        print_json(
+            {
+                "id": experiment.id,
+                "cancelled": cancelled,
+                "already_ended": [{"id": i, "status": before[i]} for i in ended],
+            }
+        )
     else:
-        print(f"Cancelled {', '.join(cancelled) or 'nothing'} in {experiment.id}")
+        if cancelled or not ended:
+            print(f"Cancelled {', '.join(cancelled) or 'nothing'} in {experiment.id}")
+        for job_id in ended:
+            print(f"{job_id}: already ended ({before[job_id]})")
     return EXIT_OK
 
 
@@ -163,7 +250,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     from nr_config import ConfigError  # noqa: PLC0415
     from nr_experiment.errors import RerunRefusedError  # noqa: PLC0415
 
-    experiment = _experiment(Store(), args.experiment)
+    experiment = load_experiment(Store(), args.experiment)
     old = experiment.id
     try:
         experiment.reset()
@@ -251,7 +338,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                     "metadata": metadata.to_json(), "jobs": shown})  # fmt: skip
         return EXIT_OK
     print(f"Experiment {ref.id}  ({ref.path})")
-    print(f"  created {_time(metadata.created)}")
+    print(f"  created {format_time(metadata.created)}")
     from nr_experiment.preview import flatten_record  # noqa: PLC0415 - only inspect needs it
 
     for job in jobs:
@@ -321,7 +408,10 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "status": cmd_status,
     "logs": cmd_logs,
+    "wait": cmd_wait,
     "cancel": cmd_cancel,
+    "rm": cmd_rm,
+    "gc": cmd_gc,
     "rerun": cmd_rerun,
     "diff": cmd_diff,
     "show": cmd_show,
@@ -345,7 +435,7 @@ def dispatch(args: argparse.Namespace) -> int:
     """Run the ``experiment`` subcommand in `args` and return its exit code.
 
     Store warnings (an incomplete job skipped, ...) are printed as ``warning: ...`` lines on
-    stderr.
+    stderr. With ``--json`` an error is a JSON object on stdout (see `print_error`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("always", StoreWarning)
@@ -353,15 +443,27 @@ def dispatch(args: argparse.Namespace) -> int:
         return _dispatch(args)
 
 
+_ERROR_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (CLIError, EXIT_USAGE),
+    (InvalidNameError, EXIT_USAGE),
+    (ExperimentNotFoundError, EXIT_NOT_FOUND),
+    (JobNotFoundError, EXIT_NOT_FOUND),
+    (LookupError, EXIT_NOT_FOUND),
+    (StoreError, EXIT_FAILED),
+)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
     try:
         return _COMMANDS[args.command](args)
-    except (ExperimentNotFoundError, JobNotFoundError, LookupError) as error:
-        _error(str(error))
-        return EXIT_NOT_FOUND
-    except InvalidNameError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except StoreError as error:
-        _error(str(error))
-        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print_error("KeyboardInterrupt", "interrupted", as_json=as_json)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        for kind, code in _ERROR_CODES:
+            if isinstance(error, kind):
+                message = error.user_message() if isinstance(error, CLIError) else str(error)
+                print_error(type(error).__name__, message, as_json=as_json)
+                return code
+        raise
