@@ -170,19 +170,65 @@ def sweep_floor(
     }
 
 
-def run_launcher(code: str, ws: Workspace, *args: str) -> dict[str, Any]:
+_FORK_FLOOR = """
+import os, resource, sys, time
+import {module}
+count, width = int(sys.argv[1]), int(sys.argv[2])
+started, running, launched = time.perf_counter(), 0, 0
+while launched < count or running:
+    while launched < count and running < width:
+        if os.fork() == 0:
+            {module}.{fn}()
+            os._exit(0)
+        running += 1
+        launched += 1
+    os.wait()
+    running -= 1
+print(time.perf_counter() - started)
+"""
+
+
+def fork_floor(ws: Workspace, count: int) -> dict[str, float]:
+    """One interpreter that imported the task module forks ``count`` children calling it.
+
+    At most one child per CPU at once; ``wall_s`` is the forking loop's, ``cpu_s`` the whole
+    process tree's (interpreter start and import included, paid once).
+    """
+    cpus = os.cpu_count() or 1
+    code = _FORK_FLOOR.format(module=TASK_MODULE, fn=TASK_FN)
+    cpu_before = children_cpu_s()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(count), str(cpus)],
+        cwd=ws.root,
+        env=ws.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        "processes": count,
+        "concurrency": cpus,
+        "wall_s": round(float(done.stdout.split()[-1]), 3),
+        "cpu_s": round(children_cpu_s() - cpu_before, 3),
+    }
+
+
+def run_launcher(
+    code: str, ws: Workspace, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter; return its JSON report and its tree's costs.
 
     The code prints one JSON object as its last stdout line. Added keys: ``process_wall_s``
     (interpreter start included) and ``tree_cpu_s`` (the launcher and every job it waited for,
-    from ``RUSAGE_CHILDREN`` deltas).
+    from ``RUSAGE_CHILDREN`` deltas). ``env`` is added to the workspace's environment.
     """
     cpu_before = children_cpu_s()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=ws.root,
-        env=ws.env,
+        env={**ws.env, **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         check=False,

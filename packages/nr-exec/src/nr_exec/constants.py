@@ -27,6 +27,8 @@ class EnvVar(str, enum.Enum):
             running it (NeMo-Run's lazy mode; read by nr-cli).
         LOCAL_MAX_RUNNING: ``NEMORUN_LOCAL_MAX_RUNNING``, how many local jobs an attached
             experiment run keeps running at once (``0``: no bound).
+        LOCAL_FORK_SERVER: ``NEMORUN_LOCAL_FORK_SERVER``, whether local Partial jobs are forked
+            by a preloaded fork server (``1``) or spawned as fresh interpreters (``0``).
 
     Set inside a job:
         JOB_ID: ``NR_EXEC_JOB_ID``, the backend job id of the running job.
@@ -46,6 +48,7 @@ class EnvVar(str, enum.Enum):
     PATH = "PATH"
     LAZY_CLI = "LAZY_CLI"
     LOCAL_MAX_RUNNING = "NEMORUN_LOCAL_MAX_RUNNING"
+    LOCAL_FORK_SERVER = "NEMORUN_LOCAL_FORK_SERVER"
     JOB_ID = "NR_EXEC_JOB_ID"
     JOB_DIR = "NR_EXEC_JOB_DIR"
     EXIT_MARKER = "NR_EXEC_EXIT_MARKER"

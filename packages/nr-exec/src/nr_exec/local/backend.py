@@ -14,9 +14,13 @@ process that uses the same root; there is no global registry file.
 
 A job whose request is not supervised (one task, no retries, not detached) is started
 directly; its runner or exit-marker wrapper writes ``exit.json``, and if it dies without one
-(a signal), the launching process records the exit when it sees it. Otherwise the job runs
-under ``python -m nr_exec.local.supervisor``, which outlives the launching process, restarts
-failed attempts, stops the remaining tasks when one fails, and writes ``exit.json``.
+(a signal), the launching process records the exit when it sees it. Such a job that runs a
+``Partial`` is forked by a preloaded fork server where that is safe (see
+:mod:`nr_exec.local.forking` and ``NEMORUN_LOCAL_FORK_SERVER``); the server writes its
+``local.json`` before the task runs and records the exit in the launcher's place. Otherwise
+the job runs under ``python -m nr_exec.local.supervisor``, which outlives the launching
+process, restarts failed attempts, stops the remaining tasks when one fails, and writes
+``exit.json``.
 
 Reconciliation. The job root's entry is made before the job starts and ``local.json`` right
 after, so a launcher killed in between leaves a started job without a record. Every process
@@ -41,12 +45,28 @@ from typing import ClassVar
 
 from nr_exec._fs import index_job_dir, write_staged_files
 from nr_exec._logs import read_lines
-from nr_exec.backend import Backend, Capabilities, Request
+from nr_exec.backend import Backend, BatchEntry, Capabilities, Request
 from nr_exec.constants import EnvVar
 from nr_exec.context import BackendContext
-from nr_exec.errors import BackendError, ExitMarkerError, HandleError
+from nr_exec.errors import (
+    BackendError,
+    BatchSubmitError,
+    ExecError,
+    ExitMarkerError,
+    HandleError,
+)
 from nr_exec.handle import Handle
 from nr_exec.local.children import CHILDREN, reap, wait_exit
+from nr_exec.local.forking import (
+    FORKED,
+    ForkServer,
+    drain_all,
+    forget,
+    may_fork,
+    request_fork,
+    wait_forked,
+)
+from nr_exec.local.forkmode import fork_server_enabled
 from nr_exec.local.plan import LocalPlan, LocalTask
 from nr_exec.local.proc import find_job_processes, is_alive, is_waiting_supervisor, start_time
 from nr_exec.local.record import STATE_FILE, ProcessRecord, read_record, write_record
@@ -219,6 +239,61 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
                 directory or was submitted already, or starting the process failed. A job
                 whose start failed is never found or reported as submitted.
         """
+        fork_server_enabled()  # a bad NEMORUN_LOCAL_FORK_SERVER fails before anything is written
+        plan = request.plan
+        made_entry = self._prepare(request)
+        server = request_fork(plan, self.host)
+        if server is not None and server.collect(plan) is not None:
+            return Handle(self.name, self.host, plan.job_id)  # the server wrote local.json
+        return self._spawn_job(plan, made_entry)
+
+    def submit_batch(self, entries: Sequence[BatchEntry]) -> list[list[Handle]]:
+        """Submit several jobs; those a fork server starts are all asked for before any answer.
+
+        Jobs that are not forked go through :meth:`submit` one by one, in order, as do all
+        entries when one waits for others (``after``, as in :meth:`Backend.submit_batch`).
+
+        Raises:
+            BatchSubmitError: An entry failed; ``submitted`` holds the handles of the entries
+                before it. Later entries already handed to a fork server still start; they
+                are found by :meth:`find` like any job.
+        """
+        if any(entry.after for entry in entries):
+            return super().submit_batch(entries)
+        started: list[Handle | tuple[LocalPlan, ForkServer | None, bool]] = []
+        failure: tuple[int, Exception] | None = None
+        for position, entry in enumerate(entries):
+            request: LocalRequest = entry.request  # type: ignore[assignment]
+            plan = request.plan
+            try:
+                if not may_fork(plan):
+                    started.append(self.submit(request))
+                    continue
+                made_entry = self._prepare(request)
+                started.append((plan, request_fork(plan, self.host), made_entry))
+            except (ExecError, OSError) as exc:
+                failure = (position, exc)
+                break
+        submitted: list[list[Handle]] = []
+        for position, item in enumerate(started):
+            if isinstance(item, Handle):
+                submitted.append([item])
+                continue
+            plan, server, made_entry = item
+            try:
+                if server is None or server.collect(plan) is None:
+                    self._spawn_job(plan, made_entry)
+            except (ExecError, OSError) as exc:
+                failure = (position, exc)
+                break
+            submitted.append([Handle(self.name, self.host, plan.job_id)])
+        if failure is not None:
+            where, error = failure
+            raise BatchSubmitError(f"batch entry {where} failed: {error}", submitted) from error
+        return submitted
+
+    def _prepare(self, request: LocalRequest) -> bool:
+        """Check a job and write its files and job-root entry; whether the entry is new."""
         plan = request.plan
         job_dir = Path(plan.job_dir)
         self._check_submittable(plan, job_dir)
@@ -229,6 +304,12 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         entry = self.root / plan.job_id
         made_entry = not entry.is_symlink() and not entry.exists()
         index_job_dir(self.root, plan.job_id, job_dir)
+        return made_entry
+
+    def _spawn_job(self, plan: LocalPlan, made_entry: bool) -> Handle:
+        """Start a prepared job as this process's child and record it."""
+        job_dir = Path(plan.job_dir)
+        entry = self.root / plan.job_id
         try:
             proc = self._start(plan)
         except BackendError:
@@ -257,8 +338,10 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         entry = self.root / plan.job_id
         if (entry.is_symlink() or entry.exists()) and entry.resolve() != job_dir.resolve():
             raise BackendError(f"job id {plan.job_id!r} is already used in {self.root}")
-        if plan.job_id in CHILDREN or any(
-            (job_dir / name).exists() for name in (STATE_FILE, _MARKER)
+        if (
+            plan.job_id in CHILDREN
+            or plan.job_id in FORKED
+            or any((job_dir / name).exists() for name in (STATE_FILE, _MARKER))
         ):
             raise BackendError(
                 f"job {plan.job_id} was submitted already ({job_dir} holds its "
@@ -323,6 +406,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         """
         result: dict[Handle, JobStatus | None] = {}
         unrecorded: list[Handle] = []
+        drain_all()
         for handle in handles:
             if (
                 handle.backend != self.name
@@ -345,6 +429,8 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         return result
 
     def _describe_one(self, handle: Handle) -> JobStatus | None:
+        if _forked_and_running(handle.job_id):
+            return JobStatus(JobState.RUNNING)  # its fork server reports its exit
         job_dir = self.job_dir(handle)
         try:
             return self._job_status(handle.job_id, job_dir)
@@ -436,6 +522,8 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
     ) -> dict[Handle, JobStatus]:
         """Like :meth:`Backend.wait`, blocking on this process's own children without polling."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        if not wait_forked((h.job_id for h in handles), timeout):
+            return self.status(handles)
         for handle in handles:
             proc = CHILDREN.get(handle.job_id)
             if proc is None:
@@ -493,6 +581,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
             if proc is not None:
                 proc.wait()
             self._mark_cancelled(self.job_dir(handle) / _MARKER)
+        forget([handle.job_id for handle, _ in targets])
 
     @staticmethod
     def _running(job_id: str, record: ProcessRecord) -> bool:
@@ -520,6 +609,20 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
     def _signal_group(pgid: int, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signum)
+
+
+def _forked_and_running(job_id: str) -> bool:
+    """Whether a fork server runs ``job_id`` for this process and has not reported its end.
+
+    A forked job that ended, or whose server has gone, is told by its files from then on.
+    """
+    forked = FORKED.get(job_id)
+    if forked is None:
+        return False
+    if forked.tracked:
+        return True
+    del FORKED[job_id]
+    return False
 
 
 def _live_status(record: ProcessRecord) -> JobStatus:

@@ -11,6 +11,8 @@ import select
 import subprocess
 import time
 
+from nr_exec.local.forking import drain_all, report_fds
+
 __all__ = ["CHILDREN", "reap", "wait_any", "wait_exit"]
 
 #: Children started by this process, by job id.
@@ -72,10 +74,12 @@ def reap(job_id: str) -> None:
 
 
 def wait_any(timeout: float) -> None:
-    """Sleep until one of this process's running children exits, or ``timeout`` seconds pass.
+    """Sleep until one of this process's running jobs ends, or ``timeout`` seconds pass.
 
-    Woken by the exit itself (pidfds); without children, or without pidfds, it just sleeps.
+    Woken by the exit itself (pidfds of its children, the reports of its fork servers);
+    without jobs, or without pidfds, it just sleeps.
     """
+    reports = report_fds()
     fds: list[int] = []
     try:
         for job_id, proc in list(CHILDREN.items()):
@@ -83,13 +87,15 @@ def wait_any(timeout: float) -> None:
                 continue  # an exited child is collected, not waited for
             with contextlib.suppress(AttributeError, OSError):
                 fds.append(os.pidfd_open(proc.pid))
-        if not fds:
+        if not fds and not reports:
             time.sleep(timeout)
             return
         poller = select.poll()
-        for fd in fds:
+        for fd in (*fds, *reports):
             poller.register(fd, select.POLLIN)
         poller.poll(math.ceil(timeout * 1000))
+        if reports:
+            drain_all()
     finally:
         for fd in fds:
             os.close(fd)

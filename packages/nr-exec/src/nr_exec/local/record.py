@@ -2,9 +2,10 @@
 
 The record names the job's process-group leader by pid *and* start time, so that any process
 can tell whether the job still runs (see :func:`nr_exec.local.proc.is_alive`). It is written
-atomically by the launching process right after the start, or, when the launcher died before
-it could, by the first :meth:`~nr_exec.local.LocalBackend.find` or ``describe`` that finds
-the job's live process (``recovered`` is then true).
+atomically by the launching process right after the start (by the fork server before the
+task runs, for a forked job), or, when the launcher died before it could, by the first
+:meth:`~nr_exec.local.LocalBackend.find` or ``describe`` that finds the job's live process
+(``recovered`` is then true).
 
 The record is atomic (a reader, or a launcher killed half-way, sees no record or a whole
 one) but not fsynced: it names a process by its start time since boot, so after a power
@@ -38,6 +39,8 @@ class ProcessRecord:
         job_dir: The job directory.
         recovered: Whether the record was rebuilt from the live process (the launcher
             died before writing it).
+        forked: Whether the local fork server started the job (:mod:`nr_exec.local.forkserver`;
+            it wrote the record before the job's task ran).
     """
 
     pid: int
@@ -46,6 +49,7 @@ class ProcessRecord:
     job_id: str = ""
     job_dir: str = ""
     recovered: bool = False
+    forked: bool = False
 
 
 def read_record(job_dir: Path) -> ProcessRecord | None:
