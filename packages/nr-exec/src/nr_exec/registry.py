@@ -15,7 +15,6 @@ connection data alone: no user code is imported and no executor is rebuilt.
 
 import functools
 import importlib
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 from nr_exec.context import BackendContext
@@ -23,6 +22,8 @@ from nr_exec.errors import UnknownBackendError
 from nr_exec.handle import Handle
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from nr_exec.backend import Backend
     from nr_exec.executor import Executor
 
@@ -47,7 +48,9 @@ _BUILTIN = {
 
 
 @functools.cache
-def _entry_points() -> dict[str, EntryPoint]:
+def _entry_points() -> dict[str, "EntryPoint"]:
+    from importlib.metadata import entry_points  # noqa: PLC0415 - ~12 ms, only for a scan
+
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 

@@ -83,7 +83,7 @@ def run_direct(job: BaseJob) -> None:
     started = utc_now()
     code, error = 0, None
     with (job_dir / LOG_FILE).open("a", encoding="utf-8") as log:
-        for index, task in enumerate(job.tasks):
+        for index, task in enumerate(job.read_tasks()):
             if isinstance(task, Partial):
                 code, error = _call(task, log)
             else:

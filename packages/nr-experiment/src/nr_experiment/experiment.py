@@ -558,11 +558,14 @@ class Experiment:
             )
             job.task_records()  # validates: an unrepresentable value fails before any file exists
             wanted = repeated_job_id(name, {j.id for j in self.jobs}, len(self.jobs))
-            job.job_dir = self._store.add_job_dir(eid, name, wanted)
-            job.id = job.job_dir.name
-            for executor in executors:
-                executor.assign(eid, str(job.job_dir.parent), job.id, job.job_dir.name)
-            self._store.write_job(eid, job.id, job.to_record())
+
+            def content(job_dir: Path) -> dict[str, Any]:
+                job.job_dir, job.id = job_dir, job_dir.name
+                for executor in executors:
+                    executor.assign(eid, str(job_dir.parent), job.id, job_dir.name)
+                return job.to_record()
+
+            self._store.add_job_dir(eid, name, wanted, content=content)
             self.jobs.append(job)
             return job.id
 

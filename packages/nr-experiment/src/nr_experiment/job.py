@@ -3,6 +3,10 @@
 A job keeps its tasks and executors both as objects and as the JSON records saved in its
 ``job.json``; a reconstructed job deserializes them only when first accessed, so listing,
 polling, reconciling or cancelling a large experiment never builds a task or an executor.
+The records are serialized once and again only after the objects were handed out through
+``tasks``, ``executors``, ``task`` or ``executor`` (the caller may have changed them); the
+launcher reads them through :meth:`BaseJob.read_tasks`, :meth:`BaseJob.read_executors` and
+:meth:`BaseJob.executor_for`, which leave the records as they are.
 A job's state is a :class:`~nr_exec.JobState`, with the failure reason and the retry count
 its backend reported.
 """
@@ -113,6 +117,8 @@ class BaseJob:
         self._task_records = task_records
         self._executor_records = executor_records
         self._executor_records_final = False  # serialized after the submit: reused from then
+        self._tasks_out = False  # tasks handed out since their records were made
+        self._executors_out = False  # executors handed out since their records were made
         self.dependencies = list(dependencies or [])
         self.tail_logs = tail_logs
         self.plugins = list(plugins or [])
@@ -136,16 +142,35 @@ class BaseJob:
 
     @property
     def tasks(self) -> list[Partial[Any] | Script]:
-        """The job's tasks (built from their records on first access after a reconstruction)."""
+        """The job's tasks (built from their records on first access after a reconstruction).
+
+        The caller may change them: the job's task records are made again on the next write.
+        """
+        tasks = self.read_tasks()
+        self._tasks_out = True
+        return tasks
+
+    @property
+    def executors(self) -> list[Executor]:
+        """The job's executors, one per task or one for all.
+
+        The caller may change them: until the job is submitted, its executor records are made
+        again on the next write.
+        """
+        executors = self.read_executors()
+        self._executors_out = True
+        return executors
+
+    def read_tasks(self) -> list[Partial[Any] | Script]:
+        """The job's tasks, for reading only (their records are not made again for it)."""
         if self._tasks is None:
             if self.main_script is not None:
                 use_main_script(self.main_script, self._task_records or [])
             self._tasks = [task_from_record(r) for r in self._task_records or []]
         return self._tasks
 
-    @property
-    def executors(self) -> list[Executor]:
-        """The job's executors, one per task or one for all."""
+    def read_executors(self) -> list[Executor]:
+        """The job's executors, for reading only (their records are not made again for it)."""
         if self._executors is None:
             if self.main_script is not None:
                 use_main_script(self.main_script, self._executor_records or [])
@@ -157,24 +182,28 @@ class BaseJob:
         return self._executors
 
     def executor_for(self, index: int) -> Executor:
-        """Return the executor of task ``index``."""
-        executors = self.executors
+        """Return the executor of task ``index``, for reading only (see :attr:`executors`)."""
+        executors = self.read_executors()
         return executors[index] if len(executors) > 1 else executors[0]
 
     def task_records(self) -> list[Any]:
-        """The tasks as saved data (re-serialized if they were loaded, as they may have changed)."""
-        if self._tasks is not None:
+        """The tasks as saved data, serialized again only if they were handed out since."""
+        if self._tasks is not None and (self._task_records is None or self._tasks_out):
             self._task_records = [task_to_record(task) for task in self._tasks]
+            self._tasks_out = False
         return list(self._task_records or [])
 
     def executor_records(self) -> list[Any]:
-        """The executors as saved data (re-serialized if they were loaded).
+        """The executors as saved data, serialized again only if they were handed out since.
 
         Once the job was submitted the records are those of the executors it was submitted
-        with: they are serialized once more at most (later writes reuse them).
+        with: executors handed out before the submit are serialized once more at most, and
+        later writes reuse those records.
         """
         if self._executors is not None and not (self._executor_records_final and self.launched):
-            self._executor_records = [executor_to_record(e) for e in self._executors]
+            if self._executor_records is None or self._executors_out:
+                self._executor_records = [executor_to_record(e) for e in self._executors]
+                self._executors_out = False
             self._executor_records_final = self.launched
         return list(self._executor_records or [])
 

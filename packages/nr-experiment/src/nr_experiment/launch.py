@@ -50,7 +50,7 @@ from nr_experiment.reconcile import (
     intent_details,
     still_in_flight,
 )
-from nr_experiment.store import Store, backend_job_name
+from nr_experiment.store import JobRecord, Store, backend_job_name
 
 __all__ = ["JobDriver"]
 
@@ -128,19 +128,20 @@ class JobDriver:
         that directory to the target.
         """
         head = self.pool.for_executor(job.executor_for(0))
-        split = len(job.tasks) > 1 and not head.capabilities.job_groups
+        tasks = job.read_tasks()
+        split = len(tasks) > 1 and not head.capabilities.job_groups
         base = backend_job_name(self.experiment_id, job.id)
         task_records = job.task_records()
         planned: list[tuple[Backend[Any, Any], JobSpec]] = []
         pins = [CodePin.from_record(record) for record in job.code or []]
-        for index, task in enumerate(job.tasks):
+        for index, task in enumerate(tasks):
             executor = job.executor_for(index)
             pin = pins[index if len(pins) > 1 else 0] if pins else None
             executor = pinned_executor(executor, pin, job.job_dir)
             job_dir = job.job_dir / f"task-{index}" if split and index else job.job_dir
             spec = executor.to_job_spec(
                 task,
-                name=job.name if len(job.tasks) == 1 else f"{job.name}-{index}",
+                name=job.name if len(tasks) == 1 else f"{job.name}-{index}",
                 job_dir=str(job_dir),
                 job_id=f"{base}.{index}" if index else base,
             )
@@ -179,7 +180,7 @@ class JobDriver:
             if job.code is not None or job.launched or job.is_terminal:
                 continue
             try:
-                pins = pin_code(job.executors, job.job_dir, Path.cwd())
+                pins = pin_code(job.read_executors(), job.job_dir, Path.cwd())
             except PackagingError as error:
                 self.refuse([job], error)
                 raise error from None
@@ -463,9 +464,8 @@ class JobDriver:
         )
 
     def save(self, job: BaseJob) -> None:
-        """Write the job's record to its ``job.json`` and its state to the catalog."""
+        """Write the job's record to its ``job.json`` (its catalog row carries its state)."""
         self.store.write_job(self.experiment_id, job.id, job.to_record())
-        self.store.update_states({(self.experiment_id, job.id): (job.state.value, job.updated)})
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -504,10 +504,6 @@ class JobDriver:
                 self.store.write_job(self.experiment_id, job.id, job.to_record())
         for job in ended:
             _clean_up(job)
-        if ended:
-            self.store.update_states(
-                {(self.experiment_id, j.id): (j.state.value, j.updated) for j in ended}
-            )
         return ended
 
     # -- logs -----------------------------------------------------------------------------------
@@ -624,12 +620,16 @@ class _Recorder:
         got = self.units[job.id]
         units = [got[i] for i in sorted(got)]
         job.submitted([str(h) for h, _ in units], [ref for _, ref in units], "")
-        record = driver.store.record_submitted(driver.experiment_id, job.id, job.handles[0])
-        if record.get("cancel_requested"):  # cancelled from elsewhere while it was submitted
-            job.cancel_requested = True
+
+        def content(before: JobRecord) -> dict[str, Any]:
+            if before.get("cancel_requested"):  # cancelled from elsewhere while submitted
+                job.cancel_requested = True
+            return job.to_record()
+
+        driver.store.record_submitted(driver.experiment_id, job.id, job.handles[0], content=content)
+        if job.cancel_requested:
             for handle, ref in units:
                 driver.pool.for_handle(handle, ref).cancel([handle])
-        driver.store.write_job(driver.experiment_id, job.id, job.to_record())
 
 
 def _clean_up(job: BaseJob) -> None:

@@ -152,3 +152,64 @@ def test_status_of_ended_jobs_reads_the_catalog_not_the_job_files(
     assert from_catalog == from_files
     assert from_files is not None
     assert [row["status"] for row in from_files.values()] == ["SUCCEEDED"] * 3
+
+
+def test_a_job_added_with_its_content_is_written_once_and_complete(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    eid = store.create_experiment("once").id
+    seen: list[Path] = []
+
+    def content(job_dir: Path) -> dict[str, object]:
+        seen.append(job_dir)
+        return {"kind": "job", "where": job_dir.name}
+
+    job_dir = store.add_job_dir(eid, "train", content=content)
+    assert seen == [job_dir]
+    (record,) = store.jobs(eid)
+    assert record.complete
+    assert record["where"] == "train"
+    assert not [p for p in job_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_job_whose_content_fails_leaves_no_directory(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    eid = store.create_experiment("refused").id
+
+    def content(job_dir: Path) -> dict[str, object]:
+        return {"kind": "job", "bad": object()}
+
+    with pytest.raises(TypeError):
+        store.add_job_dir(eid, "train", content=content)
+    assert [p.name for p in store.experiment_dir(eid).iterdir() if p.is_dir()] == []
+
+
+def test_a_write_group_indexes_its_jobs_when_it_is_left(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    eid = store.create_experiment("indexed").id
+    with store.write_group():
+        ids = add_jobs(store, eid, 3, state="RUNNING")
+        assert store.catalog.job_summaries(eid) == []  # not vouched for before the flush
+    indexed = store.catalog.job_summaries(eid)
+    assert indexed is not None
+    assert sorted(row.job_id for row in indexed) == sorted(ids)
+
+
+def test_a_job_file_changed_by_another_writer_is_read_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    mine, other = Store(home), Store(home)
+    eid = mine.create_experiment("two-writers").id
+    (job_id,) = add_jobs(mine, eid, 1)
+    other.write_job(eid, job_id, {"kind": "job", "cancel_requested": True})
+    mine.record_intent(eid, job_id, "local")
+    record = mine.load_job(eid, job_id)
+    assert record["cancel_requested"] is True  # the other writer's content was kept
+    assert record.intent is not None
+
+
+def test_a_job_file_is_written_one_key_per_line(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    eid = store.create_experiment("readable").id
+    (job_id,) = add_jobs(store, eid, 1, tasks=[{"a": 1}])
+    lines = (store.job_dir(eid, job_id) / "job.json").read_text().splitlines()
+    assert (lines[0], lines[-1]) == ("{", "}")
+    assert '  "tasks": [{"a": 1}],' in lines

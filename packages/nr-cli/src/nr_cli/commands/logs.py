@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from nr_experiment.errors import UnknownJobError
 from nr_experiment.store import Store
 
 from nr_cli.commands.common import job_ref, load_experiment
@@ -181,13 +182,12 @@ def _selected(experiment: Any, job: str | None) -> list[Any]:
     ref = job_ref(job)
     if isinstance(ref, int):
         if not 0 <= ref < len(experiment.jobs):
-            raise LookupError(f"experiment {experiment.id} has no job {ref}")
+            raise UnknownJobError(ref, [j.id for j in experiment.jobs], "no job at index")
         return [experiment.jobs[ref]]
     for candidate in experiment.jobs:
         if ref in (candidate.id, candidate.name):
             return [candidate]
-    known = ", ".join(j.name for j in experiment.jobs)
-    raise LookupError(f"experiment {experiment.id} has no job {ref!r} (jobs: {known})")
+    raise UnknownJobError(ref, [j.id for j in experiment.jobs])
 
 
 def cmd_logs(args: argparse.Namespace) -> int:

@@ -27,7 +27,13 @@ __all__ = [
 
 
 def dumps_json(data: Any) -> str:
-    """Serialise ``data`` the way every store file is written (indented, sorted keys, newline).
+    """Serialise ``data`` the way every store file is written (sorted keys, newline at the end).
+
+    An object is written one key per line, each value on its line in compact JSON; any other
+    value on one line. Every value goes through the C encoder (an indented dump is the pure
+    Python one, ~10x slower): a store file stays readable, and a launcher writing thousands of
+    ``job.json`` pays little for it. Any JSON reader reads it; older, fully indented files are
+    read the same way.
 
     Args:
         data: A JSON-serialisable value.
@@ -39,11 +45,18 @@ def dumps_json(data: Any) -> str:
         TypeError: ``data`` holds a value JSON cannot represent.
         ValueError: ``data`` holds a NaN or infinite float.
     """
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    if not isinstance(data, dict) or not data or not all(isinstance(k, str) for k in data):
+        return _dumps(data) + "\n"
+    lines = [f"  {_dumps(key)}: {_dumps(data[key])}" for key in sorted(data)]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+#: One encoder for every value (``json.dumps`` builds one per call).
+_dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False).encode
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` as indented JSON, atomically and durably.
+    """Replace ``path`` with ``data`` as JSON (:func:`dumps_json`), atomically and durably.
 
     Inside :meth:`~nr_experiment.store.Store.deferred_syncs` (in the calling thread) the write
     is atomic at once and durable at the next flush (:mod:`nr_experiment.store.syncs`).

@@ -189,6 +189,8 @@ class Catalog:
         self._writer: sqlite3.Connection | None = None
         self._writer_identity: tuple[int, int, int] | None = None
         self._inherited: list[sqlite3.Connection] = []
+        self._deferred_lock = threading.Lock()
+        self._deferred: dict[tuple[str, str], JobRow] = {}
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -318,8 +320,31 @@ class Catalog:
 
         return self._write(work) is True
 
+    def defer(self, jobs: Iterable[JobRow]) -> None:
+        """Keep job rows for :meth:`commit_deferred` (a later row of a job replaces its earlier).
+
+        A write group indexes its jobs so, in one transaction once its files are durable.
+
+        Args:
+            jobs: Job rows to upsert later.
+        """
+        with self._deferred_lock:
+            for row in jobs:
+                self._deferred[row.experiment_id, row.job_id] = row
+
+    def commit_deferred(self) -> bool:
+        """Write every deferred job row in one transaction (best effort, as :meth:`record`).
+
+        Returns:
+            True if written or nothing was deferred; False if the catalog was unusable and
+            has been marked stale.
+        """
+        with self._deferred_lock:
+            rows, self._deferred = list(self._deferred.values()), {}
+        return not rows or self.record(jobs=rows)
+
     def forget(self, experiment_id: str) -> bool:
-        """Remove an experiment and its jobs from the index (best effort).
+        """Remove an experiment and its jobs from the index (best effort), deferred rows too.
 
         Args:
             experiment_id: The experiment's id.
@@ -327,6 +352,9 @@ class Catalog:
         Returns:
             True if written; False if the catalog was unusable and has been marked stale.
         """
+        with self._deferred_lock:
+            for key in [key for key in self._deferred if key[0] == experiment_id]:
+                del self._deferred[key]
 
         def work(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM jobs WHERE experiment_id = ?", (experiment_id,))

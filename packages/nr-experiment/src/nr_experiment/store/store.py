@@ -9,7 +9,8 @@ Layout (one directory per experiment, one per job; every file JSON, written atom
 
 Every write is atomic; it is durable when it returns, except inside
 :meth:`Store.deferred_syncs` or :meth:`Store.write_group`, whose fsyncs wait for one
-:meth:`Store.flush` (see :mod:`nr_experiment.store.syncs`). Ids and job directories are
+:meth:`Store.flush` (see :mod:`nr_experiment.store.syncs`), as do their jobs' catalog rows
+(then written in one transaction, after the files are durable). Ids and job directories are
 allocated with an atomic ``mkdir``, so concurrent launchers never collide. Read-modify-write
 of a file happens under the experiment's lock (``.lock`` in its directory). The files are the
 source of truth; the catalog is a rebuildable index.
@@ -62,6 +63,7 @@ from nr_experiment.store.names import (
 from nr_experiment.store.records import ExperimentRecord, Intent, JobRecord
 from nr_experiment.store.summaries import dumps_compact, file_identity, status_summary
 from nr_experiment.store.syncs import DEFERRED
+from nr_experiment.store.written import WrittenJobs
 
 __all__ = ["ExperimentRef", "Store"]
 
@@ -107,6 +109,24 @@ def _checked(
         raise StoreError(f"refusing to write {file}: {error.reason}") from None
 
 
+def _check_content(data: Mapping[str, Any]) -> None:
+    """Refuse caller content that uses a key the store owns."""
+    if clash := sorted(JobRecord.STORE_KEYS & data.keys()):
+        raise StoreError(f"job keys {clash} are set by the store; rename them")
+
+
+def _replacing(data: Mapping[str, Any]) -> Callable[[dict[str, Any], JobRecord], None]:
+    """A ``job.json`` update replacing the caller-owned content with ``data``."""
+
+    def replace(job: dict[str, Any], before: JobRecord) -> None:
+        del before
+        for key in set(job) - JobRecord.STORE_KEYS:
+            del job[key]
+        job.update(data, written=time.time())
+
+    return replace
+
+
 def _skipped(error: IncompleteJobError) -> Skipped:
     return Skipped(error.path, f"incomplete job: {error.explanation}")
 
@@ -137,6 +157,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.catalog = Catalog(self.home)
         self.syncs = DEFERRED
+        self._written = WrittenJobs()
 
     # -- durability ----------------------------------------------------------------------------
 
@@ -145,8 +166,9 @@ class Store:
         """Defer the fsyncs of this thread's writes until :meth:`flush` (nestable).
 
         Inside the block every write stays atomic (a reader, or a process killed at any
-        point, sees a file's old content or its new one, and the catalog is written as
-        before), but is durable across a power failure only after the next :meth:`flush`.
+        point, sees a file's old content or its new one), but is durable across a power
+        failure only after the next :meth:`flush`, which also writes the jobs' catalog rows
+        (until then the catalog does not vouch for those jobs, and their files are read).
 
         Yields:
             Nothing; leaving the block does not flush.
@@ -172,14 +194,18 @@ class Store:
             self.flush()
 
     def flush(self) -> int:
-        """Make every write deferred so far durable (each file, then each directory, once).
+        """Make every write deferred so far durable, then index its jobs in one transaction.
 
-        The deferred syncs are the process's: this also syncs what other stores deferred.
+        Files are synced first (each file, then each directory, once), then the catalog rows
+        of this store's deferred job writes are written together. The deferred syncs are the
+        process's: this also syncs what other stores deferred.
 
         Returns:
             How many fsyncs it took (0 when nothing was deferred).
         """
-        return self.syncs.flush()
+        synced = self.syncs.flush()
+        self.catalog.commit_deferred()
+        return synced
 
     @property
     def experiments_root(self) -> Path:
@@ -302,6 +328,7 @@ class Store:
         """
         path = self._existing(experiment_id)
         self.catalog.forget(experiment_id)
+        self._written.forget_under(str(path))
         shutil.rmtree(path)
 
     def load_experiment(self, experiment_id: str) -> ExperimentRecord:
@@ -372,20 +399,33 @@ class Store:
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    def add_job_dir(self, experiment_id: str, job_name: str, job_id: str | None = None) -> Path:
+    def add_job_dir(
+        self,
+        experiment_id: str,
+        job_name: str,
+        job_id: str | None = None,
+        *,
+        content: Callable[[Path], Mapping[str, Any]] | None = None,
+    ) -> Path:
         """Create a job directory (with ``scripts/``, ``code/``, ``logs/``) and its ``job.json``.
 
         The directory is named ``job_id`` (default: the job's name); when that name is taken
         it is ``<job_id>_1``, ``<job_id>_2``, ... (NeMo-Run's separator; stores written before
-        used ``-1``, and those ids still open). The directory name is the job's id. The job is
-        complete, listed and indexed once :meth:`write_job` gave it its content; a directory
-        left without it (the process was killed in between) is reported as an
+        used ``-1``, and those ids still open). The directory name is the job's id.
+
+        With ``content``, ``job.json`` is written once, complete: ``content`` receives the new
+        directory and returns the caller's content (as :meth:`write_job` takes it); if it
+        raises or its content cannot be written, the directory is removed again. Without it
+        ``job.json`` holds only the store's keys, and the job is complete, listed and indexed
+        once :meth:`write_job` gave it its content. A directory left without content (the
+        process was killed in between) is reported as an
         :class:`~nr_experiment.store.errors.IncompleteJobError`.
 
         Args:
             experiment_id: An experiment id.
             job_name: The job's name.
             job_id: The id wanted (see :func:`~nr_experiment.naming.repeated_job_id`).
+            content: Makes the job's content from its directory.
 
         Returns:
             The new job directory.
@@ -393,6 +433,8 @@ class Store:
         Raises:
             ExperimentNotFoundError: No such experiment.
             InvalidNameError: The job name is not allowed.
+            StoreError: ``content`` returned a key the store owns, or a key the store reads
+                of a wrong type (the directory is removed).
         """
         validate_job_name(job_name)
         wanted = validate_job_name(job_id or job_name)
@@ -409,7 +451,18 @@ class Store:
         for sub in JOB_SUBDIRS:
             (path / sub).mkdir()
         self.syncs.sync_dir(exp_dir)
-        write_json_atomic(path / JOB_FILE, JobRecord.new(experiment_id, chosen, job_name))
+        job = JobRecord.new(experiment_id, chosen, job_name)
+        if content is None:
+            write_json_atomic(path / JOB_FILE, job)
+            return path
+        try:
+            data = content(path)
+            _check_content(data)
+            job.update(data, written=time.time())
+            self._write_job_file(path / JOB_FILE, job)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return path
 
     def _job_file(self, experiment_id: str, job_id: str) -> Path:
@@ -421,18 +474,34 @@ class Store:
             raise JobNotFoundError(experiment_id, job_id)
         return file
 
-    def _index_job(self, job: JobRecord) -> None:
-        self.catalog.record(jobs=[self._job_row(job)])
+    def _write_job_file(self, file: Path, job: dict[str, Any]) -> JobRecord:
+        """Write a job's content (checked first), remember it and index it; return its record.
 
-    def _job_row(self, job: JobRecord) -> JobRow:
-        job_dir = self.job_dir(job.experiment_id, job.id)
+        The content is serialised once: the record kept (and returned) is parsed from that
+        text, so it shares nothing with ``job``. Inside a write group the catalog row waits
+        for the group's flush.
+        """
+        text = dumps_json(job)
+        record = _checked(JobRecord.from_json, file, json.loads(text))
+        self.syncs.write_text(file, text)
+        row = self._job_row(record, file)
+        if row.file is not None:
+            self._written.remember(str(file), row.file, text, record)
+        if self.syncs.active:
+            self.catalog.defer([row])
+        else:
+            self.catalog.record(jobs=[row])
+        return record
+
+    def _job_row(self, job: JobRecord, file: Path) -> JobRow:
         try:
-            file: str | None = file_identity(job_dir / JOB_FILE)
+            identity: str | None = file_identity(file)
         except FileNotFoundError:
-            file = None
+            identity = None
         return JobRow(
-            job.experiment_id, job.id, job.name, self._relative(job_dir), job.backend, job.handle,
-            job.state.value, job.updated, file, dumps_compact(status_summary(job)),
+            job.experiment_id, job.id, job.name, self._relative(file.parent), job.backend,
+            job.handle, job.state.value, job.updated, identity,
+            dumps_compact(status_summary(job)),
         )  # fmt: skip
 
     def load_job(self, experiment_id: str, job_id: str) -> JobRecord:
@@ -466,23 +535,26 @@ class Store:
     ) -> tuple[JobRecord, JobRecord]:
         """Read-modify-write ``job.json`` and index it, under the lock; return both records.
 
-        A file of an older format is rewritten in the current one. The catalog row is made
-        under the lock, so its file identity is that of the content it summarises.
+        A file of an older format is rewritten in the current one. A file this store wrote
+        last is not read again (see :mod:`nr_experiment.store.written`). The catalog row is
+        made under the lock, so its file identity is that of the content it summarises.
         """
         file = self._job_file(experiment_id, job_id)
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
-            before = _read_job(file, experiment_id)
+            current = self._written.current(str(file))
+            if current is None:
+                before = _read_job(file, experiment_id)
+                job = before.to_json()
+            else:
+                before, job = current
             if require_complete and not before.complete:
                 raise StoreError(
                     f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
                     "before recording a submit"
                 )
-            job = before.to_json()
             job.update(format=JobRecord.FORMAT, written=before.written)
             mutate(job, before)
-            after = _checked(JobRecord.from_json, file, job)
-            write_json_atomic(file, job)
-            self._index_job(after)
+            after = self._write_job_file(file, job)
         return before, after
 
     def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> JobRecord:
@@ -505,17 +577,11 @@ class Store:
         Raises:
             StoreError: ``data`` uses a key the store owns, or gives a key the store reads a
                 wrong type (nothing is written).
+            TypeError: ``data`` is not JSON-serialisable (nothing is written).
             JobNotFoundError: No such job.
         """
-        if clash := sorted(JobRecord.STORE_KEYS & data.keys()):
-            raise StoreError(f"job keys {clash} are set by the store; rename them")
-        dumps_json(dict(data))
-
-        def replace(job: dict[str, Any], before: JobRecord) -> None:
-            for key in set(job) - JobRecord.STORE_KEYS:
-                del job[key]
-            job.update(data, written=time.time())
-
+        _check_content(data)
+        replace = _replacing(data)
         return self._update_job(experiment_id, job_id, replace, require_complete=False)[1]
 
     def job_summaries(
@@ -641,7 +707,6 @@ class Store:
         """
         intent = Intent.now(backend, backend_job_name(experiment_id, job_id), details or {})
         written = intent.to_json()
-        dumps_json(written)
 
         def mark(job: dict[str, Any], before: JobRecord) -> None:
             old = before.intent
@@ -659,7 +724,13 @@ class Store:
         return intent
 
     def record_submitted(
-        self, experiment_id: str, job_id: str, handle: str, *, submitted: float | None = None
+        self,
+        experiment_id: str,
+        job_id: str,
+        handle: str,
+        *,
+        submitted: float | None = None,
+        content: Callable[[JobRecord], Mapping[str, Any]] | None = None,
     ) -> JobRecord:
         """Record the handle the backend returned for a submit recorded by :meth:`record_intent`.
 
@@ -668,12 +739,15 @@ class Store:
             job_id: A job id.
             handle: The backend's handle (``<backend>://<cluster-or-host>/<job-id>``).
             submitted: Submit time in epoch seconds; defaults to now.
+            content: Receives the job's record as it is before this write and returns new
+                caller-owned content, written with the handle in the same write (as
+                :meth:`write_job` writes it).
 
         Returns:
             The updated record.
 
         Raises:
-            StoreError: No intent was recorded first.
+            StoreError: No intent was recorded first, or ``content`` gave a key the store owns.
             JobNotFoundError: No such job.
         """
         when = time.time() if submitted is None else submitted
@@ -681,6 +755,10 @@ class Store:
         def mark(job: dict[str, Any], before: JobRecord) -> None:
             if before.intent is None:
                 raise StoreError(f"job {job_id!r} of {experiment_id!r}: record_intent() first")
+            if content is not None:
+                data = content(before)
+                _check_content(data)
+                _replacing(data)(job, before)
             job.update(handle=handle, submitted=when)
 
         return self._update_job(experiment_id, job_id, mark)[1]
@@ -852,6 +930,6 @@ class Store:
                 found.skipped.append(Skipped(error.path, error.reason))
                 continue
             if job.complete:
-                found.jobs.append(self._job_row(job))
+                found.jobs.append(self._job_row(job, job_dir / JOB_FILE))
             else:
                 found.skipped.append(_skipped(IncompleteJobError(job_dir, _NEVER_WRITTEN)))

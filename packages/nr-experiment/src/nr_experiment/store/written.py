@@ -1,0 +1,74 @@
+"""The ``job.json`` files a store wrote itself, so that it need not read them back.
+
+A launcher rewrites each job's file several times (intent, handle, end state), each time under
+the experiment's lock, from the file's current content. When the file is still the one this
+store wrote (same :func:`~nr_experiment.store.summaries.file_identity`: inode, mtime, size),
+its content is taken from here instead of being read again; a file written since by anyone
+else has another identity and is read. Only the text is kept (a few KB per job), and a job
+that ended is forgotten (its file is seldom written again), so a launcher of many jobs holds
+little more than the jobs it still drives.
+"""
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from nr_experiment.store.records import JobRecord
+from nr_experiment.store.summaries import file_identity
+
+__all__ = ["WrittenJobs"]
+
+
+class _Written(NamedTuple):
+    identity: str
+    text: str
+
+
+class WrittenJobs:
+    """What this store last wrote to each ``job.json``: its identity and text."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, _Written] = {}
+
+    def remember(self, file: str, identity: str, text: str, record: JobRecord) -> None:
+        """Note that ``file`` now holds ``text`` (parsed as ``record``), with ``identity``.
+
+        A job that ended is forgotten instead.
+        """
+        with self._lock:
+            if record.state.is_terminal:
+                self._files.pop(file, None)
+            else:
+                self._files[file] = _Written(identity, text)
+
+    def current(self, file: str) -> tuple[JobRecord, dict[str, Any]] | None:
+        """The file's record and a copy of its content, if it is still what was written.
+
+        Returns:
+            ``(record, content)`` (two decodings of the text: the content is safe to modify),
+            or None when this store did not write the file, forgot it, or it was replaced
+            since (read it then).
+
+        Raises:
+            CorruptMetadataError: The text kept does not parse as a job record (never, for
+                text this store wrote).
+        """
+        with self._lock:
+            written = self._files.get(file)
+        if written is None:
+            return None
+        try:
+            if file_identity(file) != written.identity:
+                return None
+        except FileNotFoundError:
+            return None
+        return JobRecord.from_json(Path(file), json.loads(written.text)), json.loads(written.text)
+
+    def forget_under(self, directory: str) -> None:
+        """Drop every file below ``directory`` (an experiment that was deleted)."""
+        prefix = directory.rstrip("/") + "/"
+        with self._lock:
+            for file in [f for f in self._files if f.startswith(prefix)]:
+                del self._files[file]
