@@ -9,19 +9,20 @@ handle (an array element). So: 10,000 ``run.Script(inline="true")`` jobs on one
 sbatch calls); ``total_s`` is both, the figure the target applies to. The arrays are
 submitted held (``additional_parameters={"hold": True}``: the same sbatch work, but no task
 runs on the shared testbed) and cancelled at once (``cancel_s``: ``exp.cancel()``), with
-``scancel`` of every array as a safety net. A refused submit (the testbed's
-``MaxJobCount=10000`` counts array tasks, and records of jobs ended in the last
-``MinJobAge=300`` s, so with any other job about it refuses the last chunk) is reported as
-``submit_error`` beside ``submitted``. The floor beside it: one SSH round trip (``true`` on
-the remote shell) and one held ``sbatch --array`` of one chunk's size run there directly
-(``floor.sbatch_one_array_ms``, cancelled at once). ``--quick`` submits
-300 tasks. (``SlurmExecutor(array="0-9999")``, one job run as a raw array, cannot express
-this here: ``MaxArraySize=1001`` makes sbatch refuse the index range.)
+``scancel`` of every array as a safety net. A refused submit (a cluster's ``MaxJobCount``
+counts array tasks, and records of jobs ended in the last ``MinJobAge`` s: at Slurm's default
+of 10,000, any other job about makes it refuse the last chunk; the testbed allows 50,000) is
+reported as ``submit_error`` beside ``submitted``. The floor beside it: one SSH round trip
+(``true`` on the remote shell) and one held ``sbatch --array`` of one chunk's size run there
+directly (``floor.sbatch_one_array_ms``, cancelled at once). ``--quick`` submits 300 tasks.
+(``SlurmExecutor(array="0-9999")``, one job run as a raw array, cannot express this here:
+``MaxArraySize=1001`` makes sbatch refuse the index range.)
 
 Runs inside the testbed's network namespace (see :mod:`slurm_testbed`); otherwise it reports
 ``{"skipped": reason}``.
 """
 
+import shlex
 import sys
 import tempfile
 import time
@@ -111,6 +112,7 @@ def run(quick: bool) -> dict[str, Any]:
             figures = _sweep(tunnel, partition, count, home)
         figures["floor"] = _floor(tunnel, partition, min(count, 1000))
     finally:
+        tunnel.run(f"rm -rf {shlex.quote(tunnel.job_dir)}", warn=True)  # the sweep's job files
         tunnel.cleanup()
     figures["target_total_s"] = 10.0
     return figures

@@ -107,7 +107,9 @@ AccountingStoragePort=$DBD_PORT
 JobAcctGatherType=jobacct_gather/linux
 JobRequeue=1
 MaxArraySize=1001
-MaxJobCount=10000
+# Array tasks count as jobs, and ended jobs stay counted for MinJobAge: room for a 10,000-task
+# sweep (tools/bench/bench_slurm_array_10000.py) beside other jobs. A change needs a slurmctld restart.
+MaxJobCount=50000
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=30

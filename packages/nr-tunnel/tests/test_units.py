@@ -202,6 +202,25 @@ def test_import_is_cheap() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_the_tunnels_load_on_first_use_of_their_names() -> None:
+    code = (
+        "import sys, nr_tunnel\n"
+        "heavy = ('nr_tunnel.ssh', 'nr_tunnel.local', 'subprocess', 'tarfile', 'dataclasses')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "tunnel = nr_tunnel.LocalTunnel(job_dir='/tmp')\n"
+        "print(type(tunnel).__module__, 'nr_tunnel.local' in sys.modules)\n"
+        "print('SSHTunnel' in dir(nr_tunnel), nr_tunnel.SSHTunnel.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "[]",
+        "nr_tunnel.local True",
+        "True nr_tunnel.ssh",
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'SSHTunel'"):
+        _ = nr_tunnel.SSHTunel  # type: ignore[attr-defined]
+
+
 def test_public_api_is_exported() -> None:
     for name in nr_tunnel.__all__:
         assert getattr(nr_tunnel, name) is not None

@@ -72,6 +72,23 @@ def _script_command(
     return script.entrypoint, [*head, *script.args], ()
 
 
+def _launcher_prefix(executor: Executor, launcher: Launcher) -> list[str] | None:
+    """``executor.get_launcher_prefix()``, without asking again what is known to be None.
+
+    With the base class's hooks, the prefix is the launcher's ``nsys`` arguments: None when
+    the (already resolved) launcher does not profile, so the hook need not resolve the
+    launcher and the placement once more.
+    """
+    cls = type(executor)
+    base_hooks = (
+        cls.get_launcher_prefix is Executor.get_launcher_prefix
+        and cls.get_launcher is Executor.get_launcher
+    )
+    if base_hooks and not launcher.nsys_profile:
+        return None
+    return executor.get_launcher_prefix()
+
+
 def make_job_spec(
     task: Any,
     executor: Executor,
@@ -146,7 +163,7 @@ def _make(  # noqa: PLR0917 - one private step of make_job_spec
         env.update(task.env)
         metadata.update(task.metadata)
         entrypoint, args, files = _script_command(task, safe, job_dir)
-    prefix = None if rendered else executor.get_launcher_prefix()
+    prefix = None if rendered else _launcher_prefix(executor, launcher)
     if prefix is not None:
         words = [word for word in executor.get_nsys_entrypoint() if word]
         context = dataclasses.replace(placement.launch_context, prefix=(*words, *prefix))

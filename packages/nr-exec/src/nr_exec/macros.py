@@ -7,6 +7,7 @@ for any backend can say ``$$${head_node_ip_var}`` and get ``$head_node_ip`` on S
 """
 
 import dataclasses
+import functools
 import string
 from dataclasses import dataclass
 from typing import ClassVar
@@ -56,8 +57,15 @@ class ExecutorMacros:
 
     def substitute(self, text: str) -> str:
         """Replace the placeholders in ``text``; unknown ``$names`` are left as they are."""
-        values = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        return string.Template(text).safe_substitute(values)
+        if "$" not in text:
+            return text
+        return string.Template(text).safe_substitute(self._values)
+
+    @functools.cached_property
+    def _values(self) -> dict[str, str]:
+        """The set fields by name (read once: the record is frozen)."""
+        named = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return {name: value for name, value in named if value is not None}
 
     def head_node_ref(self) -> str:
         """Shell reference to the head node's address (``${head_node_ip}``)."""

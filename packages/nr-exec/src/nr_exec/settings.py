@@ -8,6 +8,7 @@ saved spec, in any process, without the executor object.
 
 import dataclasses
 import enum
+import functools
 import json
 import types
 import typing
@@ -21,9 +22,26 @@ __all__ = ["BackendSettings", "NoSettings"]
 _SettingsT = TypeVar("_SettingsT", bound="BackendSettings")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
+def _init_hints(cls: type) -> tuple[frozenset[str], dict[str, Any]]:
+    """The init field names of a settings class and its resolved type hints (read once)."""
+    names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+    return names, get_type_hints(cls)
+
+
 def _to_data(value: object) -> object:
+    if isinstance(value, _SCALARS) and not isinstance(value, enum.Enum):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _to_data(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):
@@ -83,7 +101,8 @@ class BackendSettings:
             BackendError: A key is not a field of these settings, or a required one is
                 missing; the message names the settings class and the keys.
         """
-        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        settings_class: type = cls  # a class object is hashable (the cache's key)
+        names, hints = _init_hints(settings_class)
         unknown = sorted(set(options) - names)
         if unknown:
             raise BackendError(
@@ -91,7 +110,6 @@ class BackendSettings:
                 f"(the spec was made for another backend?); known settings: "
                 f"{', '.join(sorted(names)) or 'none'}"
             )
-        hints = get_type_hints(cls)
         values = {k: _from_data(hints.get(k, Any), v) for k, v in options.items()}
         try:
             return cls(**values)

@@ -6,7 +6,9 @@ and never contain a secret (passphrases and passwords are not part of any messag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "AuthenticationError",

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -97,7 +96,7 @@ class RemoteFiles:
     def put(self, local: Path, remote: str) -> None:
         """Upload a file atomically (temporary name, then rename), keeping its mode bits."""
         mode = local.stat().st_mode & 0o7777
-        tmp = f"{remote}.nr-tmp-{uuid.uuid4().hex[:12]}"
+        tmp = f"{remote}.nr-tmp-{os.urandom(6).hex()}"
         parent, qtmp = shlex.quote(posixpath.dirname(remote) or "."), shlex.quote(tmp)
         script = (
             f"mkdir -p -- {parent} && cat > {qtmp} && chmod {mode:o} {qtmp} && "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import tarfile
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -64,6 +63,8 @@ def write_tar(stream: BinaryIO, root: Path, exclude: Sequence[str]) -> list[str]
     Returns:
         The relative paths written.
     """
+    import tarfile  # noqa: PLC0415 - only the tar stream needs it
+
     names: list[str] = []
     with tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as archive:
         for rel, path in walk(root, exclude):

@@ -3,7 +3,7 @@
 The executor describes (placement, :class:`SlurmSettings`, connection data); the backend,
 registered under the ``slurm`` handle scheme, translates and submits.
 
-Names are loaded on first access; the backend (jinja2, the tunnels' SSH stack) only when used.
+Names are loaded on first access; the backend (the tunnels' SSH stack) only when used.
 """
 
 import importlib

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from nr_exec.jobs import safe_name
+from nr_exec.slurm.layout import render
 from nr_exec.slurm.quoting import command_line, export_lines, quote
 from nr_exec.slurm.request import SlurmRequest
 from nr_exec.slurm.script import (
@@ -21,7 +22,6 @@ from nr_exec.slurm.script import (
     extra_options,
     job_name,
     log_info,
-    render,
     sbatch_block,
     slurm_job_ids,
     step_command,

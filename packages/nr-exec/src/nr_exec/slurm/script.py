@@ -1,32 +1,25 @@
 """The sbatch script of a job, a group of jobs or a heterogeneous job, and its request.
 
-The script is rendered from ``templates/sbatch.sh.j2`` (Jinja2, no autoescaping): every value
-is quoted here in Python (see :mod:`nr_exec.slurm.quoting`) before it reaches the template,
-which only lays lines out.
+Every value is quoted here (see :mod:`nr_exec.slurm.quoting`) before it reaches
+:func:`~nr_exec.slurm.layout.render`, which only lays the script's lines out.
 """
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
-from typing import TYPE_CHECKING, Any
 
 from nr_exec.jobs import safe_name
+from nr_exec.slurm.layout import render
 from nr_exec.slurm.quoting import command_line, export_lines, needs_shell, quote, sbatch_value
 from nr_exec.slurm.request import SlurmRequest
 from nr_exec.slurm.settings import SlurmContainer, SlurmSettings
 from nr_exec.spec import JobSpec, StagedFile
-
-if TYPE_CHECKING:
-    import jinja2
 
 __all__ = [
     "LOG_INFO_FILE",
     "SCRIPT_FILE",
     "build_request",
     "job_name",
-    "render",
     "sbatch_block",
     "step_command",
     "uses_head_node",
@@ -39,28 +32,6 @@ LOG_INFO_FILE = "slurm.json"
 
 # A reference to the head node's address, which the script then computes.
 _HEAD_NODE_REF = re.compile(r"\$\{?head_node_ip\b")
-
-
-@functools.cache
-def _template() -> "jinja2.Template":
-    import jinja2  # noqa: PLC0415 - loaded when the first script is rendered
-
-    source = resources.files("nr_exec.slurm").joinpath("templates/sbatch.sh.j2").read_text()
-    environment = jinja2.Environment(
-        autoescape=False,  # noqa: S701 - shell script, not HTML; values are shell-quoted
-        comment_start_string="{##",  # bash uses "{#" in "${#array[@]}"
-        comment_end_string="##}",
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return environment.from_string(source)
-
-
-def render(**context: Any) -> str:
-    """Render the sbatch template with already-quoted values."""
-    return _template().render(**context)
 
 
 def job_name(spec: JobSpec, settings: SlurmSettings) -> str:

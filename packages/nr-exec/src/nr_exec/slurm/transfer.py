@@ -105,6 +105,9 @@ def parse_probe(output: str) -> dict[str, str]:
 
 
 def _relative(path: str, root: str) -> str:
+    prefix = root.rstrip("/") + "/"
+    if path.startswith(prefix) and ".." not in path.split("/"):
+        return path[len(prefix) :]  # the common case, without relpath's normalisation
     relative = os.path.relpath(path, root)
     if relative.startswith("..") or Path(relative).is_absolute():
         raise ValueError(f"{path} is not under the remote root {root}")
