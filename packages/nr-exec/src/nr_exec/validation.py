@@ -11,6 +11,7 @@ import difflib
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from nr_exec.errors import ExecutorConfigError, UnknownAttributeError, UnknownFieldError
@@ -40,38 +41,69 @@ def _is_instance(value: Any, cls: type) -> bool:
     return isinstance(value, cls)
 
 
-def matches(annotation: Any, value: Any) -> bool:  # noqa: PLR0911 - one branch per form
+def matches(annotation: Any, value: Any) -> bool:
     """Whether ``value`` fits ``annotation``."""
+    try:
+        check = _checker(annotation)
+    except TypeError:  # an unhashable annotation: decide without the cache
+        check = _make_checker(annotation)
+    return check(value)
+
+
+@functools.cache
+def _checker(annotation: Any) -> Callable[[Any], bool]:
+    """The check of one annotation, made once (executors are validated on every copy)."""
+    return _make_checker(annotation)
+
+
+def _make_checker(annotation: Any) -> Callable[[Any], bool]:  # noqa: PLR0911 - one per form
     if annotation is Any:
-        return True
+        return lambda value: True
     if annotation is None or annotation is type(None):
-        return value is None
+        return lambda value: value is None
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in _UNIONS:
-        return any(matches(a, value) for a in args)
+        options = [matches_for(a) for a in args]
+        return lambda value: any(check(value) for check in options)
     if origin is typing.Literal:
-        return any(value == a and type(value) is type(a) for a in args)
+        return lambda value: any(value == a and type(value) is type(a) for a in args)
     if origin in _SEQUENCES:
         kinds = list if origin is list else (list, tuple)
-        return isinstance(value, kinds) and all(matches(args[0], v) for v in value)
+        item = matches_for(args[0])
+        return lambda value: isinstance(value, kinds) and all(map(item, value))
     if origin is tuple:
-        if not isinstance(value, tuple):
-            return False
         if len(args) == 2 and args[1] is Ellipsis:
-            return all(matches(args[0], v) for v in value)
-        return len(args) == len(value) and all(map(matches, args, value))
+            item = matches_for(args[0])
+            return lambda value: isinstance(value, tuple) and all(map(item, value))
+        items = [matches_for(a) for a in args]
+        return lambda value: (
+            isinstance(value, tuple)
+            and len(items) == len(value)
+            and all(check(v) for check, v in zip(items, value, strict=False))
+        )
     if origin in _MAPPINGS:
-        return isinstance(value, collections.abc.Mapping) and all(
-            matches(args[0], k) and matches(args[1], v) for k, v in value.items()
+        key, item = matches_for(args[0]), matches_for(args[1])
+        return lambda value: (
+            isinstance(value, collections.abc.Mapping)
+            and all(key(k) and item(v) for k, v in value.items())
         )
     if origin in _SETS:
-        return isinstance(value, collections.abc.Set) and all(matches(args[0], v) for v in value)
+        item = matches_for(args[0])
+        return lambda value: isinstance(value, collections.abc.Set) and all(map(item, value))
     if origin is not None:
-        return isinstance(value, origin)
+        return lambda value: isinstance(value, origin)
     if isinstance(annotation, type):
-        return _is_instance(value, annotation)
-    return True
+        return lambda value: _is_instance(value, annotation)
+    return lambda value: True
+
+
+def matches_for(annotation: Any) -> Callable[[Any], bool]:
+    """The (cached) check of ``annotation``: ``matches_for(a)(v) == matches(a, v)``."""
+    try:
+        return _checker(annotation)
+    except TypeError:
+        return _make_checker(annotation)
 
 
 @functools.cache

@@ -1,19 +1,22 @@
 """Launchers by name: torchrun, ft, slurm_template, slurm_ray, and registered ones."""
 
+import importlib
+
 from nr_exec.errors import LauncherError
 from nr_exec.launchers.base import Launcher
-from nr_exec.launchers.slurm_ray import SlurmRay
-from nr_exec.launchers.slurm_template import SlurmTemplate
 from nr_exec.launchers.torchrun import FaultTolerance, Torchrun
 
 __all__ = ["launcher_names", "register_launcher", "resolve_launcher"]
 
-_LAUNCHERS: dict[str, type[Launcher]] = {
+#: Launchers by name; the template launchers (templates, resources, temporary files) are
+#: named by ``module:class`` and imported on first use, so that status and dry-runs of jobs
+#: that do not use them skip their imports.
+_LAUNCHERS: dict[str, type[Launcher] | str] = {
     "default": Launcher,
     Torchrun.name: Torchrun,
     FaultTolerance.name: FaultTolerance,
-    SlurmTemplate.name: SlurmTemplate,
-    SlurmRay.name: SlurmRay,
+    "slurm_template": "nr_exec.launchers.slurm_template:SlurmTemplate",
+    "slurm_ray": "nr_exec.launchers.slurm_ray:SlurmRay",
 }
 
 
@@ -45,4 +48,7 @@ def resolve_launcher(value: Launcher | str | None, *, field: str = "launcher") -
         cls = _LAUNCHERS[value]
     except KeyError:
         raise LauncherError(field, f"a Launcher or one of {launcher_names()}", value) from None
+    if isinstance(cls, str):
+        module, _, name = cls.partition(":")
+        cls = _LAUNCHERS[value] = getattr(importlib.import_module(module), name)
     return cls()
