@@ -192,7 +192,7 @@ def test_status_shows_the_failure_reason_and_the_retries(
     assert table[1].split()[:4] == ["JOB", "STATUS", "REASON", "RETRIES"]
     rows = {line.split()[0]: line.split() for line in table[2:]}
     assert rows["late"][1:3] == ["FAILED", "TIMEOUT"]
-    assert rows["flaky"][1:3] == ["SUCCEEDED", "2"]
+    assert rows["flaky"][1:4] == ["SUCCEEDED", "-", "2"]  # an empty cell is "-"
     shown = nemorun(env, "experiment", "show", experiment_id).stdout
     assert "Job late  state=FAILED (TIMEOUT)  dir=" in shown
     assert "Job flaky  state=SUCCEEDED  retries=2  dir=" in shown

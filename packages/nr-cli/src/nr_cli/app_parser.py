@@ -8,6 +8,7 @@ command or option. With ``--json`` on the command line an error is a JSON object
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 
@@ -45,9 +46,12 @@ _UNRECOGNIZED = "unrecognized arguments: "
 
 
 def json_requested(words: Sequence[str]) -> bool:
-    """Whether ``--json`` is among the options (before any ``--``)."""
+    """Whether ``--json`` (or ``-o json``) is among the options (before any ``--``)."""
     head = list(words)[: list(words).index("--")] if "--" in words else list(words)
-    return "--json" in head
+    return "--json" in head or any(
+        (a in ("-o", "--output") and b == "json") or a in ("-ojson", "--output=json")
+        for a, b in itertools.pairwise([*head, ""])
+    )
 
 
 def suggestion(word: str, candidates: Iterable[str]) -> str:
@@ -121,10 +125,12 @@ def _read_commands(add: _Adder) -> None:
     listing.add_argument("--since", metavar="WHEN", help="created since: 30m, 2h, 7d or a date")
     listing.add_argument("--limit", type=int, metavar="N", help="only the N newest")
     listing.add_argument("--quiet", "-q", action="store_true", help="print only the ids")
+    _output_option(listing)
     status = add("status", "show job states (exit 1 if a job failed, was cancelled or is unknown)")
     _id_argument(status)
     status.add_argument("--watch", "-w", action="store_true", help="refresh until every job ended")
     status.add_argument("--interval", type=float, default=2.0, metavar="S", help="watch period")
+    _output_option(status)
     logs = add("logs", "print the output of a job, or of every job with name prefixes", json=False)
     _id_argument(logs)
     logs.add_argument("job", nargs="?", help="job id, name or index (default: every job)")
@@ -138,7 +144,9 @@ def _read_commands(add: _Adder) -> None:
     diff = add("diff", "compare the configs and executors of two experiments (exit 1 if differ)")
     diff.add_argument("old")
     diff.add_argument("new")
-    _id_argument(add("show", "show configs, commands and paths of an experiment"))
+    show = add("show", "show configs, commands and paths of an experiment")
+    _id_argument(show)
+    _output_option(show)
 
 
 def _write_commands(add: _Adder) -> None:
@@ -168,6 +176,15 @@ def _write_commands(add: _Adder) -> None:
     )
 
 
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=("wide", "json"),
+        help="wide: every column whole, whatever the terminal width; json: as --json",
+    )
+
+
 class _Adder:
     """Adds one ``experiment`` subcommand (with ``--json`` unless told otherwise)."""
 
@@ -181,6 +198,9 @@ class _Adder:
             name, help=help_text, description=help_text, aliases=list(aliases)
         )
         parser.set_defaults(command=name)
+        parser.add_argument(
+            "--verbose", "-v", action="store_true", help="print the traceback of an error"
+        )
         if json:
             parser.add_argument("--json", action="store_true", help="print JSON (errors too)")
         return parser

@@ -18,6 +18,7 @@ from nr_config.signatures import NO_DEFAULT, signature_info
 from nr_exec.constants import EnvVar
 
 from nr_cli.context import RunContext
+from nr_cli.describe import describe
 from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.errors import CLIError, ValueParseError
 from nr_cli.files import is_file_reference, read_data
@@ -30,6 +31,7 @@ from nr_cli.values import apply_mapping, call_factory
 
 __all__ = [
     "Invocation",
+    "JobsFailedError",
     "LaunchDeclined",
     "main",
     "parse_cli_args",
@@ -93,7 +95,8 @@ def _split_run_tokens(
                 raise CLIError(
                     "this command takes no run options", argument=str(item), hint="drop it"
                 )
-            run_tokens.append(Assignment(item.path[len(_RUN_PREFIX) :], item.op, item.value))
+            path = item.path[len(_RUN_PREFIX) :]
+            run_tokens.append(Assignment(path, item.op, item.value, item.prefix))
         else:
             task_tokens.append(item)
     return task_tokens, run_tokens
@@ -180,7 +183,15 @@ def parse_invocation(
     Raises:
         CLIError: Any usage error; the error names the argument.
     """
-    options = parse_options(argv, cmd_defaults)
+    return invocation_from_options(point, parse_options(argv, cmd_defaults))
+
+
+def invocation_from_options(point: Entrypoint, options: Options) -> Invocation:
+    """`parse_invocation` for options already parsed (``-m`` sweeps make one per combination).
+
+    Raises:
+        CLIError: Any usage error; the error names the argument.
+    """
     if options.load is not None:
         raise CLIError(
             "--load is not supported (NeMo-Run does not implement it either)",
@@ -261,7 +272,7 @@ def _lazy_invocation(
     return Invocation(point, Partial(point.fn), context, options, lazy)
 
 
-def _check_required(invocation: Invocation) -> None:
+def check_required(invocation: Invocation) -> None:
     point = invocation.entrypoint
     info = signature_info(point.fn)
     arguments = invocation.task.__arguments__
@@ -280,10 +291,10 @@ def _summary(invocation: Invocation) -> str:
     context = invocation.context
     lines = [f"{invocation.entrypoint.name}: {invocation.task!r}"]
     if invocation.entrypoint.enable_executor:
-        where = repr(context.executor) if context.executor is not None else "this process"
+        where = describe(context.executor) if context.executor is not None else "this process"
         lines.append(f"executor: {where}")
         if context.plugins:
-            lines.append(f"plugins: {context.plugins!r}")
+            lines.append(f"plugins: {describe(list(context.plugins))}")
     return "\n".join(lines)
 
 
@@ -291,7 +302,19 @@ class LaunchDeclined(Exception):  # noqa: N818 - an outcome, not a failure of th
     """The launch was not confirmed: answered no, or nobody could answer (exit code 1)."""
 
 
-def _confirm(invocation: Invocation) -> None:
+class JobsFailedError(Exception):
+    """Jobs of a sweep (``-m``) failed; the program exits with `code`.
+
+    Attributes:
+        code: A lone job's own exit code (1-255), else 1.
+    """
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def confirm(invocation: Invocation) -> None:
     """Ask ``Launch? [y/N]`` unless told not to; raise `LaunchDeclined` unless answered yes.
 
     Without a terminal the answer is read from stdin all the same (``yes | nemorun ...``);
@@ -380,13 +403,13 @@ def run_invocation(invocation: Invocation) -> Any:
         return None
     if lazy is not None:
         invocation = dataclasses.replace(invocation, task=lazy.resolve(), lazy=None)
-    _check_required(invocation)
+    check_required(invocation)
     if context.repl:
         _repl(invocation)
         return None
     if context.dryrun or context.executor is not None:
         print(_summary(invocation))
-    _confirm(invocation)
+    confirm(invocation)
     if invocation.entrypoint.type == "experiment":
         parameter = invocation.entrypoint.context_parameter or "ctx"
         return build(invocation.task)(**{parameter: context})
@@ -434,13 +457,21 @@ def run_main(
         if options.help:
             print(render_help(point))
             return None
-        return run_invocation(parse_invocation(point, args, cmd_defaults))
+        if options.multirun:
+            from nr_cli.sweep import run_sweep  # noqa: PLC0415 - only for -m
+
+            return run_sweep(point, options)
+        return run_invocation(invocation_from_options(point, options))
     except (CLIError, ConfigError) as error:
         report(error, verbose=_verbose(args))
+        _suggest_multirun(error, args)
         raise SystemExit(EXIT_USAGE) from None
     except LaunchDeclined as error:
         report(error, verbose=False)
         raise SystemExit(EXIT_FAILED) from None
+    except JobsFailedError as error:
+        report(error, verbose=False)
+        raise SystemExit(error.code) from None
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None
@@ -452,10 +483,36 @@ def run_main(
         raise SystemExit(code) from None
 
 
-def _failed_run_code(error: Exception) -> int | None:
-    """The exit code for a `JobFailedError` (a lone job's own code, else 1); None otherwise."""
-    from nr_experiment.errors import JobFailedError  # noqa: PLC0415 - loaded by the run already
+def _suggest_multirun(error: Exception, args: Sequence[str]) -> None:
+    """After a value error on ``key=a,b`` without ``-m``: say how to sweep."""
+    argument = getattr(error, "argument", "")
+    if not isinstance(error, ValueParseError) or "--multirun" in args or "-m" in args:
+        return
+    from nr_cli.sweep import expand  # noqa: PLC0415 - only after an error
 
+    try:
+        sweeps = len(expand([argument])) > 1
+    except CLIError:
+        return
+    if sweeps:
+        print(f"hint: to run one job per value of {argument}, add -m (--multirun)", file=sys.stderr)
+
+
+def _failed_run_code(error: Exception) -> int | None:
+    """The exit code for a failed launch; None for an error of the user's own code.
+
+    A `JobFailedError` exits with a lone job's own code (else 1); an error of the layers that
+    launch (an unreachable cluster, a refused submit, a packaging error) exits with 1.
+    """
+    from nr_exec.errors import ExecError  # noqa: PLC0415 - loaded by the run already
+    from nr_experiment.errors import ExperimentError, JobFailedError  # noqa: PLC0415
+    from nr_package.errors import PackagingError  # noqa: PLC0415
+    from nr_tunnel.errors import TunnelError  # noqa: PLC0415
+
+    if isinstance(error, (ExecError, TunnelError, PackagingError)) or (
+        isinstance(error, ExperimentError) and not isinstance(error, JobFailedError)
+    ):
+        return EXIT_FAILED
     if not isinstance(error, JobFailedError):
         return None
     jobs = error.result.jobs

@@ -1,6 +1,7 @@
 """The override grammar: tokens (``path<op>value``), top-level splitting and factory calls.
 
-Nothing here knows about types; `nr_cli.values` reads the strings this module cuts out. Splitting
+Tokens may carry Hydra's prefixes (``+key=v``, ``++key=v``, ``~key``, see `PREFIXES`). Nothing
+here knows about types; `nr_cli.values` reads the strings this module cuts out. Splitting
 respects brackets, parentheses, braces and quotes, so ``f(a=[1, 2], b="x,y")`` has two arguments.
 """
 
@@ -13,6 +14,7 @@ from nr_cli.errors import GrammarError
 
 __all__ = [
     "OPERATORS",
+    "PREFIXES",
     "Assignment",
     "Call",
     "Positional",
@@ -25,9 +27,16 @@ __all__ = [
 
 OPERATORS = ("=", "+=", "-=", "*=", "/=", "|=", "&=")
 """The assignment operators, ``=`` first."""
+PREFIXES = ("", "+", "++", "~")
+"""Hydra's override prefixes: ``+key=v`` adds an argument that is not set, ``++key=v`` sets it
+whether set or not (the same as ``key=v``), ``~key`` resets it to its default (``~key=v`` only
+when its value is ``v``)."""
 
 _PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[-?\d+\]|\['[^'\]]*'\]|\[\"[^\"\]]*\"\])*"
-_TOKEN = re.compile(rf"(?P<path>{_PATH})(?P<op>[-+*/|&]?=)(?P<value>.*)", re.DOTALL)
+_TOKEN = re.compile(
+    rf"(?P<prefix>\+\+|\+|~)?(?P<path>{_PATH})(?P<op>[-+*/|&]?=)(?P<value>.*)", re.DOTALL
+)
+_REMOVAL = re.compile(rf"~(?P<path>{_PATH})")
 _CALL = re.compile(r"(?P<name>[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*)?)(?P<rest>\(.*\))?", re.DOTALL)
 _KEYWORD = re.compile(r"(?P<key>[A-Za-z_]\w*)\s*=(?!=)(?P<value>.*)", re.DOTALL)
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
@@ -39,16 +48,20 @@ class Assignment:
 
     Attributes:
         path: The argument path (``model.layers[0].size``).
-        op: One of `OPERATORS`.
+        op: One of `OPERATORS`; "" for a bare ``~path`` (which has no value).
         value: The text right of the operator (may be empty).
+        prefix: One of `PREFIXES` (Hydra's ``+``, ``++``, ``~``).
     """
 
     path: str
     op: str
     value: str
+    prefix: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}{self.op}{self.value}"
+        if not self.op:
+            return f"{self.prefix}{self.path}"
+        return f"{self.prefix}{self.path}{self.op}{self.value}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +98,17 @@ def parse_token(text: str) -> Assignment | Positional:
         text: For example ``model.size*=2``, ``lr=1e-4`` or ``llama``.
 
     Returns:
-        An `Assignment` when the token starts with a path followed by an operator, otherwise a
-        `Positional`.
+        An `Assignment` when the token starts with a path (after an optional `PREFIXES` prefix)
+        followed by an operator, or is ``~path``; otherwise a `Positional`.
     """
     match = _TOKEN.fullmatch(text)
     if match is None:
+        removal = _REMOVAL.fullmatch(text)
+        if removal is not None:
+            return Assignment(removal.group("path"), "", "", "~")
         return Positional(text)
-    return Assignment(match.group("path"), match.group("op"), match.group("value"))
+    prefix = match.group("prefix") or ""
+    return Assignment(match.group("path"), match.group("op"), match.group("value"), prefix)
 
 
 def _scan(text: str, separator: str | None) -> list[str]:

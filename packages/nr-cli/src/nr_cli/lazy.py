@@ -265,8 +265,12 @@ class LazyEntrypoint:
             object.__setattr__(self, "_yaml_", options.yaml[-1])
         for text in options.overrides:
             token = parse_token(text)
-            if not isinstance(token, Assignment):
-                raise CLIError("lazy overrides must be path=value", argument=text)
+            if not isinstance(token, Assignment) or token.prefix not in ("", "++"):
+                raise CLIError(
+                    "lazy overrides must be path=value (or ++path=value)",
+                    argument=text,
+                    hint="+path=value and ~path need the task resolved: drop --lazy",
+                )
             self._args_.append((token.path, token.op, token.value))
 
     def _record(self, path: str, op: str, value: Any) -> None:

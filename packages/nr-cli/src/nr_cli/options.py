@@ -37,6 +37,7 @@ class Options:
     dotted_targets: bool = False
     load: str | None = None
     lazy: bool = False
+    multirun: bool = False
     overrides: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -73,6 +74,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(("--load", "-l"), "load", "NeMo-Run's --load: not supported", "PATH"),
     Option(("--lazy",), "lazy", "record the command; resolve the task only when it launches"),
+    Option(
+        ("--multirun", "-m"), "multirun", "sweep: key=a,b runs one job per combination (Hydra's)"
+    ),
     Option(("--repl", "-r"), "repl", "open an IPython shell with the task (needs IPython)"),
     Option(("--verbose", "-v"), "verbose", "show tracebacks of errors"),
     Option(("--help", "-h"), "help", "show this help and exit"),

@@ -1,4 +1,4 @@
-"""Output of the read commands: JSON with stable keys, or plain aligned text for people."""
+"""Output of the read commands: JSON with stable keys, or text lines for people (`nr_cli.table`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = [
     "print_error",
     "print_json",
     "print_json_line",
-    "print_table",
+    "print_lines",
 ]
 
 EXIT_OK = 0
@@ -42,14 +42,9 @@ def print_json_line(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=str, separators=(",", ":")) + "\n")
 
 
-def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Print rows as left-aligned columns under a header, on stdout."""
-    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    sys.stdout.write("\n".join(lines) + "\n")
+def print_lines(lines: Sequence[str]) -> None:
+    """Print lines (a rendered table, see `nr_cli.table`) on stdout."""
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
 
 
 def print_error(kind: str, message: str, *, as_json: bool) -> None:

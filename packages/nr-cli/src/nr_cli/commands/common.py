@@ -28,9 +28,9 @@ LIVE_STATES = frozenset({JobState.SUBMITTED, JobState.PENDING, JobState.RUNNING,
 """Job states of a job that may still run on its backend (``rm`` refuses them)."""
 
 
-def format_time(seconds: float) -> str:
-    """A local time, to the second (``2025-01-31 12:00:00``)."""
-    return datetime.datetime.fromtimestamp(seconds).isoformat(sep=" ", timespec="seconds")
+def format_time(seconds: float, *, sep: str = " ") -> str:
+    """A local time, to the second (``2025-01-31 12:00:00``; ``sep="T"`` for one token)."""
+    return datetime.datetime.fromtimestamp(seconds).isoformat(sep=sep, timespec="seconds")
 
 
 def job_ref(text: str) -> str | int:

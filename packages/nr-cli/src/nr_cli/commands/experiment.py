@@ -12,21 +12,13 @@ import argparse
 import shlex
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from nr_exec.states import JobState
-from nr_experiment.store import (
-    ExperimentNotFoundError,
-    ExperimentRecord,
-    InvalidNameError,
-    JobNotFoundError,
-    JobRecord,
-    Store,
-    StoreError,
-    StoreWarning,
-)
+from nr_experiment.store import ExperimentRecord, JobRecord, Store, StoreWarning
 
 from nr_cli.commands.cleanup import cmd_gc, cmd_rm
 from nr_cli.commands.common import (
@@ -38,19 +30,22 @@ from nr_cli.commands.common import (
     job_rows,
     load_experiment,
 )
+from nr_cli.commands.failures import describe_failure, home_is_read_only
 from nr_cli.commands.logs import cmd_logs
+from nr_cli.commands.tables import LIST_COLUMNS, STATUS_COLUMNS
+from nr_cli.describe import describe_record
 from nr_cli.errors import CLIError
 from nr_cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_OK,
-    EXIT_USAGE,
     print_error,
     print_json,
     print_json_line,
-    print_table,
+    print_lines,
 )
+from nr_cli.table import Layout, Shorten, render, shorten, terminal_width
 from nr_cli.when import parse_since
 
 __all__ = ["FAILED_STATES", "dispatch"]
@@ -117,28 +112,41 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(summary.id)
     elif summaries:
         rows = [
-            (s.id, format_time(s.created), s.jobs,
-             ", ".join(f"{k}:{v}" for k, v in s.states.items()))
+            (s.id, format_time(s.created, sep="T"), s.jobs,
+             ",".join(f"{k}:{v}" for k, v in s.states.items()))
             for s in summaries
         ]  # fmt: skip
-        print_table(("ID", "CREATED", "JOBS", "STATES"), rows)
+        print_lines(render(LIST_COLUMNS, rows, layout=_layout(args)))
     return EXIT_OK
 
 
-def _print_status(experiment_id: str, jobs: list[dict[str, Any]]) -> None:
+def _layout(args: argparse.Namespace) -> Layout:
+    return Layout.detect(wide=getattr(args, "output", None) == "wide")
+
+
+def _print_status(experiment_id: str, jobs: list[dict[str, Any]], layout: Layout) -> None:
+    """The job table; in the fit layout, failure messages the table cut are printed under it."""
     print(f"Experiment {experiment_id}")
-    print_table(
-        ("JOB", "STATUS", "REASON", "RETRIES", "EXIT", "EXECUTOR", "HANDLE"),
-        [
-            (j["id"], j["status"], j["reason"] or "", j["retries"] or "",
-             "" if j["exit_code"] is None else j["exit_code"], j["executor"] or "",
-             j["handle"] or "")
-            for j in jobs
-        ],
-    )  # fmt: skip
-    for job in jobs:
-        if job["message"] and JobState(job["status"]) in FAILED_STATES:
-            print(f"  {job['id']}: {job['message']}")
+    rows = [
+        (j["id"], j["status"], j["reason"], j["retries"], j["exit_code"], j["executor"],
+         j["handle"], j["local_dir"], j["message"])
+        for j in jobs
+    ]  # fmt: skip
+    lines = render(STATUS_COLUMNS, rows, layout=layout)
+    print_lines(lines)
+    if layout is not Layout.FIT:
+        return
+    import textwrap  # noqa: PLC0415 - only for a terminal
+
+    width = terminal_width()
+    for job, line in zip(jobs, lines[1:], strict=True):
+        message = " ".join(str(job["message"] or "").split())
+        if message and JobState(job["status"]) in FAILED_STATES and not line.endswith(message):
+            wrapped = textwrap.fill(
+                message, width, initial_indent=f"  {job['id']}: ", subsequent_indent="    ",
+                break_long_words=False, break_on_hyphens=False,
+            )  # fmt: skip
+            print(wrapped)
 
 
 def _status_code(jobs: list[dict[str, Any]]) -> int:
@@ -161,7 +169,7 @@ def _watch(experiment: Any, args: argparse.Namespace) -> int:
                     sys.stdout.write(_CLEAR_SCREEN)
                 elif shown is not None:
                     print()
-                _print_status(experiment.id, jobs)
+                _print_status(experiment.id, jobs, _layout(args))
             sys.stdout.flush()
             shown = key
         if all_ended(jobs):
@@ -181,7 +189,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"id": experiment.id, "jobs": jobs})
     else:
-        _print_status(experiment.id, jobs)
+        _print_status(experiment.id, jobs, _layout(args))
     return _status_code(jobs)
 
 
@@ -337,27 +345,47 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json({"id": ref.id, "title": ref.title, "path": str(ref.path),
                     "metadata": metadata.to_json(), "jobs": shown})  # fmt: skip
         return EXIT_OK
-    print(f"Experiment {ref.id}  ({ref.path})")
-    print(f"  created {format_time(metadata.created)}")
     from nr_experiment.preview import flatten_record  # noqa: PLC0415 - only inspect needs it
 
+    fit = _line_fitter(_layout(args))
+    fit(f"Experiment {ref.id}  (", f"{ref.path})")
+    print(f"  created {format_time(metadata.created)}")
     for job in jobs:
         state = job.state.value + (f" ({job.reason.value})" if job.reason is not None else "")
         retries = f"  retries={job.retries}" if job.retries else ""
-        print(f"Job {job.id}  state={state}{retries}  dir={dirs[job.id]}")
+        fit(f"Job {job.id}  state={state}{retries}  dir=", str(dirs[job.id]))
+        for executor in job.get("executors") or ():
+            fit("  executor: ", describe_record(executor))
         described = {"tasks": job.get("tasks"), "executors": job.get("executors")}
         for path, value in flatten_record(described):
-            print(f"  {path} = {value!r}")
+            fit(f"  {path} = ", repr(value))
         for command in job.commands:
-            print(f"  command: {shlex.join(command)}")
+            fit("  command: ", shlex.join(command))
         for script in scripts[job.id]:
-            print(f"  script: {script}")
+            fit("  script: ", script)
     return EXIT_OK
 
 
+def _line_fitter(layout: Layout) -> Callable[[str, str], None]:
+    """A printer of ``label value`` lines; in the fit layout values are shortened in the middle."""
+    width = terminal_width() if layout is Layout.FIT else None
+
+    def fit(label: str, value: str) -> None:
+        if width is not None:
+            value = shorten(value, max(width - len(label), 12), Shorten.MIDDLE)
+        print(f"{label}{value}")
+
+    return fit
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """``experiment rebuild-catalog``: exit 1 when something could not be indexed."""
-    report = Store().rebuild_catalog()
+    """``experiment rebuild-catalog``: exit 1 when something could not be indexed or written."""
+    store = Store()
+    if home_is_read_only():
+        message = f"cannot rebuild the catalog: NEMORUN_HOME {store.home} is read-only"
+        print_error("PermissionError", message, as_json=args.json)
+        return EXIT_FAILED
+    report = store.rebuild_catalog()
     skipped = [{"path": str(s.path), "reason": s.reason} for s in report.skipped]
     if args.json:
         print_json({"experiments": report.experiments, "jobs": report.jobs, "skipped": skipped})
@@ -443,27 +471,24 @@ def dispatch(args: argparse.Namespace) -> int:
         return _dispatch(args)
 
 
-_ERROR_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (CLIError, EXIT_USAGE),
-    (InvalidNameError, EXIT_USAGE),
-    (ExperimentNotFoundError, EXIT_NOT_FOUND),
-    (JobNotFoundError, EXIT_NOT_FOUND),
-    (LookupError, EXIT_NOT_FOUND),
-    (StoreError, EXIT_FAILED),
-)
+def _doing(args: argparse.Namespace) -> str:
+    """What the command was doing, for error messages: ``experiment status demo_1``."""
+    target = getattr(args, "experiment", None)
+    return f"experiment {args.command}" + (f" {target}" if target else "")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if getattr(args, "output", None) == "json":
+        args.json = True
     as_json = bool(getattr(args, "json", False))
     try:
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print_error("KeyboardInterrupt", "interrupted", as_json=as_json)
         return EXIT_INTERRUPTED
-    except Exception as error:
-        for kind, code in _ERROR_CODES:
-            if isinstance(error, kind):
-                message = error.user_message() if isinstance(error, CLIError) else str(error)
-                print_error(type(error).__name__, message, as_json=as_json)
-                return code
-        raise
+    except Exception as error:  # noqa: BLE001 - every failure ends in one error line
+        if getattr(args, "verbose", False):
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        failure = describe_failure(error, _doing(args))
+        print_error(failure.kind, failure.message, as_json=as_json)
+        return failure.code
