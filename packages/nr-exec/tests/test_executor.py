@@ -80,6 +80,31 @@ def test_clone_is_deep_and_equal() -> None:
     assert executor.launcher.rdzv_port == 1234
 
 
+def test_clone_is_a_new_executor_not_an_attached_one() -> None:
+    executor = LocalExecutor(env_vars={"A": "1"})
+    executor.assign("exp_1", "/tmp/exp", "job", "/tmp/exp/job")
+    copy = executor.clone()
+    assert executor.experiment_dir == "/tmp/exp"
+    assert copy.experiment_dir == ""  # computed fields start over, as in a new executor
+    assert copy.experiment_id == executor.experiment_id
+    assert copy.env_vars == {"A": "1"}
+
+
+def test_clone_builds_a_field_assigned_a_configuration() -> None:
+    executor = LocalExecutor()
+    executor.packager = nr_config.Config(GitArchivePackager, subpath="src")  # type: ignore[assignment]
+    copy = executor.clone()
+    assert isinstance(copy.packager, GitArchivePackager)
+    assert copy.packager.subpath == "src"
+
+
+def test_clone_refuses_a_field_assigned_a_wrong_value() -> None:
+    executor = LocalExecutor()
+    executor.retries = "many"  # type: ignore[assignment]
+    with pytest.raises(ExecutorConfigError, match=r"LocalExecutor\.retries: expected int"):
+        executor.clone()
+
+
 def test_to_config_serializes() -> None:
     executor = LocalExecutor(ntasks_per_node=2, launcher="torchrun", retries=1)
     config = executor.to_config()

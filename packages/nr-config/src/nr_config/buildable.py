@@ -381,12 +381,19 @@ def dataclass_to_config(instance: Any) -> Config[Any]:
     """
     if not dataclasses.is_dataclass(instance) or isinstance(instance, type):
         raise ConfigError(f"expected a dataclass instance, got {instance!r}")
-    fields = {
-        field.name: getattr(instance, field.name)
+    config: Config[Any] = Config.__new__(Config)
+    target = type(instance)
+    object.__setattr__(config, "_nr_target", target)
+    object.__setattr__(config, "_nr_signature", signature_info(target))
+    # The instance validated its fields when it was made: they are taken as they are (checking
+    # each against its annotation again cost most of an executor record's time).
+    arguments = {
+        field.name: convert_value(getattr(instance, field.name))
         for field in dataclasses.fields(instance)
         if field.init
     }
-    return Config(type(instance), **fields)
+    object.__setattr__(config, "_nr_arguments", arguments)
+    return config
 
 
 def to_config(value: Any) -> Any:

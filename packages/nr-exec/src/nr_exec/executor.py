@@ -1,5 +1,7 @@
 """The ``Executor`` base: declarative, validated description of where and how a task runs."""
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -214,9 +216,23 @@ class Executor(nr_config.ConfigurableMixin):
         return NoSettings()
 
     def clone(self) -> "Executor":
-        """Return a deep, independent copy (built from :meth:`to_config`)."""
-        copy: Executor = nr_config.build(self.to_config())
-        return copy
+        """Return a deep, independent copy, validated like a new executor.
+
+        A deep copy when every field copies and the copy validates (the usual case, ~20x
+        cheaper than a rebuild); otherwise the executor is rebuilt from :meth:`to_config`, which
+        also builds fields that were assigned configurations (``executor.packager =
+        run.Config(...)``) and raises the validation error of a field that is wrong.
+        """
+        try:
+            duplicate = copy.deepcopy(self)
+            for spec in dataclasses.fields(duplicate):
+                if not spec.init and _has_default(spec):  # as a rebuild gives them
+                    setattr(duplicate, spec.name, _default_of(spec))
+            duplicate.validate()
+        except (TypeError, copy.Error, ExecutorConfigError):
+            rebuilt: Executor = nr_config.build(self.to_config())
+            return rebuilt
+        return duplicate
 
     def to_job_spec(
         self,
@@ -233,3 +249,16 @@ class Executor(nr_config.ConfigurableMixin):
         from nr_exec.jobs import make_job_spec  # noqa: PLC0415 - jobs imports this module
 
         return make_job_spec(task, self, name=name, job_dir=job_dir, job_id=job_id)
+
+
+def _has_default(spec: "dataclasses.Field[Any]") -> bool:
+    return (
+        spec.default is not dataclasses.MISSING or spec.default_factory is not dataclasses.MISSING
+    )
+
+
+def _default_of(spec: "dataclasses.Field[Any]") -> Any:
+    """The value a new instance gives the field ``spec``."""
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return spec.default
