@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nr_exec import BackendError
 from nr_exec.local.children import CHILDREN, reap, wait_any
 from nr_exec.local.limits import DEFAULT_MAX_RUNNING, MAX_RUNNING_ENV, max_running
 from nr_exec.local.record import STATE_FILE, ProcessRecord, read_record, write_record
@@ -60,6 +61,29 @@ def test_the_record_is_written_whole_and_leaves_no_temporary_file(tmp_path: Path
     assert read_record(tmp_path) == record
     assert [p.name for p in tmp_path.iterdir()] == [STATE_FILE]
     assert json.loads((tmp_path / STATE_FILE).read_text())["pid"] == 7
+
+
+def test_a_second_record_replaces_the_first(tmp_path: Path) -> None:
+    write_record(tmp_path, ProcessRecord(pid=7, start_time=11))
+    write_record(tmp_path, ProcessRecord(pid=8, start_time=12, recovered=True))
+    assert read_record(tmp_path) == ProcessRecord(pid=8, start_time=12, recovered=True)
+    assert [p.name for p in tmp_path.iterdir()] == [STATE_FILE]
+
+
+@pytest.mark.parametrize("text", ["", '{"pid": 7, "start', "  \n"])
+def test_a_record_caught_while_being_written_reads_as_not_written(
+    tmp_path: Path, text: str
+) -> None:
+    (tmp_path / STATE_FILE).write_text(text)
+    assert read_record(tmp_path) is None
+    write_record(tmp_path, ProcessRecord(pid=7, start_time=11))  # its writer's retry replaces it
+    assert read_record(tmp_path) == ProcessRecord(pid=7, start_time=11)
+
+
+def test_a_whole_file_that_is_no_record_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / STATE_FILE).write_text('{"start_time": 11}')
+    with pytest.raises(BackendError, match=r"invalid local\.json"):
+        read_record(tmp_path)
 
 
 @pytest.mark.parametrize(("value", "expected"), [("3", 3), ("0", None), (" 12 ", 12)])

@@ -123,13 +123,13 @@ send, collect = forking.ForkServer.send, forking.ForkServer.collect
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-def dying_send(self, plan, env, host):
+def dying_send(self, plan, env, host, umask):
     sends.append(plan)
     if where == "mid-request" and len(sends) == 4:
         line = json.dumps({"job": plan.job_id, "job_dir": plan.job_dir}).encode()
         os.write(self.requests, line[: len(line) // 2])
         die()
-    return send(self, plan, env, host)
+    return send(self, plan, env, host, umask)
 
 def dying_collect(self, plan):
     collects.append(plan)

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -29,6 +30,8 @@ from nr_exec.backend import BatchEntry
 from nr_exec.local import forking
 from nr_exec.local.children import CHILDREN
 from nr_exec.local.forkmode import FORK_SERVER_ENV, fork_server_enabled
+from nr_exec.local.proc import start_time
+from nr_exec.local.record import ProcessRecord, write_record
 
 PROBE = textwrap.dedent(
     """
@@ -310,6 +313,23 @@ def test_cancel_stops_a_forked_job(work: Path) -> None:
     assert (status.state, status.message) == (JobState.CANCELLED, "cancelled")
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
+
+
+def test_cancel_stops_a_forked_job_recorded_before_its_own_session(work: Path) -> None:
+    """A forked child is recorded before its setsid: cancel then signals its process."""
+    del work
+    backend = LocalBackend(grace_period=5)
+    job_dir = backend.root / "pre-setsid"
+    job_dir.mkdir(parents=True)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as proc:
+        assert os.getpgid(proc.pid) != proc.pid  # not the leader of a group of its own
+        record = ProcessRecord(pid=proc.pid, start_time=start_time(proc.pid), forked=True)
+        write_record(job_dir, record)
+        handle = Handle(backend.name, backend.host, "pre-setsid")
+        assert backend.status([handle])[handle].state is JobState.RUNNING
+        assert backend.cancel(handle) == [handle]
+        assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert backend.status([handle])[handle].state is JobState.CANCELLED
 
 
 def test_a_module_that_starts_a_thread_is_not_preloaded(

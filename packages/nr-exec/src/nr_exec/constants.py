@@ -34,6 +34,9 @@ class EnvVar(str, enum.Enum):
         JOB_ID: ``NR_EXEC_JOB_ID``, the backend job id of the running job.
         JOB_DIR: ``NR_EXEC_JOB_DIR``, the job directory as the job sees it.
         EXIT_MARKER: ``NR_EXEC_EXIT_MARKER``, the marker the outermost in-job process writes.
+        LAUNCHER_PATH: ``NR_EXEC_LAUNCHER_PATH``, the launching script's directory, given to a
+            local Partial job whose ``sys.path`` lacks it; the runner only names it when the
+            task's module is missing there.
 
     Read inside a job (set by launchers and schedulers):
         MASTER_ADDR, MASTER_PORT, NODE_RANK, SLURM_NODEID, WORLD_SIZE: rendezvous and ranks.
@@ -52,6 +55,7 @@ class EnvVar(str, enum.Enum):
     JOB_ID = "NR_EXEC_JOB_ID"
     JOB_DIR = "NR_EXEC_JOB_DIR"
     EXIT_MARKER = "NR_EXEC_EXIT_MARKER"
+    LAUNCHER_PATH = "NR_EXEC_LAUNCHER_PATH"
     MASTER_ADDR = "MASTER_ADDR"
     MASTER_PORT = "MASTER_PORT"
     NODE_RANK = "NODE_RANK"

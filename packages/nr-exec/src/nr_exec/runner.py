@@ -6,6 +6,11 @@ nothing it starts writes a marker too) and writes the exit marker there when the
 including when it raises: the exit code is then 1 (130 for ``KeyboardInterrupt``, the code of a
 ``SystemExit``) and the marker's ``error`` is the exception summary.
 
+A task that cannot be loaded because a module is missing, where ``$NR_EXEC_LAUNCHER_PATH``
+(the launching script's directory, set by the local backend when the job's ``sys.path`` lacks
+it) holds that module, fails saying so and how to fix it. The runner removes that variable
+from its environment too; the job's ``sys.path`` is never changed.
+
 The runner is lean: the launcher validated the task, so it is rebuilt by the direct decoder
 (:mod:`nr_config.serialization.direct`) and the marker written by :mod:`nr_exec.marker_writer`.
 Neither pydantic nor ``nr_config.validation``, ``argparse``, ``socket``, ``json`` or ``typing``
@@ -13,7 +18,7 @@ is imported before the task's own code runs; ``traceback`` only when the task fa
 """
 
 # pathlib and contextlib would cost every job milliseconds of imports: os and try/except instead.
-# ruff: noqa: PTH123, SIM105
+# ruff: noqa: PTH109, PTH112, PTH113, PTH118, PTH123, SIM105
 
 import os
 import sys
@@ -26,7 +31,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn
 
-__all__ = ["load_task", "main", "run_task_file"]
+__all__ = ["LAUNCHER_PATH_ENV", "load_task", "main", "run_task_file"]
+
+#: Environment variable naming the launching script's directory when it is not on the job's
+#: ``sys.path`` (only read to explain a missing module).
+LAUNCHER_PATH_ENV = "NR_EXEC_LAUNCHER_PATH"
 
 _USAGE = "usage: python -m nr_exec.runner [-h] task [--main MAIN_SCRIPT]"
 _HELP = f"""{_USAGE}
@@ -90,9 +99,38 @@ def _print_traceback() -> None:
     traceback.print_exc()
 
 
+def _missing_module(exc: BaseException) -> str | None:
+    """The module whose absence caused ``exc`` (through its causes and contexts), or None."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, ModuleNotFoundError):
+            return current.name
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _launcher_path_hint(exc: BaseException, launcher_path: str | None) -> str:
+    """How to fix a task whose module is in the launching script's directory only, or ""."""
+    missing = _missing_module(exc)
+    if not missing or not launcher_path:
+        return ""
+    top = missing.partition(".")[0]
+    base = os.path.join(launcher_path, top)
+    if not (os.path.isfile(f"{base}.py") or os.path.isdir(base)):
+        return ""
+    return (
+        f"; module {top!r} is in the launching script's directory {launcher_path}, which is "
+        f"not on the job's sys.path (the job runs in {os.getcwd()}): launch from "
+        f"{launcher_path}, add it to PYTHONPATH, or install the package"
+    )
+
+
 def run_task_file(path: str, *, main_script: str | None = None) -> int:
     """Build and call the task at ``path``, write the exit marker, and return the exit code."""
     marker_path = os.environ.pop(EXIT_MARKER_ENV, None)
+    launcher_path = os.environ.pop(LAUNCHER_PATH_ENV, None)
     started = utc_now()
     error: str | None = None
     loaded = False
@@ -113,6 +151,7 @@ def run_task_file(path: str, *, main_script: str | None = None) -> int:
         code, error = 1, f"{type(exc).__name__}: {exc}"
         if not loaded:
             error = f"cannot load the task in {path}: {error}"
+            error += _launcher_path_hint(exc, launcher_path)
             print(f"nr_exec.runner: {error}", file=sys.stderr)
     if marker_path:
         _flush_output()

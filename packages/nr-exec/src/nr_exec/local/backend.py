@@ -28,7 +28,17 @@ of a job carries ``NR_EXEC_JOB_ID`` and ``NR_EXEC_JOB_DIR``, so :meth:`LocalBack
 (and ``describe``) find such a job by its live process and write the missing record; a job
 that has ended is known by its exit marker. A job whose start failed has neither, and is
 never found.
+
+Modules beside the launching script. A launcher run as ``python proj/launch.py`` imports
+``proj/*.py`` (``sys.path[0]`` is the script's directory), but its Partial jobs run
+``python -m nr_exec.runner`` in their working directory, whose ``sys.path`` does not hold
+``proj``. Such a job gets ``NR_EXEC_LAUNCHER_PATH`` (the script's directory, when it is not
+the job's working directory); its ``sys.path`` is left as is, but when its task's module is
+missing and found there, the runner's error says so and how to fix it.
 """
+
+# Per job on the submit path, pathlib's objects cost more than the system calls: os.path there.
+# ruff: noqa: PTH100, PTH102, PTH103, PTH110, PTH112, PTH113, PTH118
 
 import contextlib
 import os
@@ -60,6 +70,7 @@ from nr_exec.local.children import CHILDREN, reap, wait_exit
 from nr_exec.local.forking import (
     FORKED,
     ForkServer,
+    LauncherState,
     drain_all,
     forget,
     may_fork,
@@ -67,6 +78,7 @@ from nr_exec.local.forking import (
     wait_forked,
 )
 from nr_exec.local.forkmode import fork_server_enabled
+from nr_exec.local.forkserver import RUNNER_MODULE
 from nr_exec.local.plan import LocalPlan, LocalTask
 from nr_exec.local.proc import find_job_processes, is_alive, is_waiting_supervisor, start_time
 from nr_exec.local.record import STATE_FILE, ProcessRecord, read_record, write_record
@@ -123,27 +135,62 @@ def _task_env(spec: JobSpec, index: int, count: int) -> dict[str, str]:
     return env
 
 
+def _launcher_path(argv: Sequence[str], cwd: str) -> str | None:
+    """The launching script's directory for a runner task run elsewhere, or None.
+
+    A launcher run as ``python proj/launch.py`` imports ``proj/*.py`` (its ``sys.path[0]``),
+    but its Partial jobs run ``python -m nr_exec.runner`` in ``cwd``, whose ``sys.path[0]``
+    is ``cwd``: the runner names this directory when the task's module is missing (a module
+    there that the job imports through ``PYTHONPATH`` is not missing).
+    """
+    first = sys.path[0] if sys.path else ""
+    if not first or tuple(argv[1:3]) != ("-m", RUNNER_MODULE):
+        return None
+    directory = os.path.abspath(first)
+    return None if directory == os.path.abspath(cwd) else directory
+
+
 def _is_path_safe(job_id: str) -> bool:
     return bool(job_id) and "/" not in job_id and "\0" not in job_id and job_id not in {".", ".."}
 
 
+#: Commands found runnable so far: (working directory, command, PATH searched).
+_RUNNABLE: set[tuple[str, str, str]] = set()
+
+
 def _unstartable(task: LocalTask) -> str | None:
-    """Why ``task`` cannot be started here, or None."""
-    cwd = Path(task.cwd)
-    if not cwd.is_dir():
+    """Why ``task`` cannot be started here, or None.
+
+    A command once found runnable (for the same working directory and ``PATH``) is not
+    looked up again; should it vanish later, starting it fails with a clear error instead.
+    """
+    if not os.path.isdir(task.cwd):
         return f"its working directory {task.cwd} does not exist"
     command = task.argv[0] if task.argv else ""
     if not command:
         return "its command is empty"
+    search = task.env["PATH"] if "PATH" in task.env else os.environ.get("PATH", os.defpath)
+    key = (task.cwd, command, search)
+    if key in _RUNNABLE:
+        return None
     if "/" in command:
-        path = cwd / command
-        if path.is_file() and os.access(path, os.X_OK):
-            return None
-        return f"{command!r} is not an executable file"
-    search = {**os.environ, **task.env}.get("PATH", os.defpath)
-    if shutil.which(command, path=search) is None:
+        path = os.path.join(task.cwd, command)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return f"{command!r} is not an executable file"
+    elif shutil.which(command, path=search) is None:
         return f"{command!r} is not found on PATH ({search})"
+    _RUNNABLE.add(key)
     return None
+
+
+def _make_dir(path: str) -> None:
+    """Create the directory ``path`` (and its parents) unless it exists: one call if it does."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
 
 
 class LocalBackend(Backend[NoSettings, LocalRequest]):
@@ -217,6 +264,9 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
                 if not supervised:
                     env[EXIT_MARKER_ENV] = head.exit_marker
                 cwd = spec.workdir or str(Path.cwd())
+                launcher_path = _launcher_path(spec.argv, cwd)
+                if launcher_path is not None:
+                    env[EnvVar.LAUNCHER_PATH.value] = launcher_path
                 tasks.append(LocalTask(name=spec.name, argv=spec.argv, cwd=cwd, env=env))
         plan = LocalPlan(
             job_id=head.job_id,
@@ -262,6 +312,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
             return super().submit_batch(entries)
         started: list[Handle | tuple[LocalPlan, ForkServer | None, bool]] = []
         failure: tuple[int, Exception] | None = None
+        launcher = LauncherState.read()
         for position, entry in enumerate(entries):
             request: LocalRequest = entry.request  # type: ignore[assignment]
             plan = request.plan
@@ -270,7 +321,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
                     started.append(self.submit(request))
                     continue
                 made_entry = self._prepare(request)
-                started.append((plan, request_fork(plan, self.host), made_entry))
+                started.append((plan, request_fork(plan, self.host, launcher), made_entry))
             except (ExecError, OSError) as exc:
                 failure = (position, exc)
                 break
@@ -296,14 +347,13 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         """Check a job and write its files and job-root entry; whether the entry is new."""
         plan = request.plan
         job_dir = Path(plan.job_dir)
-        self._check_submittable(plan, job_dir)
-        (job_dir / "logs").mkdir(parents=True, exist_ok=True)
+        made_entry = self._check_submittable(plan, job_dir)
+        _make_dir(f"{plan.job_dir}/logs")
         for spec in request.specs[1:]:
-            Path(spec.job_dir).mkdir(parents=True, exist_ok=True)
+            _make_dir(spec.job_dir)
         write_staged_files(plan.files)
-        entry = self.root / plan.job_id
-        made_entry = not entry.is_symlink() and not entry.exists()
-        index_job_dir(self.root, plan.job_id, job_dir)
+        if made_entry:
+            index_job_dir(self.root, plan.job_id, job_dir)
         return made_entry
 
     def _spawn_job(self, plan: LocalPlan, made_entry: bool) -> Handle:
@@ -328,7 +378,8 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         write_record(job_dir, record)
         return Handle(self.name, self.host, plan.job_id)
 
-    def _check_submittable(self, plan: LocalPlan, job_dir: Path) -> None:
+    def _check_submittable(self, plan: LocalPlan, job_dir: Path) -> bool:
+        """Refuse a job that cannot start or was submitted already; whether its entry is new."""
         for task in plan.tasks:
             reason = _unstartable(task)
             if reason is not None:
@@ -336,17 +387,19 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
                     f"cannot start job {plan.job_id}: task {task.name!r} cannot run here: {reason}"
                 )
         entry = self.root / plan.job_id
-        if (entry.is_symlink() or entry.exists()) and entry.resolve() != job_dir.resolve():
+        indexed = os.path.lexists(entry)
+        if indexed and entry.resolve() != job_dir.resolve():
             raise BackendError(f"job id {plan.job_id!r} is already used in {self.root}")
         if (
             plan.job_id in CHILDREN
             or plan.job_id in FORKED
-            or any((job_dir / name).exists() for name in (STATE_FILE, _MARKER))
+            or any(os.path.exists(f"{plan.job_dir}/{name}") for name in (STATE_FILE, _MARKER))
         ):
             raise BackendError(
                 f"job {plan.job_id} was submitted already ({job_dir} holds its "
                 f"{STATE_FILE} or {_MARKER}); submit it again under a new job id"
             )
+        return not indexed
 
     def _start(self, plan: LocalPlan) -> "subprocess.Popen[bytes]":
         log = os.open(plan.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -568,7 +621,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
                 if record is not None and self._running(handle.job_id, record):
                     targets.append((handle, record))
         for _, record in targets:
-            self._signal_group(record.pid, signal.SIGTERM)
+            self._signal_group(record, signal.SIGTERM)
         deadline = time.monotonic() + self.grace_period
         pending = list(targets)
         while pending and time.monotonic() < deadline:
@@ -576,7 +629,7 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
             if pending:
                 time.sleep(0.01)
         for handle, record in targets:
-            self._signal_group(record.pid, signal.SIGKILL)
+            self._signal_group(record, signal.SIGKILL)
             proc = CHILDREN.get(handle.job_id)
             if proc is not None:
                 proc.wait()
@@ -606,9 +659,17 @@ class LocalBackend(Backend[NoSettings, LocalRequest]):
         write_exit_marker(path, marker)
 
     @staticmethod
-    def _signal_group(pgid: int, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signum)
+    def _signal_group(record: ProcessRecord, signum: int) -> None:
+        """Signal the job's process group; a forked job not yet in its own group, its process."""
+        try:
+            os.killpg(record.pid, signum)
+        except ProcessLookupError:
+            # A forked job is recorded before its setsid: until then it runs nothing, alone.
+            if record.forked and record.start_time and is_alive(record.pid, record.start_time):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(record.pid, signum)
+        except PermissionError:
+            pass
 
 
 def _forked_and_running(job_id: str) -> bool:

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_SERVERS",
     "ForkServer",
     "ForkedJob",
+    "LauncherState",
     "drain_all",
     "forget",
     "ineligible",
@@ -110,6 +111,24 @@ def _umask() -> int:
     return mask
 
 
+@dataclass(frozen=True)
+class LauncherState:
+    """What a forked job takes from the launching process: read once for a batch of jobs.
+
+    Attributes:
+        environ: The launcher's environment (``os.environ``, copied).
+        umask: The launcher's umask.
+    """
+
+    environ: Mapping[str, str]
+    umask: int
+
+    @classmethod
+    def read(cls) -> "LauncherState":
+        """The launching process's state now."""
+        return cls(dict(os.environ), _umask())
+
+
 class ForkServer:
     """One fork server process and its two pipes.
 
@@ -155,7 +174,7 @@ class ForkServer:
         """Whether the server takes new jobs."""
         return self.requests >= 0 and self.reporting
 
-    def send(self, plan: LocalPlan, env: Mapping[str, str], host: str) -> bool:
+    def send(self, plan: LocalPlan, env: Mapping[str, str], host: str, umask: int) -> bool:
         """Ask the server to start ``plan``; False if it has gone (spawn the job then)."""
         task = plan.tasks[0]
         request = {
@@ -167,7 +186,7 @@ class ForkServer:
             "cwd": task.cwd,
             "argv": list(task.argv),
             "env": {k: env[k] for k in JOB_ENV_KEYS if k in env},
-            "umask": _umask(),
+            "umask": umask,
         }
         try:
             view = memoryview(json.dumps(request).encode() + b"\n")
@@ -296,10 +315,13 @@ class _Pool:
 _POOL = _Pool()
 
 
-def request_fork(plan: LocalPlan, host: str) -> ForkServer | None:
+def request_fork(
+    plan: LocalPlan, host: str, launcher: LauncherState | None = None
+) -> ForkServer | None:
     """Ask a fork server to start ``plan``; the server to :meth:`~ForkServer.collect` it from.
 
-    None when the job is to be spawned (the reason is logged at debug level).
+    None when the job is to be spawned (the reason is logged at debug level). ``launcher``
+    is the launching process's state (default: read now).
 
     Raises:
         ValueError: ``NEMORUN_LOCAL_FORK_SERVER`` has an invalid value.
@@ -310,10 +332,11 @@ def request_fork(plan: LocalPlan, host: str) -> ForkServer | None:
     if reason is not None:
         _log.debug("job %s is spawned: %s", plan.job_id, reason)
         return None
+    state = LauncherState.read() if launcher is None else launcher
     task = plan.tasks[0]
-    env = {**os.environ, **task.env}
+    env = {**state.environ, **task.env}
     server = _POOL.server_for(task.cwd, env, plan.job_id)
-    if server is None or not server.send(plan, env, host):
+    if server is None or not server.send(plan, env, host, state.umask):
         return None
     return server
 

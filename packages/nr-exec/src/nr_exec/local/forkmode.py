@@ -12,7 +12,9 @@ beside the floor measured in the same run. 1,000 jobs end to end: forked 8.3 s, 
 19.2 s; floor: 1,000 ``python -c "import mod; mod.f()"`` one per CPU 6.0 s, all at once
 9.4 s. The jobs' CPU (children and server): forked 4.9 ms per job, spawned 22.0 ms (a bare
 interpreter start alone is 10.5 ms). 100 jobs: forked 1.18 s, spawned 2.04 s, floor 1.6 s
-(one per CPU). Earlier, at load 3: 1,000 jobs forked 7.3 s against spawned 18.1 s.
+(one per CPU). Earlier, at load 3: 1,000 jobs forked 7.3 s against spawned 18.1 s. Later
+(records created in one write, no ready round trip, at load 3-5): 1,000 jobs forked 5.4 s,
+spawned 15.5 s, floor one per CPU 5.0 s; 100 jobs forked 0.57 s, floor 0.49 s.
 
 A forked job differs from a spawned one only where a fork must: its parent is the server,
 ``/proc/<pid>/environ`` shows the server's environment (the job is found by its

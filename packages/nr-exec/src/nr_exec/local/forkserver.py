@@ -13,16 +13,20 @@ per line::
              {"job", "exit": code}                          it ended; exit.json exists
              {"job", "note": text}                          why a module was not preloaded
 
-A child becomes its job exactly as ``python -m nr_exec.runner <task.json>`` would: it starts
-a new session, opens the job's log (appending) and ``/dev/null``, tells the server it is
-ready; the server writes ``local.json`` (the child's pid and start time), lets the child go
-and reports the start; the child then takes ``/dev/null`` as stdin and the log as stdout and
-stderr, closes every other descriptor, sets the umask, working directory, ``os.environ``
-(the server's, with the job's own :data:`JOB_ENV_KEYS`), ``sys.argv`` and ``sys.orig_argv``,
-and runs the runner as ``__main__`` (``runpy``), which writes the exit marker. So the task's
-code never runs without a record, and a launcher killed at any point leaves a started job
-with its record or no job. A child whose server died before letting it go runs nothing; if
-its record was written, it marks the job failed (exit code 125).
+A child becomes its job exactly as ``python -m nr_exec.runner <task.json>`` would. Right
+after the fork, the server writes ``local.json`` (the child's pid and start time), lets the
+child go and reports the start, without waiting for the child to be scheduled. The child
+starts a new session and waits until it may go; then it opens the job's log (appending) and
+``/dev/null``, takes them as stdin, stdout and stderr, closes every other descriptor, sets
+the umask, working directory, ``os.environ`` (the server's, with the job's own
+:data:`JOB_ENV_KEYS`), ``sys.argv`` and ``sys.orig_argv``, and runs the runner as
+``__main__`` (``runpy``), which writes the exit marker. So the task's code never runs
+without a record, and a launcher killed at any point leaves a started job with its record or
+no job. A child whose server died before letting it go runs nothing; if its record was
+written, it marks the job failed (exit code 125). A child that cannot open its log or enter
+its working directory (removed since the launcher checked it) marks the job failed with the
+reason (exit code 126). Until its ``setsid`` a child is no process group of its own: a
+cancel then signals the process itself (:meth:`~nr_exec.local.LocalBackend.cancel`).
 
 The server reaps its children, writes the exit marker of a child that ended without one (a
 signal, ``writer="forkserver"``) and reports every exit. It exits once its requests pipe is
@@ -76,6 +80,8 @@ JOB_ENV_KEYS = frozenset(
 
 #: Exit code of a child whose server ended before letting it run (nothing ran).
 ABANDONED_EXIT = 125
+#: Exit code of a recorded child that cannot open its log or enter its working directory.
+CANNOT_START_EXIT = 126
 #: Seconds a probe import may take before its module is deemed unsafe to preload.
 _PROBE_TIMEOUT = 30.0
 #: Poll interval for children where the kernel offers no pidfds.
@@ -188,9 +194,8 @@ def _task_modules(argv: "Sequence[str]") -> list[str]:
 class _Fork:
     """What a freshly forked child needs to become its job."""
 
-    def __init__(self, request: "dict[str, Any]", ready: int, go: int, env: dict[str, str]):
+    def __init__(self, request: "dict[str, Any]", go: int, env: dict[str, str]):
         self.request = request
-        self.ready = ready
         self.go = go
         self.env = env
 
@@ -198,12 +203,10 @@ class _Fork:
 class _Child:
     """A child of the server, from its fork to its exit."""
 
-    def __init__(self, request: "dict[str, Any]", pid: int, ready: int, go: int) -> None:
+    def __init__(self, request: "dict[str, Any]", pid: int) -> None:
         self.request = request
         self.job: str = request["job"]
         self.pid = pid
-        self.ready = ready
-        self.go = go
         self.pidfd = -1
         self.started = False
 
@@ -222,7 +225,6 @@ class _Server:
         self.inbox = b""
         self.outbox = bytearray()
         self.waiting_to_send = False
-        self.readying: dict[int, _Child] = {}  # by ready fd
         self.by_pidfd: dict[int, _Child] = {}
         self.polled: dict[int, _Child] = {}  # by pid, where pidfds are missing
         self.preloaded: dict[str, bool] = {}
@@ -273,7 +275,7 @@ class _Server:
         Returns:
             None in the server; in a freshly forked child, what it needs to become its job.
         """
-        while self.requests >= 0 or self.readying or self.by_pidfd or self.polled:
+        while self.requests >= 0 or self.by_pidfd or self.polled:
             timeout = _REAP_POLL_MS if self.polled else None
             for fd, _ in self.poller.poll(timeout):
                 if fd == self.requests:
@@ -282,8 +284,6 @@ class _Server:
                         return fork
                 elif fd == self.reports:
                     self.flush()
-                elif fd in self.readying:
-                    self._on_ready(self.readying.pop(fd))
                 elif fd in self.by_pidfd:
                     child = self.by_pidfd.pop(fd)
                     self.poller.unregister(fd)
@@ -321,23 +321,19 @@ class _Server:
         if self.unsafe is not None:
             self.send({"job": job, "refused": self.unsafe})
             return None
-        ready_r, ready_w = os.pipe()
         go_r, go_w = os.pipe()
         try:
             pid = os.fork()
         except OSError as exc:
-            for fd in (ready_r, ready_w, go_r, go_w):
-                os.close(fd)
+            os.close(go_r)
+            os.close(go_w)
             self.send({"job": job, "refused": f"the fork server cannot fork: {exc}"})
             return None
         if pid == 0:
-            self._close_in_child(ready_r, go_w)
-            return _Fork(request, ready_w, go_r, self.base_env)
-        os.close(ready_w)
+            self._close_in_child(go_w)
+            return _Fork(request, go_r, self.base_env)
         os.close(go_r)
-        child = _Child(request, pid, ready_r, go_w)
-        self.readying[ready_r] = child
-        self.poller.register(ready_r, select.POLLIN)
+        child = _Child(request, pid)
         try:
             child.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
@@ -345,39 +341,31 @@ class _Server:
         else:
             self.by_pidfd[child.pidfd] = child
             self.poller.register(child.pidfd, select.POLLIN)
+        self._start(child, go_w)
         return None
 
     def _close_in_child(self, *own: int) -> None:
         """In a new child: close the server's descriptors (and ``own``, the server's ends)."""
-        fds = [self.requests, self.reports, *own, *self.by_pidfd]
-        for child in self.readying.values():
-            fds += [child.ready, child.go]
-        for fd in fds:
+        for fd in (self.requests, self.reports, *own, *self.by_pidfd):
             if fd >= 0:
                 os.close(fd)
 
-    def _on_ready(self, child: _Child) -> None:
-        """The child has its session: record it, report it and let it run (or refuse it)."""
-        self.poller.unregister(child.ready)
-        word = os.read(child.ready, 4096)
-        os.close(child.ready)
-        reason = self._record(child, word)
+    def _start(self, child: _Child, go: int) -> None:
+        """Record the new child, let it run and report it (or refuse it: it ends at once)."""
+        reason = self._record(child)
+        if reason is None:
+            child.started = True
+            with contextlib.suppress(OSError):  # it died meanwhile: reaped and marked as any other
+                os.write(go, b"g")
+        os.close(go)
         if reason is not None:
-            os.close(child.go)  # the child ends without running anything
             self.send({"job": child.job, "refused": reason})
             return
-        child.started = True
-        with contextlib.suppress(OSError):  # it died meanwhile: reaped and marked as any other
-            os.write(child.go, b"g")
-        os.close(child.go)
-        # Reported once it runs: a launcher that sees this server die first finds the record.
+        # Reported once it may run: a launcher that sees this server die first finds the record.
         self.send({"job": child.job, "started": child.pid})
 
-    def _record(self, child: _Child, word: bytes) -> str | None:
-        """Write the ready child's ``local.json``; else say why it cannot start."""
-        if word[:1] != b"r":
-            detail = word[1:].decode(errors="replace") or "it ended before it was ready"
-            return f"the forked child cannot start: {detail}"
+    def _record(self, child: _Child) -> str | None:
+        """Write the child's ``local.json``; else say why it cannot start."""
         request = child.request
         started = start_time(child.pid)
         record = ProcessRecord(
@@ -396,8 +384,6 @@ class _Server:
 
     def _reap(self, child: _Child, status: int) -> None:
         """Mark a child that ended without an exit marker, and report its exit."""
-        if self.readying.get(child.ready) is child:  # it said it was ready, then died at once
-            self._on_ready(self.readying.pop(child.ready))
         if not child.started:
             return  # refused: the launcher spawns its job
         code = exit_code_from_returncode(os.waitstatus_to_exitcode(status))
@@ -469,23 +455,21 @@ def _become_job(fork: _Fork) -> int:
     import runpy  # noqa: PLC0415 - preloaded by main()
 
     request = fork.request
+    os.setsid()
     try:
-        os.setsid()
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        null = os.open(os.devnull, os.O_RDWR)
-        os.chdir(request["cwd"])
-    except OSError as exc:
-        os.write(fork.ready, b"e" + str(exc).encode(errors="replace"))
-        os._exit(126)
-    try:
-        os.write(fork.ready, b"r")
-        os.close(fork.ready)
         go = os.read(fork.go, 1)
     except OSError:  # the server has gone
         go = b""
     if go != b"g":
         _abandon(request)
         os._exit(ABANDONED_EXIT)
+    os.close(fork.go)
+    try:
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.chdir(request["cwd"])
+    except OSError as exc:
+        _cannot_start(request, exc)
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -503,6 +487,15 @@ def _become_job(fork: _Fork) -> int:
         sys.excepthook(*sys.exc_info())
         return 1
     return 0
+
+
+def _cannot_start(request: "dict[str, Any]", exc: OSError) -> "NoReturn":
+    """The recorded child cannot become its job: mark the job failed, saying why."""
+    reason = f"cannot start the job: {exc}"
+    marker = ExitMarker.now(CANNOT_START_EXIT, started=None, writer="forkserver", error=reason)
+    with contextlib.suppress(OSError):
+        write_exit_marker(request["marker"], marker, exclusive=True)
+    os._exit(CANNOT_START_EXIT)
 
 
 def _replace_environ(env: dict[str, str]) -> None:

@@ -2,13 +2,20 @@
 
 The record names the job's process-group leader by pid *and* start time, so that any process
 can tell whether the job still runs (see :func:`nr_exec.local.proc.is_alive`). It is written
-atomically by the launching process right after the start (by the fork server before the
-task runs, for a forked job), or, when the launcher died before it could, by the first
+by the launching process right after the start (by the fork server before the task runs, for
+a forked job), or, when the launcher died before it could, by the first
 :meth:`~nr_exec.local.LocalBackend.find` or ``describe`` that finds the job's live process
 (``recovered`` is then true).
 
-The record is atomic (a reader, or a launcher killed half-way, sees no record or a whole
-one) but not fsynced: it names a process by its start time since boot, so after a power
+A new record is created exclusively and written in one ``write`` (no temporary file, no
+rename: one inode and three system calls per job); one that exists already is replaced
+atomically (a temporary file renamed over it). A reader may thus catch a new record empty,
+or (in theory) cut short: :func:`read_record` takes a file that is empty or does not end its
+JSON object as not written yet, which is what it is; a writer killed half-way leaves such a
+file, and the job is then one that never started (a forked child runs nothing without its
+whole record).
+
+The record is not fsynced: it names a process by its start time since boot, so after a power
 loss it could only name a process that no longer exists. Syncing it cost two disk syncs per
 job for nothing; the job's exit marker, which does outlive a reboot, stays durable.
 """
@@ -56,7 +63,8 @@ def read_record(job_dir: Path) -> ProcessRecord | None:
     """Read a job's ``local.json``.
 
     Returns:
-        The record, or None when the file does not exist (the job was never started).
+        The record, or None when the file does not exist (the job was never started) or is
+        not written yet (empty, or its JSON object not ended).
 
     Raises:
         BackendError: The file exists but is not a record.
@@ -66,6 +74,8 @@ def read_record(job_dir: Path) -> ProcessRecord | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    if not text.rstrip().endswith("}"):
+        return None  # being written (or its writer was killed before it wrote)
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
@@ -78,11 +88,26 @@ def read_record(job_dir: Path) -> ProcessRecord | None:
 
 
 def write_record(job_dir: Path, record: ProcessRecord) -> None:
-    """Write a job's ``local.json`` atomically (a temporary file renamed over it)."""
+    """Write a job's ``local.json``: created in one write if new, else replaced atomically."""
     path = job_dir / STATE_FILE
-    temp = path.with_name(f".{STATE_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    data = json.dumps(asdict(record), sort_keys=True).encode()
     try:
-        temp.write_text(json.dumps(asdict(record), sort_keys=True), encoding="utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        _replace(path, data)
+        return
+    try:
+        if os.write(fd, data) != len(data):  # a full disk: the part written reads as unwritten
+            raise OSError(f"cannot write {path}: short write")
+    finally:
+        os.close(fd)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` atomically (a temporary file renamed over it)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        temp.write_bytes(data)
         temp.replace(path)
     except BaseException:
         temp.unlink(missing_ok=True)
