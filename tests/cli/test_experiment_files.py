@@ -36,9 +36,9 @@ if __name__ == "__main__":
     print(exp.id)
 """
 
-#: Adds a job, then dies by SIGKILL at the point named in argv[1]: inside the store's creation
-#: of the second job's directory (before its job.json exists), or between that and the write
-#: of the job's content.
+#: Adds a job, then dies by SIGKILL at the point named in argv[1] while the second job is added:
+#: as its job.json is written, while its content is made (the directory exists, its job.json not
+#: yet), or after a writer made the directory with only the store's keys (as releases before did).
 KILLED_IN_ADD = """
 import os
 import signal
@@ -56,23 +56,17 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-write_json_atomic = store_module.write_json_atomic
-
-
-def die_writing_a_job_file(path, data):
-    if path.name == "job.json":
-        die()
-    write_json_atomic(path, data)
-
-
 if __name__ == "__main__":
     with run.Experiment("killed", executor=FakeExecutor()) as exp:
         exp.add(run.Partial(work, x=1), name="first")
         print(exp.id, flush=True)
-        if sys.argv[1] == "before-job-file":
-            store_module.write_json_atomic = die_writing_a_job_file
-        else:
-            store_module.Store.write_job = die
+        if sys.argv[1] == "store-keys-only":  # a writer that makes the directory, then the content
+            exp.store.add_job_dir(exp.id, "second")
+            die()
+        if sys.argv[1] == "writing-the-job-file":
+            store_module.Store._write_job_file = die
+        else:  # "making-the-content": the executor's assign hook runs inside add
+            FakeExecutor.assign = die
         exp.add(run.Partial(work, x=2), name="second")
 """
 
@@ -198,7 +192,7 @@ def test_status_shows_the_failure_reason_and_the_retries(
     assert "Job flaky  state=SUCCEEDED  retries=2  dir=" in shown
 
 
-@pytest.mark.parametrize("point", ["before-job-file", "before-content"])
+@pytest.mark.parametrize("point", ["writing-the-job-file", "making-the-content", "store-keys-only"])
 def test_a_job_half_written_by_a_kill_inside_add_is_reported(
     tmp_path: Path, env: dict[str, str], point: str
 ) -> None:
@@ -208,9 +202,9 @@ def test_a_job_half_written_by_a_kill_inside_add_is_reported(
     half = Path(env["NEMORUN_HOME"]) / "experiments" / "killed" / experiment_id / "second"
     assert half.is_dir()
     what = (
-        "it has no job.json"
-        if point == "before-job-file"
-        else "its job.json holds only the store's keys"
+        "its job.json holds only the store's keys"
+        if point == "store-keys-only"
+        else "it has no job.json"
     )
 
     shown = nemorun(env, "experiment", "show", experiment_id, "--json")
