@@ -30,9 +30,13 @@ def index_job_dir(root: Path, job_id: str, job_dir: Path) -> None:
     entry = root / job_id
     if entry == job_dir:
         return
-    root.mkdir(parents=True, exist_ok=True)
+    target = job_dir.absolute()
     try:
-        entry.symlink_to(job_dir.absolute(), target_is_directory=True)
+        try:
+            entry.symlink_to(target, target_is_directory=True)
+        except FileNotFoundError:  # the first job indexed under root: make it
+            root.mkdir(parents=True, exist_ok=True)
+            entry.symlink_to(target, target_is_directory=True)
     except FileExistsError:
         if entry.resolve() != job_dir.resolve():
             raise BackendError(f"job id {job_id!r} is already used in {root}") from None

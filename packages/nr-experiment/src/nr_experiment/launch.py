@@ -30,6 +30,7 @@ from nr_exec import (
     JobFile,
     JobSpec,
     JobState,
+    JobStatus,
     MissingExtraError,
 )
 from nr_exec.local.children import wait_any
@@ -62,6 +63,8 @@ _MAIN_REF = '"__main__:'
 _MAIN_FILE = "main.py"
 #: The backend whose jobs an attached run starts at most ``max_running()`` at a time.
 _BOUNDED_BACKEND = "local"
+#: The backend whose status reads local files: asked once more as a batch returns.
+_STATUS_AT_SUBMIT = "local"
 #: What a submit can fail with and still be reported as one line (no chained traceback).
 _SUBMIT_ERRORS = (ExecError, PackagingError, TunnelError, OSError)
 #: Errors of a connection that was never made (or of an SDK that is not installed): a
@@ -612,14 +615,48 @@ class _Recorder:
                 got[piece.unit] = (handle, ref)
                 if len(got) == self.unit_counts[piece.job.id]:
                     complete.append(piece.job)
+        ended = self._ended_already(backend, complete)
         for job in complete:
-            self._record(job)
+            self._record(job, ended.get(job.id))
 
-    def _record(self, job: BaseJob) -> None:
+    def _ended_already(
+        self, backend: "Backend[Any, Any]", jobs: Sequence[BaseJob]
+    ) -> dict[str, JobStatus]:
+        """The jobs among ``jobs`` that ended already, where asking costs no round trip.
+
+        A short local job has often ended by the time its batch returns: it is then recorded
+        ended in the same write as its handle, instead of in a second write at the next poll.
+
+        Returns:
+            ``{job id: its final status}`` (empty for other backends).
+        """
+        if backend.name != _STATUS_AT_SUBMIT:
+            return {}
+        handles = {
+            job.id: handle
+            for job in jobs
+            if len(self.units[job.id]) == 1
+            for handle, _ in self.units[job.id].values()
+        }
+        if not handles:
+            return {}
+        try:
+            statuses = backend.status(list(handles.values()))
+        except (ExecError, OSError):  # the handles are recorded all the same; polled later
+            return {}
+        return {
+            job_id: statuses[handle]
+            for job_id, handle in handles.items()
+            if handle in statuses and statuses[handle].state.is_terminal
+        }
+
+    def _record(self, job: BaseJob, ended: JobStatus | None) -> None:
         driver = self.driver
         got = self.units[job.id]
         units = [got[i] for i in sorted(got)]
         job.submitted([str(h) for h, _ in units], [ref for _, ref in units], "")
+        if ended is not None:
+            job.apply(ended)
 
         def content(before: JobRecord) -> dict[str, Any]:
             if before.get("cancel_requested"):  # cancelled from elsewhere while submitted
@@ -627,7 +664,9 @@ class _Recorder:
             return job.to_record()
 
         driver.store.record_submitted(driver.experiment_id, job.id, job.handles[0], content=content)
-        if job.cancel_requested:
+        if job.is_terminal:
+            _clean_up(job)
+        elif job.cancel_requested:
             for handle, ref in units:
                 driver.pool.for_handle(handle, ref).cancel([handle])
 

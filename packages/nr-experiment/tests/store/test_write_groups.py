@@ -9,7 +9,9 @@ import pytest
 from nr_experiment import Experiment
 from nr_experiment.store import Store
 from nr_experiment.store import catalog as catalog_module
+from nr_experiment.store.summaries import file_identity
 from nr_experiment.store.syncs import SYNCFS_FROM
+from nr_experiment.store.written import WrittenJobs
 
 JOBS = 20
 
@@ -213,3 +215,25 @@ def test_a_job_file_is_written_one_key_per_line(tmp_path: Path) -> None:
     lines = (store.job_dir(eid, job_id) / "job.json").read_text().splitlines()
     assert (lines[0], lines[-1]) == ("{", "}")
     assert '  "tasks": [{"a": 1}],' in lines
+
+
+def test_the_files_a_store_remembers_are_bounded_and_the_forgotten_are_read_again(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "home")
+    eid = store.create_experiment("bounded").id
+    ids = add_jobs(store, eid, 3, state="RUNNING")
+    kept = WrittenJobs(kept=2)
+    for job_id in ids:
+        file = store.job_dir(eid, job_id) / "job.json"
+        kept.remember(str(file), file_identity(file), file.read_text(), store.load_job(eid, job_id))
+    assert len(kept) == 2
+    first, *rest = (str(store.job_dir(eid, job_id) / "job.json") for job_id in ids)
+    assert kept.current(first) is None  # written longest ago: forgotten
+    for file in rest:
+        found = kept.current(file)
+        assert found is not None
+        assert found[0].state.value == "RUNNING"
+        assert found[1]["state"] == "RUNNING"
+    store.write_job(eid, ids[1], {"kind": "job", "state": "SUCCEEDED"})
+    assert kept.current(rest[0]) is None  # replaced since by another write: read it again

@@ -186,6 +186,19 @@ def process_start_time(pid: int) -> float | None:
     return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time
 
 
+#: ``(pid, host, start time)`` of this process, read once per pid (a forked child reads its own).
+_THIS_PROCESS: tuple[int, str, float | None] | None = None
+
+
+def _this_process() -> tuple[int, str, float | None]:
+    """This process's pid, host name and start time (what every intent it writes names)."""
+    global _THIS_PROCESS  # noqa: PLW0603 - a per-process memo
+    pid = os.getpid()
+    if _THIS_PROCESS is None or _THIS_PROCESS[0] != pid:
+        _THIS_PROCESS = (pid, os.uname().nodename, process_start_time(pid))
+    return _THIS_PROCESS
+
+
 def process_running(host: str, pid: int, started: float | None) -> bool | None:
     """Whether the process ``pid`` of ``host`` that started at ``started`` still runs.
 
@@ -261,10 +274,9 @@ class Intent:
     @classmethod
     def now(cls, backend: str, backend_job_name: str, details: Mapping[str, Any]) -> Intent:
         """An intent of this process, now."""
-        pid = os.getpid()
+        pid, host, started = _this_process()
         return cls(
-            backend, backend_job_name, time.time(), os.uname().nodename, pid,
-            process_start_time(pid), dict(details),
+            backend, backend_job_name, time.time(), host, pid, started, dict(details)
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:

@@ -71,7 +71,11 @@ EXPERIMENT_FILE = "experiment.json"
 JOB_FILE = "job.json"
 MAIN_FILE = "main.py"
 LOCK_FILE = ".lock"
-JOB_SUBDIRS = ("scripts", "code", "logs")
+#: The subdirectories every job directory starts with; ``scripts/`` and ``code/`` are made by
+#: whatever writes there first.
+JOB_SUBDIRS = ("logs",)
+#: How many experiment directories a store remembers (:meth:`Store.experiment_dir`).
+_EXPERIMENT_DIRS_KEPT = 256
 _NEVER_WRITTEN = "its job.json holds only the store's keys (the job's content was never written)"
 _NO_JOB_FILE = f"it has no {JOB_FILE}"
 _R = TypeVar("_R")
@@ -158,6 +162,8 @@ class Store:
         self.catalog = Catalog(self.home)
         self.syncs = DEFERRED
         self._written = WrittenJobs()
+        # The directory of each experiment id asked for (a launcher asks per write).
+        self._experiment_dirs: dict[str, Path] = {}
 
     # -- durability ----------------------------------------------------------------------------
 
@@ -226,7 +232,12 @@ class Store:
         Raises:
             InvalidNameError: ``experiment_id`` is not a valid id.
         """
-        return self.experiments_root / title_of(experiment_id) / experiment_id
+        path = self._experiment_dirs.get(experiment_id)
+        if path is None:
+            path = self.experiments_root / title_of(experiment_id) / experiment_id
+            if len(self._experiment_dirs) < _EXPERIMENT_DIRS_KEPT:
+                self._experiment_dirs[experiment_id] = path
+        return path
 
     def job_dir(self, experiment_id: str, job_id: str) -> Path:
         """Return the directory of a job (which may not exist).
@@ -252,6 +263,9 @@ class Store:
         return path
 
     def _relative(self, path: Path) -> str:
+        home, text = str(self.home), str(path)
+        if text.startswith(home + "/"):  # the store's own paths: no Path arithmetic per write
+            return text[len(home) + 1 :]
         return path.relative_to(self.home).as_posix()
 
     # -- experiments ---------------------------------------------------------------------------
@@ -407,7 +421,7 @@ class Store:
         *,
         content: Callable[[Path], Mapping[str, Any]] | None = None,
     ) -> Path:
-        """Create a job directory (with ``scripts/``, ``code/``, ``logs/``) and its ``job.json``.
+        """Create a job directory (with ``logs/``) and its ``job.json``.
 
         The directory is named ``job_id`` (default: the job's name); when that name is taken
         it is ``<job_id>_1``, ``<job_id>_2``, ... (NeMo-Run's separator; stores written before
@@ -539,7 +553,9 @@ class Store:
         last is not read again (see :mod:`nr_experiment.store.written`). The catalog row is
         made under the lock, so its file identity is that of the content it summarises.
         """
-        file = self._job_file(experiment_id, job_id)
+        file = self.job_dir(experiment_id, job_id) / JOB_FILE
+        if str(file) not in self._written:  # else it was this store's: no need to look first
+            self._job_file(experiment_id, job_id)
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
             current = self._written.current(str(file))
             if current is None:

@@ -11,6 +11,7 @@ What a group gives up until its flush is durability across a power failure or ke
 (not across a killed process: the kernel keeps what was written).
 """
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -34,8 +35,14 @@ def _fsync_file(path: Path) -> bool:
     return True
 
 
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # noqa: PTH108 - strings: this runs for every store write
+
+
 def _write_unsynced(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    directory, name = os.path.split(path)  # strings: this runs for every store write
+    temp = f"{directory}/.{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
@@ -43,13 +50,13 @@ def _write_unsynced(path: Path, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     except BaseException:
         os.close(fd)
-        temp.unlink(missing_ok=True)
+        _unlink_quietly(temp)
         raise
     os.close(fd)
     try:
-        temp.replace(path)
+        os.replace(temp, path)  # noqa: PTH105 - strings, as above
     except BaseException:
-        temp.unlink(missing_ok=True)
+        _unlink_quietly(temp)
         raise
 
 
@@ -64,14 +71,18 @@ def _device(directory: Path) -> int | None:
         return None
 
 
-def _syncfs_all(dirs: list[Path]) -> bool:
-    """``syncfs`` the filesystem of every directory still there; False where unavailable."""
+def _syncfs_all(dirs: list[Path]) -> int | None:
+    """``syncfs`` the filesystem of every directory still there.
+
+    Returns:
+        How many filesystems were synced; None where ``syncfs`` is unavailable.
+    """
     try:
         import ctypes  # noqa: PLC0415 - only for a large flush
 
         syncfs = ctypes.CDLL(None, use_errno=True).syncfs
     except (ImportError, OSError, AttributeError):
-        return False  # not Linux (or no libc syncfs): fsync one by one
+        return None  # not Linux (or no libc syncfs): fsync one by one
     one_per_device: dict[int, Path] = {}
     for directory in dirs:
         device = _device(directory)
@@ -85,7 +96,7 @@ def _syncfs_all(dirs: list[Path]) -> bool:
                 raise OSError(error, f"syncfs of {directory} failed: {os.strerror(error)}")
         finally:
             os.close(fd)
-    return True
+    return len(one_per_device)
 
 
 class DeferredSyncs:
@@ -166,8 +177,10 @@ class DeferredSyncs:
         with self._lock:
             files, self._files = list(self._files), {}
             dirs, self._dirs = list(self._dirs), {}
-        if len(files) + len(dirs) >= SYNCFS_FROM and _syncfs_all(dirs):
-            return len({_device(d) for d in dirs} - {None})
+        if len(files) + len(dirs) >= SYNCFS_FROM:
+            synced_filesystems = _syncfs_all(dirs)
+            if synced_filesystems is not None:
+                return synced_filesystems
         synced = sum(_fsync_file(file) for file in files)
         for directory in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
             try:

@@ -4,20 +4,27 @@ A launcher rewrites each job's file several times (intent, handle, end state), e
 the experiment's lock, from the file's current content. When the file is still the one this
 store wrote (same :func:`~nr_experiment.store.summaries.file_identity`: inode, mtime, size),
 its content is taken from here instead of being read again; a file written since by anyone
-else has another identity and is read. Only the text is kept (a few KB per job), and a job
-that ended is forgotten (its file is seldom written again), so a launcher of many jobs holds
-little more than the jobs it still drives.
+else has another identity and is read.
+
+The memory it takes is bounded: a job that ended is forgotten (its file is seldom written
+again), and only the :data:`KEPT` files written last are kept (a launcher rewrites a job's
+file within one submit step or poll of the last write; one it forgot is read again, which
+costs a read, not a wrong answer).
 """
 
 import json
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from nr_experiment.store.records import JobRecord
 from nr_experiment.store.summaries import file_identity
 
-__all__ = ["WrittenJobs"]
+__all__ = ["KEPT", "WrittenJobs"]
+
+#: How many files are kept at most (the ones written last): their text only, a few KB each.
+KEPT = 2048
 
 
 class _Written(NamedTuple):
@@ -26,22 +33,37 @@ class _Written(NamedTuple):
 
 
 class WrittenJobs:
-    """What this store last wrote to each ``job.json``: its identity and text."""
+    """What this store last wrote to each ``job.json``: its identity and text.
 
-    def __init__(self) -> None:
+    Args:
+        kept: How many files to keep at most (the ones written last).
+    """
+
+    def __init__(self, kept: int = KEPT) -> None:
         self._lock = threading.Lock()
-        self._files: dict[str, _Written] = {}
+        self._kept = kept
+        self._files: OrderedDict[str, _Written] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, file: object) -> bool:
+        """Whether this store remembers writing ``file`` (it may have been replaced since)."""
+        return file in self._files
 
     def remember(self, file: str, identity: str, text: str, record: JobRecord) -> None:
         """Note that ``file`` now holds ``text`` (parsed as ``record``), with ``identity``.
 
-        A job that ended is forgotten instead.
+        A job that ended is forgotten instead; beyond :data:`KEPT` files the one written
+        longest ago is.
         """
         with self._lock:
+            self._files.pop(file, None)
             if record.state.is_terminal:
-                self._files.pop(file, None)
-            else:
-                self._files[file] = _Written(identity, text)
+                return
+            self._files[file] = _Written(identity, text)
+            if len(self._files) > self._kept:
+                self._files.popitem(last=False)
 
     def current(self, file: str) -> tuple[JobRecord, dict[str, Any]] | None:
         """The file's record and a copy of its content, if it is still what was written.
