@@ -171,11 +171,6 @@ def test_a_read_only_home_is_read_and_rebuild_says_it_cannot_write(
 
 
 @needs_mounts
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite cannot open a WAL catalog in a read-only directory unless opened immutable: "
-    "the nr_experiment catalog patch in /tmp/h/E-api.md makes this pass",
-)
 def test_list_works_on_a_read_only_home(local_home: tuple[Path, str]) -> None:
     home, experiment = local_home
     listed = in_namespace(read_only(home), home, "experiment", "list")

@@ -4,8 +4,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from nr_exec import JobSpec
+from nr_config import Script
+from nr_exec import JobSpec, LocalExecutor
 from nr_exec.testing import FakeBackend, FakeRequest
+from nr_experiment import Experiment
 from nr_experiment.batch import Piece, build_entries
 from nr_experiment.job import Job
 
@@ -66,3 +68,12 @@ def test_arrays_group_by_shape_and_parents_and_chunk() -> None:
 def test_waiting_for_a_job_outside_the_batch_is_refused() -> None:
     with pytest.raises(ValueError, match="waits for elsewhere"):
         build_entries(_ChunkingBackend(), [_piece("a", ("elsewhere",))], detach=True, array=False)
+
+
+def test_run_with_arrays_on_a_backend_without_them_runs_separate_jobs(tmp_path: Path) -> None:
+    with Experiment("no-arrays", executor=LocalExecutor(), base_dir=str(tmp_path)) as exp:
+        for word in ("a", "b", "c"):
+            exp.add(Script(inline=f"echo {word}"), name=word)
+        exp.run(sequential=False, array=True)
+    assert [job.state for job in exp.jobs] == ["SUCCEEDED"] * 3
+    assert len({job.handle for job in exp.jobs}) == 3

@@ -9,6 +9,7 @@ __all__ = ["Handle"]
 
 _BACKEND = re.compile(r"[a-z][a-z0-9_+.-]*")
 _HANDLE = re.compile(r"(?P<backend>[^:/]+)://(?P<cluster>[^/]*)/(?P<job_id>.+)")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Handle:
             raise HandleError(f"invalid backend name {self.backend!r} in a handle")
         if "/" in self.cluster:
             raise HandleError(f"a handle's cluster may not contain '/': {self.cluster!r}")
-        if not self.job_id or any(c.isspace() for c in self.job_id):
+        if not self.job_id or _SPACE.search(self.job_id):
             raise HandleError(f"invalid job id {self.job_id!r} in a handle")
 
     def __str__(self) -> str:

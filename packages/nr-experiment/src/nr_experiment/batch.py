@@ -77,7 +77,8 @@ def build_entries(
         pieces: The pieces, every in-batch parent before its children.
         detach: Whether the jobs must outlive this process.
         array: Merge same-shape single-task pieces into job arrays
-            (``Backend.dryrun_array``).
+            (``Backend.dryrun_array``), on a backend that has them (``capabilities.arrays``);
+            on others the pieces stay separate jobs.
 
     Returns:
         The entries, and for each entry the pieces its handles belong to (one piece for a
@@ -91,7 +92,7 @@ def build_entries(
     entries: list[BatchEntry] = []
     owners: list[list[Piece]] = []
     positions: dict[str, list[int]] = {}
-    for slot in _slots(pieces, array=array):
+    for slot in _slots(pieces, array=array and backend.capabilities.arrays):
         head = slot[0]
         missing = [p for p in head.parents if p not in positions]
         if missing:

@@ -246,6 +246,7 @@ class Experiment:
         self.threadpool_workers = threadpool_workers
         self.serialize_metadata_for_scripts = serialize_metadata_for_scripts
         self._jobs: list[BaseJob] | None = []
+        self._job_ids: set[str] = set()  # ids of ``jobs`` (see _taken_ids)
         # A reconstruction's jobs as the catalog summarises them, until the jobs are read:
         self._summaries: list[tuple[str, str, dict[str, Any]]] | None = None
         self._ref: ExperimentRef | None = None
@@ -270,6 +271,7 @@ class Experiment:
     @jobs.setter
     def jobs(self, jobs: list[BaseJob]) -> None:
         self._jobs = jobs
+        self._job_ids = set()
 
     def _read_jobs(self) -> list[BaseJob]:
         ref = self._created()
@@ -511,7 +513,8 @@ class Experiment:
                 f"{len(tasks)} tasks need 1 or {len(tasks)} executors, not {len(executors)}"
             )
         deps = [self._job(ref).id for ref in dependencies or []]
-        check_new_dependencies(name or "<new job>", deps, [job.id for job in self.jobs])
+        if deps:  # without dependencies there is nothing to check
+            check_new_dependencies(name or "<new job>", deps, self._taken_ids())
         plugin_list = [plugins] if isinstance(plugins, Plugin) else list(plugins or [])
         return self._add_job(
             cls=JobGroup if group else Job,
@@ -557,7 +560,8 @@ class Experiment:
                 executor_info=executors[0].info(),
             )
             job.task_records()  # validates: an unrepresentable value fails before any file exists
-            wanted = repeated_job_id(name, {j.id for j in self.jobs}, len(self.jobs))
+            taken = self._taken_ids()
+            wanted = repeated_job_id(name, taken, len(self.jobs))
 
             def content(job_dir: Path) -> dict[str, Any]:
                 job.job_dir, job.id = job_dir, job_dir.name
@@ -567,7 +571,17 @@ class Experiment:
 
             self._store.add_job_dir(eid, name, wanted, content=content)
             self.jobs.append(job)
+            taken.add(job.id)
             return job.id
+
+    def _taken_ids(self) -> set[str]:
+        """The ids of ``jobs``, kept between adds (an add must not cost O(jobs so far)).
+
+        Rebuilt when ``jobs`` was replaced or changed other than by an add.
+        """
+        if len(self._job_ids) != len(self.jobs):
+            self._job_ids = {job.id for job in self.jobs}
+        return self._job_ids
 
     def _job(self, ref: JobRef | BaseJob) -> BaseJob:
         """Find a job by id, then by name (the first of that name), or by index."""

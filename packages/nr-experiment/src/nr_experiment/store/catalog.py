@@ -196,6 +196,15 @@ class Catalog:
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError:
+            conn.close()
+            if os.access(self.home, os.W_OK) or not self.path.is_file():
+                raise
+            # A read-only home: SQLite cannot make the -shm file it needs to read a WAL
+            # database there, and nobody can write the catalog, so reading it as immutable
+            # is exact.
+            uri = f"{self.path.as_uri()}?immutable=1"
+            return sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
         except BaseException:
             conn.close()
             raise
