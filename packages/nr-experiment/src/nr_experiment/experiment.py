@@ -42,6 +42,7 @@ from nr_experiment.job import BaseJob, Job, JobGroup, implied_message, job_from_
 from nr_experiment.naming import default_job_name, repeated_job_id
 from nr_experiment.plugin import Plugin
 from nr_experiment.processes import ProcessIdentity
+from nr_experiment.progress import Progress
 from nr_experiment.serial import executor_from_record, executor_to_record, plugin_to_record
 from nr_experiment.store import (
     ExperimentNotFoundError,
@@ -259,6 +260,7 @@ class Experiment:
         self._reconstructed = False
         self._deleted = False  # by dryrun(delete_exp_dir=True)
         self._job_driver: JobDriver | None = None
+        self._progress: Progress | None = None
 
     @property
     def jobs(self) -> list[BaseJob]:
@@ -720,6 +722,7 @@ class Experiment:
         self._launched = self._driving = True
         self._detached = detach and not direct
         self._driver().array = array
+        progress = self._start_progress()
         with self._launching():
             if direct:
                 self._run_direct(order)
@@ -728,11 +731,20 @@ class Experiment:
                 with self._store.write_group():  # every job's code, as it is now, before any submit
                     self._driver().pin(self.jobs)
                 waiting = self._driver().step(detach=self._detached)
+                if progress is not None:
+                    progress.update(self.jobs)
             if waiting and self._detached:
                 self._spawn_supervisor()
             elif self._detached or direct:  # nothing is left for this process to submit
                 self._store.update_experiment(self.id, release_driver)
         self._append_ids()
+
+    def _start_progress(self) -> Progress | None:
+        """Announce the launch and follow it (nothing in ``clean_mode``)."""
+        self._progress = None if self.clean_mode else Progress(self.id, console.echo)
+        if self._progress is not None:
+            self._progress.start(self.jobs)
+        return self._progress
 
     @contextlib.contextmanager
     def _launching(self) -> Iterator[None]:
@@ -937,15 +949,21 @@ class Experiment:
         driver = self._driver()
         tailed = [job for job in self.jobs if job.tail_logs]
 
-        def tail() -> None:
+        progress = self._progress
+
+        def tick() -> None:
             if tailed:
                 driver.tail(tailed, sys.stdout.write)
+            if progress is not None:
+                progress.update(self.jobs)
 
         try:
-            driver.wait(detach=self._detached, timeout=timeout, on_tick=tail, submit=self._driving)
+            driver.wait(detach=self._detached, timeout=timeout, on_tick=tick, submit=self._driving)
         except KeyboardInterrupt:
             self._interrupted()
             raise
+        if progress is not None:
+            progress.update(self.jobs, final=True)
         if self._driving and not driver.pending():
             self._store.update_experiment(self.id, release_driver)
         return {job.id: job.state for job in self.jobs}
