@@ -387,9 +387,11 @@ class Experiment:
             if self._executor is None
             else executor_to_record(self.executor),
             "jobs": [job.id for job in self.jobs],
-            "dependencies": {job.id: job.dependencies for job in self.jobs},
+            # jobs without dependencies or plugins are left out: a 10,000-job sweep's record
+            # is read by every status, and job.json holds each job's own lists anyway
+            "dependencies": {job.id: job.dependencies for job in self.jobs if job.dependencies},
             "executors": {job.id: job.executor_info for job in self.jobs},
-            "plugins": {job.id: job.plugins for job in self.jobs},
+            "plugins": {job.id: job.plugins for job in self.jobs if job.plugins},
             "launch": {"host": socket.gethostname(), "cwd": str(Path.cwd()), "argv": sys.argv},
         }
 
