@@ -1,11 +1,15 @@
 """Every ```python block of the documentation runs.
 
 The blocks of one page run in order in one namespace, in a temporary working directory with a
-private NEMORUN_HOME, so a page reads like a session. Blocks fenced as ```py or ```pycon are shown
-but not run (use them for output, or for code that needs a backend the page explains).
+private NEMORUN_HOME, so a page reads like a session. A block fenced
+```py title="needs a Docker engine" (or "needs a Slurm cluster") runs on the testbed instead
+(tests/test_docs_testbed_examples.py). Other ```py blocks are shown only: keep them for code that
+cannot run as written (a template with placeholders), and fence output as ```text or ```console.
 """
 
+import importlib
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,8 @@ def python_blocks(page: Path) -> list[str]:
 def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEMORUN_HOME", str(tmp_path / "nemorun-home"))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # a page's sys.path edits end with it
+    importlib.invalidate_caches()  # "." of an earlier page was another directory
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     for number, block in enumerate(python_blocks(page), start=1):
         code = compile(block, f"{page.relative_to(ROOT)}#block{number}", "exec")
