@@ -1,7 +1,10 @@
 """CPU and wall time of one local Partial job beyond ``python -c "import mod; mod.f()"``.
 
 A fresh launcher process submits the same ``Partial`` of a no-op function to the
-``LocalBackend`` and waits for it, ``repeats`` times (one warm-up first). Per job it takes:
+``LocalBackend`` and waits for it, ``repeats`` times (one warm-up first). The job is spawned
+(``NEMORUN_LOCAL_FORK_SERVER=0``): this measures the in-job runner as every backend starts it,
+``python -m nr_exec.runner``, and a forked job's CPU would be its fork server's child, not the
+launcher's (the ``local_partial_*`` sweeps measure both paths). Per job it takes:
 
 * ``job_cpu``: user + sys of the job's process tree (``RUSAGE_CHILDREN`` delta of the launcher,
   which waits for the job), median;
@@ -21,7 +24,8 @@ from typing import Any
 import floors
 
 LAUNCHER = """
-import json, resource, sys, time
+import json, os, resource, sys, time
+os.environ["NEMORUN_LOCAL_FORK_SERVER"] = "0"  # a spawned runner: its CPU is this process's child
 repeats = int(sys.argv[1])
 import nemo_run as run
 import nrx_bench_task
