@@ -174,7 +174,8 @@ def test_piped_status_is_one_row_per_line_with_every_column(
     assert text == (
         "Experiment <ID>\n"
         "JOB STATUS REASON RETRIES EXIT EXECUTOR HANDLE DIR MESSAGE\n"
-        "boom FAILED USER_ERROR 0 7 LocalExecutor <HANDLE> <DIR>/boom SystemExit: 7\n"
+        "boom FAILED USER_ERROR 0 7 LocalExecutor(env_vars={'A': '1'}) <HANDLE> <DIR>/boom"
+        " SystemExit: 7\n"
     )
     rows = [re.split(r"\s{2,}", line) for line in result.stdout.splitlines()[1:]]
     assert {len(row) for row in rows} == {9}  # every row has every cell

@@ -35,6 +35,30 @@ def sleepy(seconds: float = 30) -> None:
     """Sleep, printing first."""
     print("sleeping now", flush=True)
     time.sleep(seconds)
+
+
+@run.cli.entrypoint
+def here(code: int = 0, crash: bool = False) -> None:
+    """Run in this process (no executor)."""
+    print("here", flush=True)
+    if crash:
+        raise ValueError("bad value inside")
+    if code:
+        raise SystemExit(code)
+
+
+def step(code: int) -> None:
+    print("step", code, flush=True)
+    raise SystemExit(code)
+
+
+@run.cli.entrypoint(type="experiment")
+def pipeline(ctx, code: int = 0, jobs: int = 1) -> None:
+    """Launch an experiment of `jobs` steps."""
+    with run.Experiment("pipeline", executor=LocalExecutor()) as exp:
+        for index in range(jobs):
+            exp.add(run.Partial(step, code=code), name=f"step{index}")
+        exp.run()
 '''
 APP = "from nr_cli.app import main; main()"
 
@@ -68,8 +92,10 @@ def test_help_lists_the_group_and_the_group_lists_its_entrypoints(project: Path)
     assert "llm" in top.stdout
     listing = nemorun(project, "llm", "--help")
     assert listing.returncode == 0, listing.stderr
-    assert "train   Train for a few epochs." in listing.stdout
-    assert "sleepy  Sleep, printing first." in listing.stdout
+    rows = {line.split()[0]: " ".join(line.split()[1:]) for line in listing.stdout.splitlines()
+            if line.startswith("  ")}  # fmt: skip
+    assert rows["train"] == "Train for a few epochs."
+    assert rows["sleepy"] == "Sleep, printing first."
     bare = nemorun(project, "llm")
     assert bare.returncode == 2
     assert "train" in bare.stderr
@@ -159,3 +185,66 @@ def test_ctrl_c_then_no_leaves_cleanly(project: Path) -> None:
             process.kill()
     assert b"Traceback" not in asked + rest
     assert b"keep running" in rest
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+def test_an_in_process_entrypoint_that_fails_is_one_error_line(project: Path) -> None:
+    exited = nemorun(project, "llm", "here", "code=4")
+    assert exited.returncode == 4
+    assert "here" in exited.stdout
+    assert one_error_line(exited) == "error: here exited with code 4"
+    crashed = nemorun(project, "llm", "here", "crash=true")
+    assert crashed.returncode == 1
+    line = one_error_line(crashed)
+    assert "here failed: ValueError: bad value inside" in line
+    verbose = nemorun(project, "llm", "here", "crash=true", "--verbose")
+    assert verbose.returncode == 1
+    assert "Traceback" in verbose.stderr
+    assert 'raise ValueError("bad value inside")' in verbose.stderr
+    assert nemorun(project, "llm", "here").returncode == 0
+
+
+def test_an_entrypoint_script_run_directly_that_fails_is_one_error_line(project: Path) -> None:
+    script = project / "train.py"
+    script.write_text(
+        "import nemo_run as run\n"
+        "@run.cli.entrypoint\n"
+        "def train(code: int = 0, crash: bool = False):\n"
+        "    if crash:\n        raise RuntimeError('exploded')\n"
+        "    raise SystemExit(code)\n"
+        "if __name__ == '__main__':\n    run.cli.main(train)\n"
+    )
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script), *args], capture_output=True, text=True, cwd=project,
+            env=environment(project), check=False, timeout=120,
+        )  # fmt: skip
+
+    exited = call("code=9")
+    assert exited.returncode == 9
+    assert one_error_line(exited) == "error: train exited with code 9"
+    crashed = call("crash=true")
+    assert crashed.returncode == 1
+    assert "train failed: RuntimeError: exploded" in one_error_line(crashed)
+    assert call("code=0").returncode == 0
+
+
+def test_an_experiment_entrypoint_whose_job_fails_exits_non_zero(project: Path) -> None:
+    one = nemorun(project, "llm", "pipeline", "code=6", "--yes")
+    assert one.returncode == 6, one.stderr
+    line = one_error_line(one)
+    assert "job step0 of pipeline_" in line
+    assert "FAILED (exit code 6)" in line
+    two = nemorun(project, "llm", "pipeline", "code=6", "jobs=2", "--yes")
+    assert two.returncode == 1, two.stderr
+    assert "and 1 more" in one_error_line(two)
+    fine = nemorun(project, "llm", "pipeline", "--yes")
+    assert fine.returncode == 0, fine.stderr
+    assert not [line for line in fine.stderr.splitlines() if line.startswith("error: ")]

@@ -70,7 +70,9 @@ def test_list(home: Path) -> None:
     assert result.stdout.count("demo_") == 2
     assert "broken_" in result.stdout
     rows = json.loads(nemorun(home, "experiment", "list", "demo", "--json").stdout)
-    assert [set(r) for r in rows] == [{"id", "title", "created", "jobs", "states", "path"}] * 2
+    assert [set(r) for r in rows] == [
+        {"id", "title", "created", "jobs", "states", "dryrun", "path"}
+    ] * 2
     assert rows[0]["states"] == {"SUCCEEDED": 1}
     assert nemorun(home, "experiment", "list", "nothing").returncode == 3
 

@@ -105,7 +105,7 @@ class SuggestingParser(argparse.ArgumentParser):
             import json  # noqa: PLC0415 - only for a JSON error
 
             error = {"type": "UsageError", "message": message, "usage": self.format_usage().strip()}
-            sys.stdout.write(json.dumps({"error": error}, indent=2) + "\n")
+            sys.stdout.write(json.dumps({"error": error}, separators=(",", ":")) + "\n")
             sys.exit(2)
         self.print_usage(sys.stderr)
         sys.stderr.write(f"error: {message}\n")
@@ -125,18 +125,27 @@ def _read_commands(add: _Adder) -> None:
     listing.add_argument("--since", metavar="WHEN", help="created since: 30m, 2h, 7d or a date")
     listing.add_argument("--limit", type=int, metavar="N", help="only the N newest")
     listing.add_argument("--quiet", "-q", action="store_true", help="print only the ids")
+    listing.add_argument(
+        "--all", "-a", action="store_true", help="also experiments that were only dry-run"
+    )
     _output_option(listing)
     status = add("status", "show job states (exit 1 if a job failed, was cancelled or is unknown)")
     _id_argument(status)
     status.add_argument("--watch", "-w", action="store_true", help="refresh until every job ended")
     status.add_argument("--interval", type=float, default=2.0, metavar="S", help="watch period")
     _output_option(status)
-    logs = add("logs", "print the output of a job, or of every job with name prefixes", json=False)
+    logs = add("logs", "print the output of a job, or of every job with name prefixes")
     _id_argument(logs)
     logs.add_argument("job", nargs="?", help="job id, name or index (default: every job)")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each job")
     logs.add_argument("--no-prefix", action="store_true", help="no 'job | ' prefixes")
+    logs.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only output newer than 30m, 2h or a date: lines that start with a timestamp "
+        "by it, other lines by the log file's last change",
+    )
     wait = add("wait", "wait until every job ended; exit with the experiment's result")
     _id_argument(wait)
     wait.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
@@ -155,7 +164,7 @@ def _write_commands(add: _Adder) -> None:
     cancel.add_argument("job", nargs="?", help="job id, name or index")
     cancel.add_argument("--all", action="store_true", help="cancel every job")
     cancel.add_argument("--dependents", action="store_true", help="also cancel dependent jobs")
-    rerun = add("rerun", "launch an experiment's jobs again, with their recorded code", json=False)
+    rerun = add("rerun", "launch an experiment's jobs again, with their recorded code")
     _id_argument(rerun)
     rerun.add_argument("--detach", action="store_true", help="do not wait for the jobs")
     remove = add("rm", "delete experiments (their directories and catalog entries)")
@@ -163,7 +172,12 @@ def _write_commands(add: _Adder) -> None:
     remove.add_argument("--force", action="store_true", help="also with jobs still running")
     collect = add("gc", "delete old or never-launched experiments whose jobs all ended")
     collect.add_argument("--older-than", metavar="AGE", help="created before this: 30d, 12h, ...")
-    collect.add_argument("--unlaunched", action="store_true", help="no job was ever submitted")
+    collect.add_argument(
+        "--unlaunched", action="store_true", help="no job was ever submitted (dry-runs included)"
+    )
+    collect.add_argument(
+        "--dryrun-only", action="store_true", help="only dry-run (kept by Experiment.dryrun)"
+    )
     collect.add_argument("--dry-run", action="store_true", help="only print what would go")
     add("rebuild-catalog", "rebuild the catalog index from the experiment files")
     add("import", "import experiments NeMo-Run wrote into the store").add_argument(
@@ -186,13 +200,13 @@ def _output_option(parser: argparse.ArgumentParser) -> None:
 
 
 class _Adder:
-    """Adds one ``experiment`` subcommand (with ``--json`` unless told otherwise)."""
+    """Adds one ``experiment`` subcommand (each has ``--json`` and ``--verbose``)."""
 
     def __init__(self, sub: argparse._SubParsersAction[SuggestingParser]) -> None:
         self.sub = sub
 
     def __call__(
-        self, name: str, help_text: str, *, aliases: Sequence[str] = (), json: bool = True
+        self, name: str, help_text: str, *, aliases: Sequence[str] = ()
     ) -> argparse.ArgumentParser:
         parser = self.sub.add_parser(
             name, help=help_text, description=help_text, aliases=list(aliases)
@@ -201,8 +215,7 @@ class _Adder:
         parser.add_argument(
             "--verbose", "-v", action="store_true", help="print the traceback of an error"
         )
-        if json:
-            parser.add_argument("--json", action="store_true", help="print JSON (errors too)")
+        parser.add_argument("--json", action="store_true", help="print JSON (errors too)")
         return parser
 
 

@@ -23,6 +23,7 @@ from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.errors import CLIError, ValueParseError
 from nr_cli.files import is_file_reference, read_data
 from nr_cli.grammar import Assignment, Positional, parse_call
+from nr_cli.launched import launched_jobs
 from nr_cli.lazy import LazyEntrypoint, lazy_cli_enabled, record_lazy_entrypoint
 from nr_cli.options import Options, parse_options
 from nr_cli.overrides import apply_overrides, parse_tokens
@@ -351,13 +352,36 @@ def _repl(invocation: Invocation) -> None:
     embed(user_ns={"task": task, "ctx": context, "build": build}, colors="neutral")
 
 
+def _in_process(name: str, call: Callable[[], Any]) -> Any:
+    """Run an entrypoint's function in this process; a failure of its own is a `JobsFailedError`.
+
+    ``SystemExit(n)`` with n not 0 exits with n; any other error of the user's code exits
+    with 1, its message on one line (the traceback is its cause: ``--verbose`` shows it).
+    Errors of the layers that launch jobs (a failed job, a refused submit) pass through.
+    """
+    try:
+        return call()
+    except SystemExit as stop:
+        if stop.code is None or stop.code == 0:
+            raise
+        if isinstance(stop.code, int):
+            code = stop.code if 0 < stop.code < 256 else EXIT_FAILED
+            raise JobsFailedError(f"{name} exited with code {stop.code}", code) from stop
+        raise JobsFailedError(f"{name} exited: {stop.code}", EXIT_FAILED) from stop
+    except Exception as error:
+        if _failed_run_code(error) is not None:
+            raise
+        message = f"{name} failed: {type(error).__name__}: {error} (--verbose shows where)"
+        raise JobsFailedError(message, EXIT_FAILED) from error
+
+
 def _launch_task(invocation: Invocation) -> Any:
     context = invocation.context
     task = invocation.task
     if context.executor is None:
         if context.dryrun:
             return None
-        return build(task)()
+        return _in_process(invocation.entrypoint.name, build(task))
     from nr_experiment import run as run_task  # noqa: PLC0415 - the experiment layer is heavy
 
     return run_task(
@@ -412,7 +436,14 @@ def run_invocation(invocation: Invocation) -> Any:
     confirm(invocation)
     if invocation.entrypoint.type == "experiment":
         parameter = invocation.entrypoint.context_parameter or "ctx"
-        return build(invocation.task)(**{parameter: context})
+        function = build(invocation.task)
+        name = invocation.entrypoint.name
+        with launched_jobs() as launched:
+            result = _in_process(name, lambda: function(**{parameter: context}))
+            failure = launched.failure()
+        if failure is not None:
+            raise JobsFailedError(f"{name}: {failure[0]}", failure[1])
+        return result
     return _launch_task(invocation)
 
 
@@ -470,7 +501,7 @@ def run_main(
         report(error, verbose=False)
         raise SystemExit(EXIT_FAILED) from None
     except JobsFailedError as error:
-        report(error, verbose=False)
+        report(error, verbose=_verbose(args))
         raise SystemExit(error.code) from None
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -53,9 +53,10 @@ def print_error(kind: str, message: str, *, as_json: bool) -> None:
     Args:
         kind: The error's type (an exception class name, e.g. ``ExperimentNotFoundError``).
         message: What went wrong.
-        as_json: Print ``{"error": {"type": kind, "message": message}}`` on stdout instead.
+        as_json: Print ``{"error": {"type": kind, "message": message}}`` on stdout instead,
+            on one line (so it also ends a JSON Lines stream: ``logs``, ``status --watch``).
     """
     if as_json:
-        print_json({"error": {"type": kind, "message": message}})
+        print_json_line({"error": {"type": kind, "message": message}})
     else:
         print(f"error: {message}", file=sys.stderr)

@@ -56,14 +56,18 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    """``experiment gc [--older-than AGE] [--unlaunched] [--dry-run]``.
+    """``experiment gc [--older-than AGE] [--unlaunched] [--dryrun-only] [--dry-run]``.
 
     Deletes the experiments that match every criterion given and whose jobs all ended (or
-    never launched); at least one criterion is needed.
+    never launched); at least one criterion is needed. ``--unlaunched``: no job was ever
+    submitted (dry-run-only experiments included); ``--dryrun-only``: kept by a dry run and
+    never launched.
     """
-    if args.older_than is None and not args.unlaunched:
+    if args.older_than is None and not args.unlaunched and not args.dryrun_only:
         raise CLIError(
-            "say what to collect", argument="gc", hint="give --older-than AGE and/or --unlaunched"
+            "say what to collect",
+            argument="gc",
+            hint="give --older-than AGE, --unlaunched and/or --dryrun-only",
         )
     cutoff = None
     if args.older_than is not None:
@@ -75,6 +79,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         if not set(s.states) & _LIVE
         and (cutoff is None or s.created < cutoff)
         and (not args.unlaunched or set(s.states) <= {JobState.UNSUBMITTED.value})
+        and (not args.dryrun_only or s.dryrun)
     ]
     if not args.dry_run:
         for experiment_id in chosen:

@@ -7,14 +7,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nr_exec.states import FailureReason, JobState
-from nr_experiment.store import Store
+from nr_experiment.store import Store, StoreError
 
+from nr_cli.commands.readonly import drop_state_writes
+from nr_cli.describe import describe_record
 from nr_cli.output import EXIT_FAILED, EXIT_OK
 
 __all__ = [
     "FAILED_STATES",
     "LIVE_STATES",
     "all_ended",
+    "executor_descriptions",
     "experiment_exit_code",
     "format_time",
     "job_ref",
@@ -38,12 +41,55 @@ def job_ref(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
-def load_experiment(store: Store, id_or_title: str) -> Any:
-    """The `Experiment` an id or title names (importing the experiment layer)."""
+def load_experiment(store: Store, id_or_title: str, *, reading: bool = False) -> Any:
+    """The `Experiment` an id or title names (importing the experiment layer).
+
+    Args:
+        store: The store to look the experiment up in.
+        id_or_title: An experiment id, or a title (its newest experiment).
+        reading: For a read command: on a read-only ``NEMORUN_HOME`` the states it learns
+            from the backends are shown, not recorded (see `nr_cli.commands.readonly`).
+    """
     from nr_experiment.experiment import Experiment  # noqa: PLC0415 - heavy; only when needed
 
     ref = store.find(id_or_title)
-    return Experiment.from_id(ref.id)
+    experiment = Experiment.from_id(ref.id)
+    if reading:
+        drop_state_writes(experiment)
+    return experiment
+
+
+#: Up to this many jobs, ``status`` reads each ``job.json`` to describe its executor; beyond,
+#: it shows each executor's one-line ``info()`` recorded at add time (reading 10,000 files
+#: would cost a status of a large sweep several times its budget).
+DESCRIBED_UP_TO = 1000
+
+
+def executor_descriptions(store: Store, experiment_id: str) -> dict[str, str]:
+    """Each job's executor as its non-default fields, from the recorded executor.
+
+    ``LocalExecutor(ntasks_per_node=2)``; several executors (a job group) are joined with
+    ``", "``. A job whose record holds no executor is left out. An experiment of more than
+    :data:`DESCRIBED_UP_TO` jobs gets no descriptions (its rows keep the add-time ``info()``).
+    """
+    jobs = store.load_experiment(experiment_id).jobs
+    if len(jobs) > DESCRIBED_UP_TO:
+        return {}
+    described: dict[str, str] = {}
+    for job_id in jobs:
+        text = _describe_job(store, experiment_id, job_id)
+        if text:
+            described[job_id] = text
+    return described
+
+
+def _describe_job(store: Store, experiment_id: str, job_id: str) -> str | None:
+    try:
+        job = store.load_job(experiment_id, job_id)
+    except StoreError:
+        return None  # incomplete or missing: status reports it elsewhere
+    records = job.get("executors") or []
+    return ", ".join(describe_record(record) for record in records) or None
 
 
 def _job_row(job_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,10 +109,20 @@ def _job_row(job_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def job_rows(experiment: Any) -> list[dict[str, Any]]:
-    """The jobs of `experiment` as ``status`` shows them, states asked of their backends."""
+def job_rows(experiment: Any, executors: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The jobs of `experiment` as ``status`` shows them, states asked of their backends.
+
+    Args:
+        experiment: The `Experiment`.
+        executors: Executor descriptions by job id (`executor_descriptions`), shown instead of
+            the one-line description recorded when the job was added.
+    """
     rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
-    return [_job_row(job_id, row) for job_id, row in rows.items()]
+    shown = executors or {}
+    return [
+        {**_job_row(job_id, row), "executor": shown.get(job_id, row.get("executor"))}
+        for job_id, row in rows.items()
+    ]
 
 
 def all_ended(jobs: Sequence[Mapping[str, Any]]) -> bool:

@@ -24,6 +24,7 @@ from nr_cli.commands.cleanup import cmd_gc, cmd_rm
 from nr_cli.commands.common import (
     FAILED_STATES,
     all_ended,
+    executor_descriptions,
     experiment_exit_code,
     format_time,
     job_ref,
@@ -74,8 +75,15 @@ def _states(text: Sequence[str]) -> set[str]:
     return names
 
 
+_DRYRUN_MARK = "DRY-RUN"
+"""What the ``STATES`` cell of ``list --all`` shows for an experiment that was only dry-run."""
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    """``experiment list [title-prefix] [--state S] [--since WHEN] [--limit N] [-q]``."""
+    """``experiment list [title-prefix] [--state S] [--since WHEN] [--limit N] [-q] [-a]``.
+
+    Experiments that were only dry-run are left out unless ``--all``.
+    """
     if args.limit is not None and args.limit < 1:
         raise CLIError("--limit takes a number of experiments, 1 or more", argument="--limit")
     states = _states(args.state or ())
@@ -83,7 +91,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     summaries = [
         s
         for s in Store().list_experiments()
-        if (not args.title or s.title.startswith(args.title))
+        if (args.all or not s.dryrun)
+        and (not args.title or s.title.startswith(args.title))
         and (not states or states & set(s.states))
         and (since is None or s.created >= since)
     ]
@@ -102,6 +111,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "created": s.created,
                     "jobs": s.jobs,
                     "states": s.states,
+                    "dryrun": s.dryrun,
                     "path": str(s.path),
                 }
                 for s in summaries
@@ -113,7 +123,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif summaries:
         rows = [
             (s.id, format_time(s.created, sep="T"), s.jobs,
-             ",".join(f"{k}:{v}" for k, v in s.states.items()))
+             _DRYRUN_MARK if s.dryrun else ",".join(f"{k}:{v}" for k, v in s.states.items()))
             for s in summaries
         ]  # fmt: skip
         print_lines(render(LIST_COLUMNS, rows, layout=_layout(args)))
@@ -158,8 +168,9 @@ def _watch(experiment: Any, args: argparse.Namespace) -> int:
     """Print the states each time they change, until every job ended."""
     shown: list[tuple[Any, ...]] | None = None
     terminal = sys.stdout.isatty()
+    executors = executor_descriptions(experiment.store, experiment.id)
     while True:
-        jobs = job_rows(experiment)
+        jobs = job_rows(experiment, executors)
         key = [(j["id"], j["status"], j["reason"], j["exit_code"]) for j in jobs]
         if key != shown:
             if args.json:
@@ -182,10 +193,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     CANCELLED counts as not fine too (exit 1).
     """
-    experiment = load_experiment(Store(), args.experiment)
+    experiment = load_experiment(Store(), args.experiment, reading=True)
     if args.watch:
         return _watch(experiment, args)
-    jobs = job_rows(experiment)
+    jobs = job_rows(experiment, executor_descriptions(experiment.store, experiment.id))
     if args.json:
         print_json({"id": experiment.id, "jobs": jobs})
     else:
@@ -199,7 +210,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     0 when every job succeeded; the job's own exit code for a one-job experiment that failed;
     else 1 (also on a timeout, with the jobs still running named).
     """
-    experiment = load_experiment(Store(), args.experiment)
+    experiment = load_experiment(Store(), args.experiment, reading=True)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     jobs = job_rows(experiment)
     while not all_ended(jobs):
@@ -250,11 +261,14 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    """``experiment rerun <id|title> [--detach]``: launch the same jobs with the recorded code.
+    """``experiment rerun <id|title> [--detach] [--json]``: launch the same jobs again.
 
     Like ``Experiment.from_id(id).reset()`` then ``run()``: a new experiment, the same tasks
-    and executors, and each job's code archive as recorded at the first launch.
+    and executors, and each job's code archive as recorded at the first launch. With
+    ``--json`` what the run prints goes to stderr and stdout holds one JSON object.
     """
+    import contextlib  # noqa: PLC0415
+
     from nr_config import ConfigError  # noqa: PLC0415
     from nr_experiment.errors import RerunRefusedError  # noqa: PLC0415
 
@@ -263,13 +277,23 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     try:
         experiment.reset()
     except (RerunRefusedError, ConfigError) as error:  # a job cannot be rebuilt here
-        _error(f"cannot rerun {old}: {error}")
+        print_error(type(error).__name__, f"cannot rerun {old}: {error}", as_json=args.json)
         return EXIT_FAILED
-    with experiment:
+    streams = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with streams, experiment:
         experiment.run(detach=args.detach)
-    print(f"Reran {old} as {experiment.id}")
     states = [job.state for job in experiment.jobs]
-    return EXIT_FAILED if any(state in FAILED_STATES for state in states) else EXIT_OK
+    code = EXIT_FAILED if any(state in FAILED_STATES for state in states) else EXIT_OK
+    if args.json:
+        jobs = [
+            {"id": job.id, "name": job.name, "status": job.state.value,
+             "exit_code": job.exit_code, "handle": job.handle}
+            for job in experiment.jobs
+        ]  # fmt: skip
+        print_json({"old": old, "id": experiment.id, "detached": args.detach, "jobs": jobs})
+    else:
+        print(f"Reran {old} as {experiment.id}")
+    return code
 
 
 def _load(store: Store, id_or_title: str) -> tuple[ExperimentRecord, list[JobRecord]]:
@@ -279,7 +303,11 @@ def _load(store: Store, id_or_title: str) -> tuple[ExperimentRecord, list[JobRec
 
 def _comparable(metadata: ExperimentRecord, jobs: list[JobRecord]) -> dict[str, Any]:
     """What ``diff`` compares: everything but the keys that differ between runs anyway."""
-    data = {k: v for k, v in metadata.items() if k not in ExperimentRecord.VOLATILE_KEYS}
+    data = {
+        k: v
+        for k, v in metadata.items()
+        if k not in ExperimentRecord.VOLATILE_KEYS and k != "dryrun"  # a dry run kept it
+    }
     for job in jobs:
         data[f"jobs[{job.name!r}]"] = {
             k: v for k, v in job.items() if k not in JobRecord.VOLATILE_KEYS
@@ -411,7 +439,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         report = import_nemo_run(source)
     except HistoryImportError as error:
-        _error(str(error))
+        print_error(type(error).__name__, str(error), as_json=args.json)
         return EXIT_NOT_FOUND
     failed = [{"path": str(path), "reason": reason} for path, reason in report.failed]
     notes = [{"id": eid, "note": note} for eid, note in report.notes]

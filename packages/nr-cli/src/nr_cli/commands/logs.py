@@ -3,7 +3,8 @@
 `Experiment.logs` writes to ``sys.stdout``; to prefix and interleave the jobs, each job is read
 in its own thread and ``sys.stdout`` is replaced by a writer that knows which thread writes.
 ``--follow`` on a job not submitted yet (pending, or waiting for a dependency) waits until it
-has a handle, then follows it.
+has a handle, then follows it. ``--since`` keeps the newer output (see `nr_cli.commands.since`
+for what "newer" can mean without per-line times); ``--json`` prints JSON Lines.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from nr_experiment.errors import UnknownJobError
 from nr_experiment.store import Store
 
 from nr_cli.commands.common import job_ref, load_experiment
+from nr_cli.commands.since import LineFilter, last_change
 from nr_cli.errors import CLIError
 from nr_cli.output import EXIT_OK
+from nr_cli.when import parse_since
 
 __all__ = ["cmd_logs"]
 
@@ -96,7 +100,7 @@ def _routed() -> Iterator[_Router]:
 def _submitted(store: Store, experiment_id: str, job_id: str) -> Any:
     """Wait until the job has a handle or ended; return it (reloaded)."""
     while True:
-        experiment = load_experiment(store, experiment_id)
+        experiment = load_experiment(store, experiment_id, reading=True)
         experiment.status(return_dict=True)
         job = next(j for j in experiment.jobs if j.id == job_id)
         if job.handles or job.direct or job.state.is_terminal:
@@ -105,7 +109,7 @@ def _submitted(store: Store, experiment_id: str, job_id: str) -> Any:
 
 
 class _Job:
-    """Prints one job's output: prefixed, cut to its last lines, followed."""
+    """Prints one job's output: prefixed (or as JSON), newer than ``--since``, cut, followed."""
 
     def __init__(
         self, store: Store, experiment: Any, job: Any, args: argparse.Namespace, prefix: str
@@ -116,37 +120,76 @@ class _Job:
         self.args = args
         self.prefix = prefix
 
+    def _printer(self, out: TextIO) -> Callable[[str], object]:
+        if not self.args.json:
+            return lambda line: out.write(self.prefix + line)
+        job_id, name = self.job.id, self.job.name
+
+        def as_json(line: str) -> None:
+            data = {"job": job_id, "name": name, "line": line.removesuffix("\n")}
+            out.write(json.dumps(data, separators=(",", ":")) + "\n")
+
+        return as_json
+
+    def _tail(self) -> int | None:
+        """The lines to start from: ``--tail``, or none when the log is older than ``--since``."""
+        since = self.args.since_time
+        if since is not None:
+            changed = last_change(self.job.job_dir)
+            if changed is not None and changed < since:
+                return 0
+        tail: int | None = self.args.tail
+        return tail
+
     def run(self, router: _Router) -> None:
         """Print the job's output through `router` (call it in the job's own thread)."""
         out = router.out
-        tail = self.args.tail
-        kept: collections.deque[str] | None = None
-        if tail is not None:
-            kept = collections.deque(maxlen=max(tail, 0))
-            router.register(kept.append)
-        else:
-            router.register(lambda line: out.write(self.prefix + line))
+        tail = self._tail()
+        printer = self._printer(out)
+        since = self.args.since_time
+        newer = None if since is None else LineFilter(since, printer)
+        emit = printer if newer is None else newer
+        if tail is None:
+            router.register(emit)
         experiment = self.experiment
         if self.args.follow:
             experiment = _submitted(self.store, experiment.id, self.job.id)
-        if kept is not None:
-            count = self._count_lines(experiment, router, kept)
+        if tail == 0 and not self.args.follow:
+            return
+        if tail is not None:
+            kept: collections.deque[str] = collections.deque(maxlen=max(tail, 0))
+            count = self._count_lines(experiment, router, kept, newer)
             for line in kept:
-                out.write(self.prefix + line)
+                printer(line)
             if not self.args.follow:
                 return
-            skipped = _Skip(count, lambda line: out.write(self.prefix + line))
-            router.register(skipped)
+            router.register(_Skip(count, emit))
         try:
             experiment.logs(self.job.id, follow=self.args.follow, strict=True)
         finally:
             router.close_thread()
 
-    def _count_lines(self, experiment: Any, router: _Router, kept: collections.deque[str]) -> int:
-        counter = _Counter(kept.append)
+    def _count_lines(
+        self,
+        experiment: Any,
+        router: _Router,
+        kept: collections.deque[str],
+        newer: LineFilter | None,
+    ) -> int:
+        """Read the output so far into `kept`; return how many lines it had.
+
+        With ``--since`` only the newer lines reach `kept` (``--tail`` counts those), and
+        `newer` goes on from the time of the last line read.
+        """
+        keep: Callable[[str], object] = kept.append
+        if newer is not None:
+            keep = LineFilter(newer.since, kept.append)
+        counter = _Counter(keep)
         router.register(counter)
         experiment.logs(self.job.id, strict=True)
         router.close_thread()
+        if newer is not None and isinstance(keep, LineFilter):
+            newer.current = keep.current
         return counter.count
 
 
@@ -191,11 +234,16 @@ def _selected(experiment: Any, job: str | None) -> list[Any]:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    """``experiment logs <id> [job] [--follow] [--tail N] [--no-prefix]``."""
+    """``experiment logs <id> [job] [--follow] [--tail N] [--since WHEN] [--no-prefix] [--json]``.
+
+    With ``--json`` each line is a JSON object on a line of its own (JSON Lines):
+    ``{"job": id, "name": name, "line": text}``.
+    """
     if args.tail is not None and args.tail < 0:
         raise CLIError("--tail takes a number of lines, 0 or more", argument="--tail")
+    args.since_time = None if args.since is None else parse_since(args.since, option="--since")
     store = Store()
-    experiment = load_experiment(store, args.experiment)
+    experiment = load_experiment(store, args.experiment, reading=True)
     jobs = _selected(experiment, args.job)
     prefixed = len(jobs) > 1 and not args.no_prefix
     width = max((len(j.name) for j in jobs), default=0)

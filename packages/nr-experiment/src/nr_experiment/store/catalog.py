@@ -33,14 +33,20 @@ __all__ = [
 ]
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_MIGRATABLE = frozenset({2})
+"""Older schemas a write migrates in place (2 lacks ``experiments.dryrun``); readers read them."""
+_READABLE = _MIGRATABLE | {SCHEMA_VERSION}
+_NEVER_SUBMITTED = frozenset({"UNSUBMITTED"})
+"""The job states of a dry-run-only experiment (any other: it was launched after its dry run)."""
 _T = TypeVar("_T")
 
 _SCHEMA = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
     (
         "CREATE TABLE experiments (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
-        " created REAL NOT NULL, dir TEXT NOT NULL) WITHOUT ROWID"
+        " created REAL NOT NULL, dir TEXT NOT NULL, dryrun INTEGER NOT NULL DEFAULT 0)"
+        " WITHOUT ROWID"
     ),
     "CREATE INDEX experiments_by_title ON experiments (title, created)",
     (
@@ -51,9 +57,16 @@ _SCHEMA = (
     ),
 )
 _UPSERT_EXPERIMENT = (
-    "INSERT INTO experiments VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-    " title = excluded.title, created = excluded.created, dir = excluded.dir"
+    "INSERT INTO experiments VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " title = excluded.title, created = excluded.created, dir = excluded.dir,"
+    " dryrun = excluded.dryrun"
 )
+_MIGRATE_2 = (
+    "ALTER TABLE experiments ADD COLUMN dryrun INTEGER NOT NULL DEFAULT 0",
+    "DELETE FROM schema_version",
+    "INSERT INTO schema_version VALUES (3)",
+)
+"""Schema 2 to 3: experiments gain ``dryrun`` (0 for all: no older file records a dry run)."""
 _UPSERT_JOB = (
     "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, job_id)"
     " DO UPDATE SET name = excluded.name, dir = excluded.dir, backend = excluded.backend,"
@@ -63,7 +76,8 @@ _UPSERT_JOB = (
 )
 _SUMMARIES = "SELECT job_id, dir, file, summary FROM jobs WHERE experiment_id = ?"
 _LIST = (
-    "SELECT e.id, e.title, e.created, e.dir, j.state, count(j.job_id) FROM experiments AS e"
+    "SELECT e.id, e.title, e.created, e.dir, {dryrun}, j.state, count(j.job_id)"
+    " FROM experiments AS e"
     " LEFT JOIN jobs AS j ON j.experiment_id = e.id {where}"
     " GROUP BY e.id, j.state ORDER BY e.created, e.id"
 )
@@ -82,6 +96,7 @@ class ExperimentRow(NamedTuple):
     title: str
     created: float
     dir: str
+    dryrun: bool = False
 
 
 class JobRow(NamedTuple):
@@ -123,6 +138,8 @@ class ExperimentSummary(NamedTuple):
         path: Its directory.
         jobs: How many jobs it has.
         states: Last known job states and how many jobs are in each, e.g. ``{"RUNNING": 2}``.
+        dryrun: Only dry-run: ``Experiment.dryrun()`` kept it and no job was ever submitted
+            (every job ``UNSUBMITTED``). A dry run followed by ``run()`` is not one.
     """
 
     id: str
@@ -131,6 +148,7 @@ class ExperimentSummary(NamedTuple):
     path: Path
     jobs: int
     states: dict[str, int]
+    dryrun: bool = False
 
 
 class Skipped(NamedTuple):
@@ -239,6 +257,11 @@ class Catalog:
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
 
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        for statement in _MIGRATE_2:
+            conn.execute(statement)
+
     def _mark_stale(self) -> None:
         # An unwritable home fails the file writes first, and those raise.
         with contextlib.suppress(OSError):
@@ -298,6 +321,8 @@ class Catalog:
                     if version is None:
                         conn.execute("PRAGMA journal_mode = WAL")
                         self._transaction(conn, self._create_schema)
+                    elif version in _MIGRATABLE:
+                        self._transaction(conn, self._migrate)
                     elif version != SCHEMA_VERSION:
                         self._mark_stale()
                         return None
@@ -372,6 +397,23 @@ class Catalog:
 
         return self._write(work) is True
 
+    def mark_dryrun(self, experiment_id: str, dryrun: bool = True) -> bool:
+        """Record whether an experiment was dry-run (best effort, as :meth:`record`).
+
+        Args:
+            experiment_id: The experiment's id.
+            dryrun: Whether ``Experiment.dryrun()`` kept it.
+
+        Returns:
+            True if written; False if the catalog was unusable and has been marked stale.
+        """
+
+        def work(conn: sqlite3.Connection) -> bool:
+            conn.execute("UPDATE experiments SET dryrun = ? WHERE id = ?", (dryrun, experiment_id))
+            return True
+
+        return self._write(work) is True
+
     def update_states(self, states: Mapping[tuple[str, str], tuple[str, float]]) -> int:
         """Record last known job states in one transaction (best effort).
 
@@ -424,15 +466,18 @@ class Catalog:
         if rows is None:
             return None
         summaries: dict[str, ExperimentSummary] = {}
-        for eid, etitle, created, rel, state, count in rows:
+        for eid, etitle, created, rel, dryrun, state, count in rows:
             summary = summaries.get(eid)
             if summary is None:
                 summary = ExperimentSummary(eid, etitle, created, self.home / rel, 0, {})
             if state is not None:
                 summary.states[state] = count
                 summary = summary._replace(jobs=summary.jobs + count)
-            summaries[eid] = summary
-        return list(summaries.values())
+            summaries[eid] = summary._replace(dryrun=bool(dryrun))
+        return [
+            s._replace(dryrun=s.dryrun and set(s.states) <= _NEVER_SUBMITTED)
+            for s in summaries.values()
+        ]
 
     def job_summaries(self, experiment_id: str) -> list[JobSummary] | None:
         """The status summaries of an experiment's jobs, if the index can be trusted.
@@ -449,7 +494,7 @@ class Catalog:
         try:
             conn = self._connect()
             try:
-                if self._version(conn) != SCHEMA_VERSION:
+                if self._version(conn) not in _READABLE:
                     return None
                 rows = conn.execute(_SUMMARIES, (experiment_id,)).fetchall()
             finally:
@@ -466,10 +511,11 @@ class Catalog:
                 raise CatalogError(
                     self.path, f"schema {version} is newer than this version ({SCHEMA_VERSION})"
                 )
-            if version != SCHEMA_VERSION:
+            if version not in _READABLE:
                 return None
             where, args = ("WHERE e.title = ?", (title,)) if title is not None else ("", ())
-            return conn.execute(_LIST.format(where=where), args).fetchall()
+            dryrun = "e.dryrun" if version == SCHEMA_VERSION else "0"  # an older catalog: none
+            return conn.execute(_LIST.format(where=where, dryrun=dryrun), args).fetchall()
         finally:
             conn.close()
 
@@ -540,7 +586,7 @@ class Catalog:
         return RebuildReport(len(found.experiments), len(found.jobs), found.skipped, moved)
 
     def _replace(self, conn: sqlite3.Connection, scan: Callable[[], Scan]) -> Scan:
-        keep_states = self._version(conn) == SCHEMA_VERSION
+        keep_states = self._version(conn) in _READABLE
         if keep_states:
             conn.execute(
                 "CREATE TEMP TABLE old_states AS SELECT experiment_id, job_id, state, updated"
