@@ -34,7 +34,7 @@ def docker_values(testbed: Any) -> dict[str, str]:
     return {'container_image="python:3.12"': f'container_image="{testbed.docker_python_image}"'}
 
 
-def slurm_values(testbed: Any) -> dict[str, str]:
+def slurm_cluster_values(testbed: Any) -> dict[str, str]:
     tunnel = (
         f"run.SSHTunnel(host={testbed.ssh_host!r}, port={testbed.ssh_port}, "
         f"user={testbed.ssh_root_user!r}, identity={testbed.ssh_key!r}, "
@@ -43,8 +43,14 @@ def slurm_values(testbed: Any) -> dict[str, str]:
     )
     return {
         'run.SSHTunnel(host="login.cluster", user="me", job_dir="/scratch/me/nemo-run")': tunnel,
-        'account="my-account",': "account=None,",
         'partition="batch",': f"partition={testbed.slurm_partition!r},",
+    }
+
+
+def slurm_values(testbed: Any) -> dict[str, str]:
+    return {
+        **slurm_cluster_values(testbed),
+        'account="my-account",': "account=None,",
         '"/scratch/me/venv/bin:/usr/bin:/bin"': repr(JOB_PATH),
     }
 
@@ -62,6 +68,7 @@ def ssh_values(testbed: Any) -> dict[str, str]:
 
 PAGES: dict[str, Callable[[Any], dict[str, str]]] = {
     "backends/docker.md": docker_values,
+    "backends/slurm.md": slurm_cluster_values,
     "first-remote-run.md": slurm_values,
     "packages/nr-tunnel.md": ssh_values,
 }

@@ -4,9 +4,8 @@ Names are loaded on first access, so ``import nr_exec`` stays cheap: nothing bel
 until used, and no backend SDK is imported until its backend is.
 """
 
-import importlib
-
 from nr_exec.__about__ import __version__
+from nr_exec._lazy import lazy_exports
 from nr_exec.errors import (
     BackendError,
     BatchSubmitError,
@@ -199,14 +198,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nr_exec' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -4,19 +4,20 @@ The executor needs nothing beyond nr-exec; the backend imports the docker SDK (t
 extra) when it first talks to an engine.
 """
 
+from nr_exec._lazy import lazy_exports
 from nr_exec.docker.executor import DockerExecutor
 from nr_exec.docker.settings import DockerSettings
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from nr_exec.docker.backend import DockerBackend
+    from nr_exec.docker.request import DockerRequest
+
 __all__ = ["DockerBackend", "DockerExecutor", "DockerRequest", "DockerSettings"]
 
+_LAZY = {
+    "DockerBackend": "nr_exec.docker.backend",
+    "DockerRequest": "nr_exec.docker.request",
+}
 
-def __getattr__(name: str) -> object:
-    if name == "DockerBackend":
-        from nr_exec.docker.backend import DockerBackend  # noqa: PLC0415 - loaded on first use
-
-        return DockerBackend
-    if name == "DockerRequest":
-        from nr_exec.docker.request import DockerRequest  # noqa: PLC0415 - loaded on first use
-
-        return DockerRequest
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

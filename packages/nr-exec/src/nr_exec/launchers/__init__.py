@@ -4,11 +4,10 @@ Only :mod:`nr_exec.launchers.base` is imported with the package; the other names
 use (PEP 562), so that processes that only read statuses skip the launchers' imports.
 """
 
-import importlib
-
+from nr_exec._lazy import lazy_exports
 from nr_exec.launchers.base import LaunchContext, Launcher, is_python
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_exec.launchers.registry import launcher_names, register_launcher, resolve_launcher
     from nr_exec.launchers.slurm_ray import SlurmRay
@@ -28,25 +27,15 @@ __all__ = [
     "resolve_launcher",
 ]
 
-_MODULES = {
-    "FaultTolerance": "torchrun",
-    "Torchrun": "torchrun",
-    "SlurmRay": "slurm_ray",
-    "SlurmTemplate": "slurm_template",
-    "launcher_names": "registry",
-    "register_launcher": "registry",
-    "resolve_launcher": "registry",
+_LAZY = {
+    "FaultTolerance": "nr_exec.launchers.torchrun",
+    "Torchrun": "nr_exec.launchers.torchrun",
+    "SlurmRay": "nr_exec.launchers.slurm_ray",
+    "SlurmTemplate": "nr_exec.launchers.slurm_template",
+    "launcher_names": "nr_exec.launchers.registry",
+    "register_launcher": "nr_exec.launchers.registry",
+    "resolve_launcher": "nr_exec.launchers.registry",
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

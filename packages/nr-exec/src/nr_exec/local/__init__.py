@@ -4,9 +4,9 @@ Names are loaded on first access, so the job supervisor (``python -m
 nr_exec.local.supervisor``) starts without importing the executor layer.
 """
 
-import importlib
-from typing import TYPE_CHECKING
+from nr_exec._lazy import lazy_exports
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_exec.local.backend import LocalBackend, LocalRequest
     from nr_exec.local.executor import LocalExecutor
@@ -23,14 +23,4 @@ _LAZY = {
 __all__ = ["LocalBackend", "LocalExecutor", "LocalPlan", "LocalRequest", "LocalTask"]
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -6,9 +6,9 @@ registered under the ``slurm`` handle scheme, translates and submits.
 Names are loaded on first access; the backend (the tunnels' SSH stack) only when used.
 """
 
-import importlib
-from typing import TYPE_CHECKING
+from nr_exec._lazy import lazy_exports
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_exec.slurm.backend import SlurmBackend, SlurmSubmitError, SubmitInFlightError
     from nr_exec.slurm.executor import ResourceRequest, SlurmExecutor, SlurmJobDetails
@@ -43,14 +43,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

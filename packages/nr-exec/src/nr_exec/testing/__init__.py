@@ -4,10 +4,10 @@
 pytest (``pip install 'nr-exec[testing]'``) and is imported on first use.
 """
 
-from typing import TYPE_CHECKING
-
+from nr_exec._lazy import lazy_exports
 from nr_exec.testing.fake import FakeBackend, FakeCluster, FakeExecutor, FakeJob, FakeRequest
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from nr_exec.testing.contract import BackendContract
 
@@ -20,10 +20,7 @@ __all__ = [
     "FakeRequest",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name == "BackendContract":
-        from nr_exec.testing.contract import BackendContract  # noqa: PLC0415 - needs pytest
-
-        return BackendContract
-    raise AttributeError(f"module 'nr_exec.testing' has no attribute {name!r}")
+# BackendContract needs pytest.
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"BackendContract": "nr_exec.testing.contract"}, __all__
+)
