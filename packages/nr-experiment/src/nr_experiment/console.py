@@ -1,18 +1,42 @@
-"""Human-readable output: status tables and the closing message, as plain text.
+r"""Human-readable output: the run summary table and the closing message, as plain text.
 
 Everything here writes to stderr, so stdout stays free for artifacts (``dryrun``) and for
-the caller's own output. The status table is laid out here (one line per job, each column
-as wide as its longest cell, nothing folded), not by rich: rich spent ~5 ms per row laying
-out a 1,000-job table, this takes microseconds.
+the caller's own output. The summary is the table ``nemorun experiment status`` prints, laid
+out by :mod:`nr_experiment.table` (not by rich: rich spent ~5 ms per row laying out a
+1,000-job table, this takes microseconds):
+
+* on a terminal it fits the terminal's width (``COLUMNS`` honoured): columns give up room,
+  then are dropped, least important first: ``DIR`` is left out, then ``MESSAGE`` is cut and
+  dropped, then ``RETRIES``, ``EXECUTOR``, ``HANDLE`` (shortened in the middle first),
+  ``REASON`` and ``EXIT``; ``JOB`` (shortened in the middle) and ``STATUS`` always stay. The
+  message of a job that failed, when the table cut it, follows the table, wrapped at spaces.
+* piped, every column is printed whole, one row per line, columns separated by two spaces
+  or more and ``-`` in empty cells (``re.split(r"\s{2,}", line)`` reads a row back).
 """
 
 import sys
-from collections.abc import Mapping, Sequence
+import textwrap
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["closing_message", "echo", "format_table", "print_status"]
+from nr_experiment.table import Column, Layout, Shorten, render, terminal_width
 
-_COLUMNS = ("#", "job", "state", "exit", "retries", "executor", "handle", "directory")
+__all__ = ["STATUS_COLUMNS", "closing_message", "echo", "format_status", "print_status"]
+
+STATUS_COLUMNS = (
+    Column("JOB", shorten=Shorten.MIDDLE, min_width=16),
+    Column("STATUS"),
+    Column("REASON", priority=6),
+    Column("RETRIES", priority=2),
+    Column("EXIT", priority=7),
+    Column("EXECUTOR", priority=3, shorten=Shorten.END, min_width=14),
+    Column("HANDLE", priority=5, shorten=Shorten.MIDDLE, min_width=28),
+    Column("DIR", wide_only=True),
+    Column("MESSAGE", priority=1, shorten=Shorten.END, min_width=12),
+)
+"""The summary's columns, in display order (see the module documentation)."""
+
+_FAILED = frozenset({"FAILED", "CANCELLED", "UNKNOWN"})
 
 
 def echo(text: str) -> None:
@@ -21,58 +45,51 @@ def echo(text: str) -> None:
     sys.stderr.flush()
 
 
-def _cells(index: int, job_id: str, row: Mapping[str, Any]) -> tuple[str, ...]:
-    code = row.get("exit_code")
-    state = str(row["status"])
-    if row.get("reason"):
-        state += f" [{row['reason']}]"
-    if row.get("message"):
-        state += f" ({row['message']})"
-    values = (
-        str(index),
-        job_id,
-        state,
-        "" if code is None else str(code),
-        str(row.get("retries") or ""),
-        str(row.get("executor", "")),
-        str(row.get("handle", "")),
-        str(row.get("local_dir", "")),
-    )
-    return tuple(" ".join(value.split("\n")) for value in values)
+def format_status(
+    experiment_id: str,
+    rows: Mapping[str, Mapping[str, Any]],
+    *,
+    layout: Layout,
+    width: int = 80,
+) -> list[str]:
+    """The summary of an experiment as lines: its id, the table, then cut failure messages.
 
-
-def format_table(title: str, rows: Sequence[Sequence[str]]) -> str:
-    """Lay out ``rows`` under :data:`_COLUMNS` in a box-drawn table titled ``title``."""
-    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(_COLUMNS)]
-
-    def rule(left: str, fill: str, joint: str, right: str) -> str:
-        return left + joint.join(fill * (width + 2) for width in widths) + right
-
-    def line(values: Sequence[str], edge: str) -> str:
-        cells = (f" {value.ljust(width)} " for value, width in zip(values, widths, strict=True))
-        return edge + edge.join(cells) + edge
-
-    return "\n".join(
-        [
-            title,
-            rule("┏", "━", "┳", "┓"),
-            line(_COLUMNS, "┃"),
-            rule("┡", "━", "╇", "┩"),
-            *(line(row, "│") for row in rows),
-            rule("└", "─", "┴", "┘"),
-        ]
-    )
+    Args:
+        experiment_id: The experiment's id.
+        rows: ``status(return_dict=True)`` output.
+        layout: ``Layout.FIT`` for a terminal ``width`` columns wide, else ``Layout.PLAIN``.
+        width: The terminal's width (the fit layout only).
+    """
+    cells = [
+        (job_id, row["status"], row.get("reason"), row.get("retries"), row.get("exit_code"),
+         row.get("executor"), row.get("handle"), row.get("local_dir"), row.get("message"))
+        for job_id, row in rows.items()
+    ]  # fmt: skip
+    table = render(STATUS_COLUMNS, cells, layout=layout, width=width)
+    lines = [f"Experiment {experiment_id}", *table]
+    if layout is not Layout.FIT:
+        return lines
+    for (job_id, row), line in zip(rows.items(), table[1:], strict=True):
+        message = " ".join(str(row.get("message") or "").split())
+        if message and row["status"] in _FAILED and not line.endswith(message):
+            wrapped = textwrap.fill(
+                message, width, initial_indent=f"  {job_id}: ", subsequent_indent="    ",
+                break_long_words=False, break_on_hyphens=False,
+            )  # fmt: skip
+            lines.append(wrapped)
+    return lines
 
 
 def print_status(experiment_id: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
-    """Print the status table of an experiment.
+    """Print the summary of an experiment to stderr (see the module documentation).
 
     Args:
         experiment_id: The experiment's id.
         rows: ``status(return_dict=True)`` output.
     """
-    cells = [_cells(index, job_id, row) for index, (job_id, row) in enumerate(rows.items())]
-    echo(format_table(f"Experiment {experiment_id}", cells))
+    layout = Layout.detect(sys.stderr)
+    width = terminal_width(sys.stderr) if layout is Layout.FIT else 80
+    echo("\n".join(format_status(experiment_id, rows, layout=layout, width=width)))
 
 
 def closing_message(experiment_id: str, path: str) -> None:

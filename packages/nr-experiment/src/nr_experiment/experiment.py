@@ -141,6 +141,12 @@ def release_driver(current: dict[str, Any]) -> dict[str, Any]:
     return current
 
 
+def _mark_dryrun(current: dict[str, Any]) -> dict[str, Any]:
+    """An ``update_experiment`` step: a dry run kept the experiment (``"dryrun": true``)."""
+    current["dryrun"] = True
+    return current
+
+
 def _refused(job: BaseJob) -> bool:
     """Whether the job's submit was refused (packaging, preflight, backend): never launched."""
     return (
@@ -652,6 +658,9 @@ class Experiment:
             self._job_driver = None
             self._store.delete_experiment(self.id)
             self._deleted = True
+        elif not self._launched:  # kept: marked so `nemorun experiment list` can hide it
+            self._store.update_experiment(self.id, _mark_dryrun)
+            self._store.catalog.mark_dryrun(self.id)
         return artifacts
 
     def run(
@@ -743,9 +752,11 @@ class Experiment:
 
     def _start_progress(self) -> Progress | None:
         """Announce the launch and follow it (nothing in ``clean_mode``)."""
-        self._progress = None if self.clean_mode else Progress(self.id, console.echo)
-        if self._progress is not None:
+        self._progress = None
+        if not self.clean_mode:
+            self._progress = Progress(self.id, console.echo, keep=self.skip_status_at_exit)
             self._progress.start(self.jobs)
+            self._driver().events = self._progress
         return self._progress
 
     @contextlib.contextmanager
@@ -971,6 +982,8 @@ class Experiment:
         return {job.id: job.state for job in self.jobs}
 
     def _interrupted(self) -> None:
+        if self._progress is not None:
+            self._progress.close()  # the question is asked on a terminal free of the live table
         if decide(self.on_interrupt) == "cancel":
             self._say("Interrupted: cancelling the experiment's jobs.")
             self.cancel()
@@ -983,6 +996,8 @@ class Experiment:
             console.echo(text)
 
     def _goodbye(self) -> None:
+        if self._progress is not None:
+            self._progress.close()  # the summary replaces the live table
         if self._job_driver is not None:
             self._job_driver.close()
         if self.clean_mode:
