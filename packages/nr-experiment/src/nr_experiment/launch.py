@@ -44,6 +44,7 @@ from nr_experiment.dag import topological_order
 from nr_experiment.errors import SubmitError
 from nr_experiment.job import BaseJob, JobGroup, combine_statuses
 from nr_experiment.pool import BackendPool, BackendRef
+from nr_experiment.progress import LaunchEvents
 from nr_experiment.reconcile import (
     Reconciler,
     UnitPlan,
@@ -51,7 +52,13 @@ from nr_experiment.reconcile import (
     intent_details,
     still_in_flight,
 )
-from nr_experiment.store import JobRecord, Store, backend_job_name
+from nr_experiment.store import (
+    IntentRequest,
+    JobRecord,
+    Store,
+    SubmittedRequest,
+    backend_job_name,
+)
 
 __all__ = ["JobDriver"]
 
@@ -111,6 +118,7 @@ class JobDriver:
         self._holding = False
         self._order: tuple[dict[str, list[str]], list[str]] = ({}, [])
         self._head_backends: dict[str, Backend[Any, Any]] = {}
+        self.events = LaunchEvents()  # what the launch says while it waits (Progress)
 
     def close(self) -> None:
         """Close every backend (jobs keep running)."""
@@ -173,7 +181,7 @@ class JobDriver:
     def pin(self, jobs: Iterable[BaseJob]) -> None:
         """Package the code of every job not pinned yet (see :mod:`nr_experiment.code`).
 
-        Runs before any intent is written; the pins are saved in each ``job.json``.
+        Runs before any intent is written; the pins are saved with the intents.
 
         Raises:
             PackagingError: Packaging failed (the job is recorded ``FAILED``,
@@ -182,17 +190,14 @@ class JobDriver:
         for job in jobs:
             if job.code is not None or job.launched or job.is_terminal:
                 continue
+            self.events.packaging(job)
             try:
                 pins = pin_code(job.read_executors(), job.job_dir, Path.cwd())
             except PackagingError as error:
                 self.refuse([job], error)
                 raise error from None
             job.code = [None if pin is None else pin.to_record() for pin in pins]
-            if any(pin is not None for pin in pins):
-                # Pinning nothing depends on the executors alone (none ships an archive):
-                # a job.json saved without it pins to nothing again, so it is saved with
-                # the job's next write instead of once more here.
-                self.store.write_job(self.experiment_id, job.id, job.to_record())
+            self.events.packaged(job)
 
     def refuse(self, jobs: Iterable[BaseJob], error: BaseException) -> None:
         """Record ``jobs`` as ``FAILED`` (``SUBMIT_ERROR``): their submit was refused."""
@@ -220,28 +225,34 @@ class JobDriver:
             BackendError: A backend refused a request (nothing was written).
             SubmitError: A submit failed (a ``BackendError`` too, caused by the backend's).
         """
-        with self.store.write_group():
-            self.pin(job for job, _, _ in chosen)
+        self.pin(job for job, _, _ in chosen)
         plans, built = self._build(chosen, detach=detach)
         recorder = _Recorder(self, {job.id: len(units) for job, units in plans})
         failure: Exception | None = None
         with in_flight(self.experiment_id, [job.id for job, _ in plans]):
+            requests = [
+                IntentRequest(
+                    job.id,
+                    units[0].backend.name,
+                    intent_details(units),
+                    replace_unresolved=job.id in self.resumable,
+                    content=job.to_record(),  # with the code pinned above
+                )
+                for job, units in plans
+            ]
             with self.store.write_group():  # every intent durable before the first submit
-                for job, units in plans:
-                    job.intent = self.store.record_intent(
-                        self.experiment_id,
-                        job.id,
-                        units[0].backend.name,
-                        details=intent_details(units),
-                        replace_unresolved=job.id in self.resumable,
-                    )
+                intents = self.store.record_intents(self.experiment_id, requests)
+            for (job, _), intent in zip(plans, intents, strict=True):
+                job.intent = intent
             for backend, entries, owners in built:
+                self.events.sending(backend.name, owners)
                 try:
                     handles = backend.submit_batch(entries)
                 except BatchSubmitError as exc:
                     handles, failure = exc.submitted, exc
                 except _SUBMIT_ERRORS as exc:
                     handles, failure = [], exc
+                self.events.sent()
                 with self.store.write_group():
                     recorder.add(backend, owners, handles)
                 if failure is not None:
@@ -503,8 +514,7 @@ class JobDriver:
             if job.is_terminal:
                 ended.append(job)
         with self.store.write_group():
-            for job in ended:
-                self.store.write_job(self.experiment_id, job.id, job.to_record())
+            self.store.write_jobs(self.experiment_id, [(job.id, job.to_record()) for job in ended])
         for job in ended:
             _clean_up(job)
         return ended
@@ -617,7 +627,14 @@ class _Recorder:
                     complete.append(piece.job)
         ended = self._ended_already(backend, complete)
         for job in complete:
-            self._record(job, ended.get(job.id))
+            self._mark(job, ended.get(job.id))
+        driver = self.driver
+        driver.store.record_submits(
+            driver.experiment_id,
+            [SubmittedRequest(job.id, job.handles[0], _content_of(job)) for job in complete],
+        )
+        for job in complete:
+            self._follow_up(job)
 
     def _ended_already(
         self, backend: "Backend[Any, Any]", jobs: Sequence[BaseJob]
@@ -650,25 +667,33 @@ class _Recorder:
             if handle in statuses and statuses[handle].state.is_terminal
         }
 
-    def _record(self, job: BaseJob, ended: JobStatus | None) -> None:
-        driver = self.driver
+    def _mark(self, job: BaseJob, ended: JobStatus | None) -> None:
+        """Give ``job`` its handles (and its end, when it ended already)."""
         got = self.units[job.id]
         units = [got[i] for i in sorted(got)]
         job.submitted([str(h) for h, _ in units], [ref for _, ref in units], "")
         if ended is not None:
             job.apply(ended)
 
-        def content(before: JobRecord) -> dict[str, Any]:
-            if before.get("cancel_requested"):  # cancelled from elsewhere while submitted
-                job.cancel_requested = True
-            return job.to_record()
-
-        driver.store.record_submitted(driver.experiment_id, job.id, job.handles[0], content=content)
+    def _follow_up(self, job: BaseJob) -> None:
+        """Once recorded: clean up after a job that ended, cancel one cancelled meanwhile."""
         if job.is_terminal:
             _clean_up(job)
         elif job.cancel_requested:
-            for handle, ref in units:
-                driver.pool.for_handle(handle, ref).cancel([handle])
+            got = self.units[job.id]
+            for handle, ref in (got[i] for i in sorted(got)):
+                self.driver.pool.for_handle(handle, ref).cancel([handle])
+
+
+def _content_of(job: BaseJob) -> Callable[[JobRecord], dict[str, Any]]:
+    """The content recorded with a job's handle, seeing a cancel requested meanwhile."""
+
+    def content(before: JobRecord) -> dict[str, Any]:
+        if before.get("cancel_requested"):  # cancelled from elsewhere while submitted
+            job.cancel_requested = True
+        return job.to_record()
+
+    return content
 
 
 def _clean_up(job: BaseJob) -> None:

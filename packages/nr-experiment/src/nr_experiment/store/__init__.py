@@ -31,7 +31,7 @@ from nr_experiment.store.names import (
     validate_title,
 )
 from nr_experiment.store.records import Attempt, ExperimentRecord, Intent, JobRecord
-from nr_experiment.store.store import ExperimentRef, Store
+from nr_experiment.store.store import ExperimentRef, IntentRequest, Store, SubmittedRequest
 
 __all__ = [
     "Attempt",
@@ -44,6 +44,7 @@ __all__ = [
     "ExperimentSummary",
     "IncompleteJobError",
     "Intent",
+    "IntentRequest",
     "InvalidNameError",
     "JobNotFoundError",
     "JobRecord",
@@ -54,6 +55,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreWarning",
+    "SubmittedRequest",
     "backend_job_name",
     "is_experiment_id",
     "nemorun_home",

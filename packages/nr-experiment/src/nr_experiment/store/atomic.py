@@ -18,6 +18,8 @@ from nr_experiment.store.errors import CorruptMetadataError
 from nr_experiment.store.syncs import DEFERRED
 
 __all__ = [
+    "decode_json",
+    "decode_json_object",
     "dumps_json",
     "fsync_dir",
     "read_json",
@@ -103,7 +105,22 @@ def read_json(path: Path) -> Any:
         FileNotFoundError: The file does not exist.
         CorruptMetadataError: The file is empty, not UTF-8 or not valid JSON.
     """
-    raw = path.read_bytes()
+    return decode_json(path, path.read_bytes())
+
+
+def decode_json(path: Path, raw: bytes) -> Any:
+    """Decode the bytes read from a JSON file strictly.
+
+    Args:
+        path: The file they were read from (named in errors).
+        raw: Its bytes.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        CorruptMetadataError: The bytes are empty, not UTF-8 or not valid JSON.
+    """
     if not raw.strip():
         raise CorruptMetadataError(path, "the file is empty (truncated?)")
     try:
@@ -131,7 +148,16 @@ def read_json_object(path: Path) -> dict[str, Any]:
         FileNotFoundError: The file does not exist.
         CorruptMetadataError: The file does not parse, or holds something other than an object.
     """
-    data = read_json(path)
+    return decode_json_object(path, path.read_bytes())
+
+
+def decode_json_object(path: Path, raw: bytes) -> dict[str, Any]:
+    """Decode the bytes of a JSON file that must hold an object (see :func:`decode_json`).
+
+    Raises:
+        CorruptMetadataError: The bytes do not parse, or hold something other than an object.
+    """
+    data = decode_json(path, raw)
     if not isinstance(data, dict):
         raise CorruptMetadataError(path, f"expected a JSON object, found {type(data).__name__}")
     return data

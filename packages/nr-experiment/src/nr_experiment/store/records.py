@@ -17,8 +17,8 @@ release, still load: their ``written`` is implied by whether they hold any calle
 
 from __future__ import annotations
 
-import copy
 import enum
+import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -34,6 +34,10 @@ __all__ = ["Attempt", "ExperimentRecord", "Intent", "JobRecord", "process_start_
 
 _E = TypeVar("_E", bound=enum.Enum)
 _MISSING = object()
+
+
+#: Copies records (:meth:`_Record.to_json`): NaN refused, as every store file refuses it.
+_COPY_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False)
 
 
 def _number(value: object) -> bool:
@@ -149,8 +153,12 @@ class _Record(Mapping[str, Any]):
         return len(self.raw)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the file's content (a deep copy, safe to modify)."""
-        return copy.deepcopy(dict(self.raw))
+        """Return the file's content (a deep copy, safe to modify).
+
+        The content is JSON data: copied through the C JSON codec, several times faster
+        than ``copy.deepcopy`` (a launcher copies thousands of records per step).
+        """
+        return json.loads(_COPY_ENCODER.encode(self.raw))  # type: ignore[no-any-return]
 
     @property
     def content(self) -> dict[str, Any]:

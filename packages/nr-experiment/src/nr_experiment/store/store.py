@@ -30,7 +30,12 @@ from typing import Any, NamedTuple, TypeVar
 from nr_exec.paths import nemorun_home
 from nr_exec.states import JobState
 
-from nr_experiment.store.atomic import dumps_json, read_json_object, write_json_atomic
+from nr_experiment.store.atomic import (
+    decode_json_object,
+    dumps_json,
+    read_json_object,
+    write_json_atomic,
+)
 from nr_experiment.store.catalog import (
     Catalog,
     ExperimentRow,
@@ -49,6 +54,7 @@ from nr_experiment.store.errors import (
     StoreError,
     StoreWarning,
 )
+from nr_experiment.store.journal import Journals, Overlay, apply_overlays, diff
 from nr_experiment.store.locks import file_lock
 from nr_experiment.store.names import (
     backend_job_name,
@@ -61,7 +67,12 @@ from nr_experiment.store.names import (
     validate_title,
 )
 from nr_experiment.store.records import ExperimentRecord, Intent, JobRecord
-from nr_experiment.store.summaries import dumps_compact, file_identity, status_summary
+from nr_experiment.store.summaries import (
+    dumps_compact,
+    file_identity,
+    stat_identity,
+    status_summary,
+)
 from nr_experiment.store.syncs import DEFERRED
 from nr_experiment.store.written import WrittenJobs
 
@@ -79,6 +90,42 @@ _EXPERIMENT_DIRS_KEPT = 256
 _NEVER_WRITTEN = "its job.json holds only the store's keys (the job's content was never written)"
 _NO_JOB_FILE = f"it has no {JOB_FILE}"
 _R = TypeVar("_R")
+
+
+_Mutate = Callable[[dict[str, Any], JobRecord], None]
+
+
+class IntentRequest(NamedTuple):
+    """One job's submit intent, for :meth:`Store.record_intents`.
+
+    Attributes:
+        job_id: The job.
+        backend: The backend's name.
+        details: Extra facts about the submit (see :meth:`Store.record_intent`).
+        replace_unresolved: Overwrite an earlier intent that never got a handle.
+        content: Caller-owned content written with the intent (as ``write_job`` takes it).
+    """
+
+    job_id: str
+    backend: str
+    details: Mapping[str, Any] | None = None
+    replace_unresolved: bool = False
+    content: Mapping[str, Any] | None = None
+
+
+class SubmittedRequest(NamedTuple):
+    """One job's handle, for :meth:`Store.record_submits`.
+
+    Attributes:
+        job_id: The job.
+        handle: The backend's handle.
+        content: Makes the caller-owned content written with the handle from the job's record
+            as it is before (see :meth:`Store.record_submitted`).
+    """
+
+    job_id: str
+    handle: str
+    content: Callable[[JobRecord], Mapping[str, Any]] | None = None
 
 
 class ExperimentRef(NamedTuple):
@@ -131,13 +178,94 @@ def _replacing(data: Mapping[str, Any]) -> Callable[[dict[str, Any], JobRecord],
     return replace
 
 
+def _intent_mark(experiment_id: str, request: IntentRequest) -> tuple[Intent, _Mutate]:
+    """The intent of ``request``, and the update writing it into its job's content."""
+    job_id, backend = request.job_id, request.backend
+    intent = Intent.now(backend, backend_job_name(experiment_id, job_id), request.details or {})
+    written = intent.to_json()
+    if request.content is not None:
+        _check_content(request.content)
+    replace = None if request.content is None else _replacing(request.content)
+
+    def mark(job: dict[str, Any], before: JobRecord) -> None:
+        old = before.intent
+        if old is not None and before.handle is None and not request.replace_unresolved:
+            raise StoreError(
+                f"job {job_id!r} of {experiment_id!r} has an unresolved submit intent from "
+                f"{old.host} (backend name {old.backend_job_name!r}); check the backend for "
+                "it, then pass replace_unresolved=True"
+            )
+        if before.handle is not None:
+            job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
+        if replace is not None:
+            replace(job, before)
+        job.update(backend=backend, intent=written, handle=None, submitted=None)
+
+    return intent, mark
+
+
+def _submitted_mark(experiment_id: str, request: SubmittedRequest, when: float) -> _Mutate:
+    """The update writing ``request``'s handle (and content) into its job's content."""
+
+    def mark(job: dict[str, Any], before: JobRecord) -> None:
+        if before.intent is None:
+            raise StoreError(f"job {request.job_id!r} of {experiment_id!r}: record_intent() first")
+        if request.content is not None:
+            data = request.content(before)
+            _check_content(data)
+            _replacing(data)(job, before)
+        job.update(handle=request.handle, submitted=when)
+
+    return mark
+
+
 def _skipped(error: IncompleteJobError) -> Skipped:
     return Skipped(error.path, f"incomplete job: {error.explanation}")
 
 
-def _read_job(file: Path, experiment_id: str) -> JobRecord:
-    """Read and check a ``job.json`` (it must belong to its directory and experiment)."""
-    record = JobRecord.from_json(file, read_json_object(file))
+#: A step updating this many jobs at once writes one journal instead of each ``job.json``.
+JOURNAL_FROM = 2
+
+#: The journals found in an experiment (:meth:`Journals.overlays`).
+_Found = Sequence[tuple[str, Mapping[str, Overlay]]]
+
+
+class _Version(NamedTuple):
+    """A job as a reader sees it: ``job.json`` with the journal overlays made for it."""
+
+    record: JobRecord
+    identity: str  # of the job.json read
+    journal: str | None  # the last journal laid over it
+
+    @property
+    def row_identity(self) -> str:
+        """What the catalog row made from this version records (see ``job_summaries``)."""
+        return _row_identity(self.identity, self.journal)
+
+
+def _row_identity(identity: str, journal: str | None) -> str:
+    return identity if journal is None else f"{identity}@{journal}"
+
+
+def _expected_identities(found: _Found, files: Mapping[str, str]) -> dict[str, str]:
+    """The catalog row identity each job must have, given its ``job.json`` identity."""
+    last: dict[str, str] = {}
+    for name, overlays in found:
+        for job_id, overlay in overlays.items():
+            if files.get(job_id) == overlay.file:
+                last[job_id] = name
+    return {job_id: _row_identity(identity, last.get(job_id)) for job_id, identity in files.items()}
+
+
+def _read_job_file(file: Path) -> tuple[dict[str, Any], str]:
+    """A ``job.json``'s content and the identity of the very version read."""
+    with open(file, "rb") as handle:  # noqa: PTH123 - one fd: fstat and read the same file
+        identity = stat_identity(os.fstat(handle.fileno()))
+        raw = handle.read()
+    return decode_json_object(file, raw), identity
+
+
+def _check_owner(record: JobRecord, file: Path, experiment_id: str) -> JobRecord:
     if record.id != file.parent.name:
         raise CorruptMetadataError(file, f"'id' is {record.id!r}, not its directory's name")
     if record.experiment_id != experiment_id:
@@ -162,6 +290,7 @@ class Store:
         self.catalog = Catalog(self.home)
         self.syncs = DEFERRED
         self._written = WrittenJobs()
+        self._journals = Journals()
         # The directory of each experiment id asked for (a launcher asks per write).
         self._experiment_dirs: dict[str, Path] = {}
 
@@ -507,11 +636,25 @@ class Store:
             self.catalog.record(jobs=[row])
         return record
 
-    def _job_row(self, job: JobRecord, file: Path) -> JobRow:
-        try:
-            identity: str | None = file_identity(file)
-        except FileNotFoundError:
-            identity = None
+    def _read_job(self, file: Path, experiment_id: str, found: _Found | None = None) -> _Version:
+        """Read and check a ``job.json`` with the journal overlays made for it.
+
+        The file must belong to its directory and experiment. ``found``: the experiment's
+        journals, when the caller listed them already (once for many jobs).
+        """
+        data, identity = _read_job_file(file)
+        if found is None:
+            found = self._journals.overlays(file.parent.parent)
+        journal = apply_overlays(found, file.parent.name, identity, data) if found else None
+        record = _check_owner(JobRecord.from_json(file, data), file, experiment_id)
+        return _Version(record, identity, journal)
+
+    def _job_row(self, job: JobRecord, file: Path, identity: str | None = None) -> JobRow:
+        if identity is None:
+            try:
+                identity = file_identity(file)
+            except FileNotFoundError:
+                identity = None
         return JobRow(
             job.experiment_id, job.id, job.name, self._relative(file.parent), job.backend,
             job.handle, job.state.value, job.updated, identity,
@@ -534,7 +677,7 @@ class Store:
             IncompleteJobError: The job's creation was interrupted (the error says what to do).
             CorruptMetadataError: The file is damaged, or of a newer format.
         """
-        record = _read_job(self._job_file(experiment_id, job_id), experiment_id)
+        record = self._read_job(self._job_file(experiment_id, job_id), experiment_id).record
         if not record.complete:
             raise IncompleteJobError(self.job_dir(experiment_id, job_id), _NEVER_WRITTEN)
         return record
@@ -559,10 +702,10 @@ class Store:
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
             current = self._written.current(str(file))
             if current is None:
-                before = _read_job(file, experiment_id)
+                before = self._read_job(file, experiment_id).record
                 job = before.to_json()
             else:
-                before, job = current
+                before, job = current.record, current.content
             if require_complete and not before.complete:
                 raise StoreError(
                     f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
@@ -572,6 +715,89 @@ class Store:
             mutate(job, before)
             after = self._write_job_file(file, job)
         return before, after
+
+    def _update_jobs(
+        self,
+        experiment_id: str,
+        updates: Sequence[tuple[str, _Mutate]],
+        *,
+        require_complete: bool = True,
+    ) -> list[tuple[JobRecord, JobRecord]]:
+        """:meth:`_update_job` for many jobs, written as one journal; return both records of each.
+
+        Fewer than :data:`JOURNAL_FROM` jobs are written to their ``job.json``. Otherwise every
+        update is made first, under the lock held once; if any raises nothing is written. Then
+        one journal holds every job's changes (see :mod:`nr_experiment.store.journal`), and
+        each job's record as read back (file and journal) is remembered and indexed.
+        """
+        if len(updates) < JOURNAL_FROM:
+            return [
+                self._update_job(experiment_id, job_id, mutate, require_complete=require_complete)
+                for job_id, mutate in updates
+            ]
+        exp_dir = self._existing(experiment_id)
+        name = self._journals.new_name()
+        overlays: dict[str, Overlay] = {}
+        made: list[tuple[Path, str, str, JobRecord, JobRecord]] = []
+        with file_lock(exp_dir / LOCK_FILE, timeout=self.lock_timeout):
+            journals = self._journals.overlays(exp_dir)
+            for job_id, mutate in updates:
+                file = self.job_dir(experiment_id, job_id) / JOB_FILE
+                current = self._written.current(str(file))
+                if current is None:
+                    version = self._read_job(
+                        self._job_file(experiment_id, job_id), experiment_id, journals
+                    )
+                    before, job, identity = (
+                        version.record,
+                        version.record.to_json(),
+                        version.identity,
+                    )
+                else:
+                    before, job, identity = current
+                if require_complete and not before.complete:
+                    raise StoreError(
+                        f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
+                        "before recording a submit"
+                    )
+                job.update(format=JobRecord.FORMAT, written=before.written)
+                mutate(job, before)
+                text = dumps_json(job)
+                after = _checked(JobRecord.from_json, file, json.loads(text))
+                overlays[job_id] = Overlay(identity, diff(before.raw, job))
+                made.append((file, identity, text, before, after))
+            self._journals.write(exp_dir, name, overlays)
+            rows = []
+            for file, identity, text, _, after in made:
+                self._written.remember(str(file), identity, text, after)
+                rows.append(self._job_row(after, file, _row_identity(identity, name)))
+        if self.syncs.active:
+            self.catalog.defer(rows)
+        else:
+            self.catalog.record(jobs=rows)
+        return [(before, after) for _, _, _, before, after in made]
+
+    def write_jobs(
+        self, experiment_id: str, contents: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[JobRecord]:
+        """:meth:`write_job` for many jobs, in one write (a journal from :data:`JOURNAL_FROM`).
+
+        Args:
+            experiment_id: An experiment id.
+            contents: ``(job id, content)`` per job.
+
+        Returns:
+            The records written, in order.
+
+        Raises:
+            StoreError: A content uses a key the store owns (nothing is written).
+            JobNotFoundError: No such job (nothing is written).
+        """
+        for _, data in contents:
+            _check_content(data)
+        updates = [(job_id, _replacing(data)) for job_id, data in contents]
+        pairs = self._update_jobs(experiment_id, updates, require_complete=False)
+        return [after for _, after in pairs]
 
     def write_job(self, experiment_id: str, job_id: str, data: Mapping[str, Any]) -> JobRecord:
         """Replace the caller-owned content of ``job.json`` (task config, executor config, ...).
@@ -628,16 +854,21 @@ class Store:
         if present != by_id.keys() or present != set(listed):
             return None
         home = str(self.home)
-        dirs, texts = [], []
+        dirs = [f"{home}/{by_id[job_id].dir}" for job_id in listed]  # strings: this runs per job
+        try:
+            files = {
+                job_id: file_identity(f"{job_dir}/{JOB_FILE}")
+                for job_id, job_dir in zip(listed, dirs, strict=True)
+            }
+        except FileNotFoundError:
+            return None
+        journals = self._journals.overlays(exp_dir)
+        expected = _expected_identities(journals, files) if journals else files
+        texts = []
         for job_id in listed:
             row = by_id[job_id]
-            job_dir = f"{home}/{row.dir}"  # strings, not Paths: this runs per job
-            try:
-                if row.summary is None or row.file != file_identity(f"{job_dir}/{JOB_FILE}"):
-                    return None
-            except FileNotFoundError:
+            if row.summary is None or row.file != expected[job_id]:
                 return None
-            dirs.append(job_dir)
             texts.append(row.summary)
         summaries = json.loads(f"[{','.join(texts)}]")  # one decode for all
         return list(zip(listed, dirs, summaries, strict=True))
@@ -663,6 +894,8 @@ class Store:
         exp_dir = self._existing(experiment_id)
         found: list[JobRecord] = []
         present: set[str] = set()
+        journals = self._journals.overlays(exp_dir)
+        files: dict[str, str] = {}
         with os.scandir(exp_dir) as entries:
             for entry in entries:
                 if entry.name.startswith(".") or not entry.is_dir():
@@ -672,11 +905,15 @@ class Store:
                 if not file.is_file():
                     _warn(IncompleteJobError(Path(entry.path), _NO_JOB_FILE))
                     continue
-                record = _read_job(file, experiment_id)
+                version = self._read_job(file, experiment_id, journals)
+                record = version.record
+                files[entry.name] = version.identity
                 if record.complete:
                     found.append(record)
                 else:
                     _warn(IncompleteJobError(Path(entry.path), _NEVER_WRITTEN))
+        if journals:
+            self._journals.prune(exp_dir, files)
         listed = _read_experiment(exp_dir / EXPERIMENT_FILE).jobs
         for missing in [job_id for job_id in listed if job_id not in present]:
             warnings.warn(
@@ -721,23 +958,37 @@ class Store:
                 :meth:`write_job` never gave it its content.
             JobNotFoundError: No such job.
         """
-        intent = Intent.now(backend, backend_job_name(experiment_id, job_id), details or {})
-        written = intent.to_json()
-
-        def mark(job: dict[str, Any], before: JobRecord) -> None:
-            old = before.intent
-            if old is not None and before.handle is None and not replace_unresolved:
-                raise StoreError(
-                    f"job {job_id!r} of {experiment_id!r} has an unresolved submit intent from "
-                    f"{old.host} (backend name {old.backend_job_name!r}); check the backend for "
-                    "it, then pass replace_unresolved=True"
-                )
-            if before.handle is not None:
-                job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
-            job.update(backend=backend, intent=written, handle=None, submitted=None)
-
+        request = IntentRequest(job_id, backend, details, replace_unresolved=replace_unresolved)
+        intent, mark = _intent_mark(experiment_id, request)
         self._update_job(experiment_id, job_id, mark)
         return intent
+
+    def record_intents(
+        self, experiment_id: str, requests: Sequence["IntentRequest"]
+    ) -> list[Intent]:
+        """:meth:`record_intent` for the jobs of one submit step, in one write.
+
+        From :data:`JOURNAL_FROM` jobs on, the intents go into one journal file (see
+        :mod:`nr_experiment.store.journal`), read with each ``job.json``. Every request is
+        checked before anything is written: one refused leaves no intent behind.
+
+        Args:
+            experiment_id: An experiment id.
+            requests: One per job; ``content`` (caller-owned content, as :meth:`write_job`
+                takes it) is written in the same write.
+
+        Returns:
+            The intents, in ``requests`` order.
+
+        Raises:
+            StoreError: As :meth:`record_intent` (nothing is written).
+            JobNotFoundError: No such job (nothing is written).
+        """
+        made = [_intent_mark(experiment_id, request) for request in requests]
+        self._update_jobs(
+            experiment_id, [(r.job_id, mark) for r, (_, mark) in zip(requests, made, strict=True)]
+        )
+        return [intent for intent, _ in made]
 
     def record_submitted(
         self,
@@ -767,17 +1018,36 @@ class Store:
             JobNotFoundError: No such job.
         """
         when = time.time() if submitted is None else submitted
-
-        def mark(job: dict[str, Any], before: JobRecord) -> None:
-            if before.intent is None:
-                raise StoreError(f"job {job_id!r} of {experiment_id!r}: record_intent() first")
-            if content is not None:
-                data = content(before)
-                _check_content(data)
-                _replacing(data)(job, before)
-            job.update(handle=handle, submitted=when)
-
+        mark = _submitted_mark(experiment_id, SubmittedRequest(job_id, handle, content), when)
         return self._update_job(experiment_id, job_id, mark)[1]
+
+    def record_submits(
+        self,
+        experiment_id: str,
+        requests: Sequence["SubmittedRequest"],
+        *,
+        submitted: float | None = None,
+    ) -> list[JobRecord]:
+        """:meth:`record_submitted` for the jobs of one submit step, in one write.
+
+        From :data:`JOURNAL_FROM` jobs on, the handles go into one journal file (see
+        :meth:`record_intents`).
+
+        Args:
+            experiment_id: An experiment id.
+            requests: One per job.
+            submitted: Submit time in epoch seconds; defaults to now.
+
+        Returns:
+            The updated records, in ``requests`` order.
+
+        Raises:
+            StoreError: As :meth:`record_submitted` (nothing is written).
+            JobNotFoundError: No such job (nothing is written).
+        """
+        when = time.time() if submitted is None else submitted
+        updates = [(r.job_id, _submitted_mark(experiment_id, r, when)) for r in requests]
+        return [after for _, after in self._update_jobs(experiment_id, updates)]
 
     def resolve_backend_job_name(self, name: str) -> tuple[str, str] | None:
         """Find the experiment and job a scheduler-side job name was made for.
@@ -932,13 +1202,21 @@ class Store:
             found.skipped.append(Skipped(error.path, error.reason))
             return
         found.experiments.append(
-            ExperimentRow(eid, title, experiment.created, self._relative(path))
+            ExperimentRow(
+                eid,
+                title,
+                experiment.created,
+                self._relative(path),
+                experiment.get("dryrun") is True,
+            )
         )
+        journals = self._journals.overlays(path)
         for job_dir in sorted(path.iterdir()):
             if job_dir.name.startswith(".") or not job_dir.is_dir():
                 continue
             try:
-                job = _read_job(job_dir / JOB_FILE, eid)
+                version = self._read_job(job_dir / JOB_FILE, eid, journals)
+                job = version.record
             except FileNotFoundError:
                 found.skipped.append(_skipped(IncompleteJobError(job_dir, _NO_JOB_FILE)))
                 continue
@@ -946,6 +1224,6 @@ class Store:
                 found.skipped.append(Skipped(error.path, error.reason))
                 continue
             if job.complete:
-                found.jobs.append(self._job_row(job, job_dir / JOB_FILE))
+                found.jobs.append(self._job_row(job, job_dir / JOB_FILE, version.row_identity))
             else:
                 found.skipped.append(_skipped(IncompleteJobError(job_dir, _NEVER_WRITTEN)))

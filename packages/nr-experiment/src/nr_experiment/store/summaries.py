@@ -12,7 +12,7 @@ from typing import Any
 
 from nr_experiment.store.records import JobRecord
 
-__all__ = ["dumps_compact", "file_identity", "status_summary"]
+__all__ = ["dumps_compact", "file_identity", "stat_identity", "status_summary"]
 
 
 def file_identity(path: Path | str) -> str:
@@ -21,7 +21,11 @@ def file_identity(path: Path | str) -> str:
     Raises:
         FileNotFoundError: The file does not exist.
     """
-    stat = os.stat(path)  # noqa: PTH116 - called 10,000 times per status: no Path objects
+    return stat_identity(os.stat(path))  # noqa: PTH116 - called 10,000 times per status
+
+
+def stat_identity(stat: os.stat_result) -> str:
+    """:func:`file_identity` of a file already stat'ed (``os.fstat`` of the file read)."""
     return f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
 
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from nr_experiment.store.records import JobRecord
 from nr_experiment.store.summaries import file_identity
 
-__all__ = ["KEPT", "WrittenJobs"]
+__all__ = ["KEPT", "Current", "WrittenJobs"]
 
 #: How many files are kept at most (the ones written last): their text only, a few KB each.
 KEPT = 2048
@@ -30,6 +30,20 @@ KEPT = 2048
 class _Written(NamedTuple):
     identity: str
     text: str
+
+
+class Current(NamedTuple):
+    """A file's record as this store wrote it last.
+
+    Attributes:
+        record: The record.
+        content: A copy of its content, safe to modify.
+        identity: The file's identity (the version written).
+    """
+
+    record: JobRecord
+    content: dict[str, Any]
+    identity: str
 
 
 class WrittenJobs:
@@ -54,6 +68,9 @@ class WrittenJobs:
     def remember(self, file: str, identity: str, text: str, record: JobRecord) -> None:
         """Note that ``file`` now holds ``text`` (parsed as ``record``), with ``identity``.
 
+        ``text`` may be the file's content with journal overlays laid over it
+        (:mod:`nr_experiment.store.journal`): what a reader of the file and its journals reads.
+
         A job that ended is forgotten instead; beyond :data:`KEPT` files the one written
         longest ago is.
         """
@@ -65,13 +82,13 @@ class WrittenJobs:
             if len(self._files) > self._kept:
                 self._files.popitem(last=False)
 
-    def current(self, file: str) -> tuple[JobRecord, dict[str, Any]] | None:
+    def current(self, file: str) -> Current | None:
         """The file's record and a copy of its content, if it is still what was written.
 
         Returns:
-            ``(record, content)`` (two decodings of the text: the content is safe to modify),
-            or None when this store did not write the file, forgot it, or it was replaced
-            since (read it then).
+            The record and its content (two decodings of the text: the content is safe to
+            modify), or None when this store did not write the file, forgot it, or it was
+            replaced since (read it then).
 
         Raises:
             CorruptMetadataError: The text kept does not parse as a job record (never, for
@@ -86,7 +103,8 @@ class WrittenJobs:
                 return None
         except FileNotFoundError:
             return None
-        return JobRecord.from_json(Path(file), json.loads(written.text)), json.loads(written.text)
+        record = JobRecord.from_json(Path(file), json.loads(written.text))
+        return Current(record, json.loads(written.text), written.identity)
 
     def forget_under(self, directory: str) -> None:
         """Drop every file below ``directory`` (an experiment that was deleted)."""
