@@ -29,6 +29,8 @@ class EnvVar(str, enum.Enum):
             experiment run keeps running at once (``0``: no bound).
         LOCAL_FORK_SERVER: ``NEMORUN_LOCAL_FORK_SERVER``, whether local Partial jobs are forked
             by a preloaded fork server (``1``) or spawned as fresh interpreters (``0``).
+        COLUMNS: The width an attached run's console fits its tables to (else the terminal's).
+        TERM: ``TERM=dumb`` turns an attached run's live table off (one line per change).
 
     Set inside a job:
         JOB_ID: ``NR_EXEC_JOB_ID``, the backend job id of the running job.
@@ -52,6 +54,8 @@ class EnvVar(str, enum.Enum):
     LAZY_CLI = "LAZY_CLI"
     LOCAL_MAX_RUNNING = "NEMORUN_LOCAL_MAX_RUNNING"
     LOCAL_FORK_SERVER = "NEMORUN_LOCAL_FORK_SERVER"
+    COLUMNS = "COLUMNS"
+    TERM = "TERM"
     JOB_ID = "NR_EXEC_JOB_ID"
     JOB_DIR = "NR_EXEC_JOB_DIR"
     EXIT_MARKER = "NR_EXEC_EXIT_MARKER"
