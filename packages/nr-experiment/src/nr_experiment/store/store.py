@@ -630,11 +630,15 @@ class Store:
         row = self._job_row(record, file)
         if row.file is not None:
             self._written.remember(str(file), row.file, text, record)
-        if self.syncs.active:
-            self.catalog.defer([row])
-        else:
-            self.catalog.record(jobs=[row])
+        self._index([row])
         return record
+
+    def _index(self, rows: list[JobRow]) -> None:
+        """Record catalog rows now, or at the write group's flush when deferring."""
+        if self.syncs.active:
+            self.catalog.defer(rows)
+        else:
+            self.catalog.record(jobs=rows)
 
     def _read_job(self, file: Path, experiment_id: str, found: _Found | None = None) -> _Version:
         """Read and check a ``job.json`` with the journal overlays made for it.
@@ -700,21 +704,37 @@ class Store:
         if str(file) not in self._written:  # else it was this store's: no need to look first
             self._job_file(experiment_id, job_id)
         with file_lock(file.parent.parent / LOCK_FILE, timeout=self.lock_timeout):
-            current = self._written.current(str(file))
-            if current is None:
-                before = self._read_job(file, experiment_id).record
-                job = before.to_json()
-            else:
-                before, job = current.record, current.content
-            if require_complete and not before.complete:
-                raise StoreError(
-                    f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
-                    "before recording a submit"
-                )
-            job.update(format=JobRecord.FORMAT, written=before.written)
-            mutate(job, before)
+            before, job, _ = self._mutated(file, experiment_id, mutate, require_complete)
             after = self._write_job_file(file, job)
         return before, after
+
+    def _mutated(
+        self,
+        file: Path,
+        experiment_id: str,
+        mutate: _Mutate,
+        require_complete: bool,
+        journals: _Found | None = None,
+    ) -> tuple[JobRecord, dict[str, Any], str]:
+        """A job's record, its content once ``mutate`` changed it, and the file's identity.
+
+        Called under the experiment's lock. The content is the one this store wrote last
+        when the file is still that one, else the file read with its journal overlays.
+        """
+        current = self._written.current(str(file))
+        if current is None:
+            version = self._read_job(file, experiment_id, journals)
+            before, job, identity = version.record, version.record.to_json(), version.identity
+        else:
+            before, job, identity = current
+        if require_complete and not before.complete:
+            raise StoreError(
+                f"job {file.parent.name!r} of {experiment_id!r} has no content yet: write_job() "
+                "it before recording a submit"
+            )
+        job.update(format=JobRecord.FORMAT, written=before.written)
+        mutate(job, before)
+        return before, job, identity
 
     def _update_jobs(
         self,
@@ -743,25 +763,11 @@ class Store:
             journals = self._journals.overlays(exp_dir)
             for job_id, mutate in updates:
                 file = self.job_dir(experiment_id, job_id) / JOB_FILE
-                current = self._written.current(str(file))
-                if current is None:
-                    version = self._read_job(
-                        self._job_file(experiment_id, job_id), experiment_id, journals
-                    )
-                    before, job, identity = (
-                        version.record,
-                        version.record.to_json(),
-                        version.identity,
-                    )
-                else:
-                    before, job, identity = current
-                if require_complete and not before.complete:
-                    raise StoreError(
-                        f"job {job_id!r} of {experiment_id!r} has no content yet: write_job() it "
-                        "before recording a submit"
-                    )
-                job.update(format=JobRecord.FORMAT, written=before.written)
-                mutate(job, before)
+                if str(file) not in self._written:
+                    self._job_file(experiment_id, job_id)  # the errors of a missing job
+                before, job, identity = self._mutated(
+                    file, experiment_id, mutate, require_complete, journals
+                )
                 text = dumps_json(job)
                 after = _checked(JobRecord.from_json, file, json.loads(text))
                 overlays[job_id] = Overlay(identity, diff(before.raw, job))
@@ -771,10 +777,7 @@ class Store:
             for file, identity, text, _, after in made:
                 self._written.remember(str(file), identity, text, after)
                 rows.append(self._job_row(after, file, _row_identity(identity, name)))
-        if self.syncs.active:
-            self.catalog.defer(rows)
-        else:
-            self.catalog.record(jobs=rows)
+        self._index(rows)
         return [(before, after) for _, _, _, before, after in made]
 
     def write_jobs(
