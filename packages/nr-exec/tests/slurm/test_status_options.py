@@ -118,3 +118,25 @@ def test_probe_and_submit_parsing() -> None:
     ids, failure = parse_submit("@@job 0 12\n@@job 1 13\n@@failed 2 bad option\n")
     assert ids == {0: "12", 1: "13"}
     assert failure == "2 bad option"
+
+
+def test_accounting_lagging_behind_the_controller() -> None:
+    """sacct still says PENDING/RUNNING for a job squeue (or its marker) shows ended."""
+    rows = "60|PENDING|0:0|None\n61|RUNNING|0:0|None\n62|PENDING|0:0|None\n63|FAILED|2:0|None"
+    squeue = "60|COMPLETED|None\n61|FAILED|NonZeroExitCode\n63|FAILED|None"
+    markers = f".jobs/62/exit.json:{MARKER}\n.jobs/61/exit.json:" + MARKER.replace(
+        '"exit_code": 0', '"exit_code": 5'
+    )
+    found = _known(_output(0, rows, squeue, markers), ["60", "61", "62", "63"])
+    assert found["60"].state is JobState.SUCCEEDED
+    assert (found["61"].state, found["61"].exit_code) == (JobState.FAILED, 5)
+    assert found["62"].state is JobState.SUCCEEDED
+    assert (found["63"].state, found["63"].exit_code) == (JobState.FAILED, 2)
+
+
+def test_marker_of_an_attempt_before_a_requeue_is_not_the_end() -> None:
+    rows = "70|COMPLETED|0:0|None\n70|PENDING|0:0|None\n70|REQUEUED|0:0|None"
+    old_marker = MARKER.replace('"retries": 1', '"retries": 0')
+    found = _known(_output(0, rows, markers=f".jobs/70/exit.json:{old_marker}"), ["70"])
+    assert found["70"].state is JobState.PENDING
+    assert found["70"].retries == 2

@@ -12,7 +12,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nr_exec.marker import ExitMarker
 from nr_exec.states import FailureReason, JobState, JobStatus
@@ -248,7 +248,9 @@ def parse_status(output: str, job_ids: Sequence[str]) -> dict[str, JobStatus | N
     indexed = set(sections.get("index", "").split())
     result: dict[str, JobStatus | None] = {}
     for job_id in job_ids:
-        scheduler = _scheduler_status(job_id, accounted) or _scheduler_status(job_id, queued)
+        scheduler = _current(
+            _scheduler_status(job_id, queued), _scheduler_status(job_id, accounted)
+        )
         marker = markers.get(marker_path(job_id))
         if scheduler is not None:
             result[job_id] = _merge(scheduler, marker)
@@ -263,14 +265,28 @@ def parse_status(output: str, job_ids: Sequence[str]) -> dict[str, JobStatus | N
     return result
 
 
+def _current(queued: JobStatus | None, accounted: JobStatus | None) -> JobStatus | None:
+    """The controller's state when ``squeue`` still lists the job, else the accounting's.
+
+    ``sacct`` is fed by the controller and can lag behind it (a job already completed for
+    ``squeue`` may still be PENDING or RUNNING in the database for a moment). Where both say
+    the same state, the accounting row is kept: it has the exit code and the restart count.
+    """
+    if queued is None or accounted is None:
+        return queued or accounted
+    if queued.state is accounted.state:
+        return accounted
+    return replace(queued, retries=max(queued.retries, accounted.retries))
+
+
 def _merge(scheduler: JobStatus, marker: ExitMarker | None) -> JobStatus:
     if marker is None:
         return scheduler
-    if scheduler.state is JobState.RUNNING:
-        # The batch script wrote the marker and is about to exit.
-        return marker.to_status()
     if not scheduler.is_terminal:
-        return scheduler
+        # The marker is written once, by the final attempt: one at least as late as the
+        # attempt the scheduler describes means the job has ended (the batch script is
+        # exiting, or the accounting has not caught up). An earlier one predates a requeue.
+        return marker.to_status() if marker.retries >= scheduler.retries else scheduler
     return JobStatus(
         scheduler.state,
         reason=scheduler.reason,
