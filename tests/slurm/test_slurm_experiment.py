@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.slurm]
 
 
 @pytest.fixture
-def calls(tunnel: LocalTunnel | SSHTunnel, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """Record the file transfers and submitting shells of the tunnel's class."""
-    seen: dict[str, list[str]] = {"sync": [], "submit": []}
+def calls(tunnel: LocalTunnel | SSHTunnel, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Record the file transfers and submitting shells (and their stdin) of the tunnel's class."""
+    seen: dict[str, list[Any]] = {"sync": [], "submit": [], "submit_stdin": []}
     cls = type(tunnel)
     sync, run = cls.sync, cls.run
 
@@ -33,6 +33,7 @@ def calls(tunnel: LocalTunnel | SSHTunnel, monkeypatch: pytest.MonkeyPatch) -> d
     def counting_run(self: Any, command: str, *args: Any, **kwargs: Any) -> Any:
         if "nr_submit " in command:
             seen["submit"].append(command)
+            seen["submit_stdin"].append(kwargs.get("stdin"))
         return run(self, command, *args, **kwargs)
 
     monkeypatch.setattr(cls, "sync", counting_sync)
@@ -59,7 +60,7 @@ def _wait_states(exp: Experiment, timeout: float = 90) -> dict[str, str]:
 def test_partial_script_and_dependent_in_one_transfer(
     make: Callable[..., SlurmExecutor],
     tunnel: LocalTunnel | SSHTunnel,
-    calls: dict[str, list[str]],
+    calls: dict[str, list[Any]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -70,8 +71,9 @@ def test_partial_script_and_dependent_in_one_transfer(
         exp.add(Script(inline="echo after"), name="after", dependencies=[made, said])
         exp.run()
     assert [job.state for job in exp.jobs] == ["SUCCEEDED"] * 3
-    assert len(calls["sync"]) == 1
+    assert calls["sync"] == []  # the files travel as the stdin of the one submitting shell
     assert len(calls["submit"]) == 1
+    assert calls["submit_stdin"][0] is not None
     handles = [Handle.parse(job.handle) for job in exp.jobs]
     assert all(h.backend == "slurm" for h in handles)
     capsys.readouterr()
@@ -102,7 +104,7 @@ def test_dependency_chain_with_failing_parent(
 
 
 def test_sequential_and_cancel_with_dependents(
-    make: Callable[..., SlurmExecutor], calls: dict[str, list[str]], tmp_path: Path
+    make: Callable[..., SlurmExecutor], calls: dict[str, list[Any]], tmp_path: Path
 ) -> None:
     with Experiment("slurm-seq", executor=make(), base_dir=tmp_path, clean_mode=True) as exp:
         ids = [exp.add(Script(inline="sleep 300"), name=f"seq{i}") for i in range(3)]
@@ -119,7 +121,7 @@ def test_sequential_and_cancel_with_dependents(
 def test_array_of_same_shape_tasks(
     make: Callable[..., SlurmExecutor],
     tunnel: LocalTunnel | SSHTunnel,
-    calls: dict[str, list[str]],
+    calls: dict[str, list[Any]],
     tmp_path: Path,
 ) -> None:
     executor = make(array_parallelism=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import threading
 from pathlib import Path
 
@@ -174,3 +175,13 @@ def test_environment_values_never_appear_in_results_or_errors(tmp_path: Path) ->
         tunnel.run("sleep 5", env=secret, timeout=0.2)
     assert "s3cr3t-value" not in str(timed_out.value)
     assert timed_out.value.__cause__ is None
+
+
+def test_run_reads_stdin(tmp_path: Path) -> None:
+    tunnel = LocalTunnel()
+    on_disk = tmp_path / "data"
+    on_disk.write_bytes(b"x" * 100_000)
+    with on_disk.open("rb") as handle:
+        assert tunnel.run("wc -c", stdin=handle).stdout.split() == ["100000"]
+    assert tunnel.run("cat", stdin=io.BytesIO(b"a\nb\n")).stdout == "a\nb\n"
+    assert tunnel.run("wc -c").stdout.split() == ["0"]

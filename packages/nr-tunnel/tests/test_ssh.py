@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -297,3 +298,14 @@ def test_openssh_reuse_only_names_the_command_to_start_the_master(make_tunnel: F
     assert str(starter.port) in command
     subprocess.run(command, shell=True, check=True, stdin=subprocess.DEVNULL)  # noqa: S602
     assert reuse.run("echo reused").stdout == "reused\n"
+
+
+def test_run_streams_stdin(tunnel: SSHTunnel, tmp_path: Path) -> None:
+    """A command reads a file (with a descriptor) or an in-memory stream as its stdin."""
+    data = os.urandom(3 * 1024 * 1024)  # more than one read of the drivers
+    on_disk = tmp_path / "data"
+    on_disk.write_bytes(data)
+    with on_disk.open("rb") as handle:
+        assert tunnel.run("wc -c", stdin=handle).stdout.split() == [str(len(data))]
+    assert tunnel.run("cat", stdin=io.BytesIO(b"line 1\nline 2\n")).stdout == "line 1\nline 2\n"
+    assert tunnel.run("wc -c").stdout.split() == ["0"]  # no stdin: empty, never this process's

@@ -1,25 +1,20 @@
-"""What a batch of many Slurm specs costs in work: decoded settings, shape keys, staging."""
+"""What a batch of many Slurm specs costs in work: decoded settings, shape keys, one stream."""
 
-import os
+import io
 import stat
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from nr_config import Script
 from nr_exec.errors import BackendError
-from nr_exec.slurm import SlurmBackend, SlurmExecutor, transfer
+from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_exec.slurm.arrays import shape_key
-from nr_exec.slurm.transfer import stage, staging_dir
+from nr_exec.slurm.transfer import pack
 from nr_exec.spec import JobSpec
 
 ROOT = "/remote/root"  # the conftest's tunnel root
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _specs(executor: SlurmExecutor, count: int) -> list[JobSpec]:
@@ -81,45 +76,59 @@ def test_the_shape_key_tells_resources_apart(
     assert shape_key(one, "{}") == shape_key(_specs(make_executor(), 1)[0], "{}")
 
 
-def test_a_batch_without_new_archives_is_staged_in_memory(
+def _members(stream: io.BytesIO) -> dict[str, tarfile.TarInfo]:
+    stream.seek(0)
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        return {info.name: info for info in tar}
+
+
+def test_a_batch_is_one_tar_stream_relative_to_the_root(
     make_executor: Callable[..., SlurmExecutor],
     backend_of: Callable[[SlurmExecutor], SlurmBackend],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    memory = tmp_path / "memory"
-    memory.mkdir()
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    monkeypatch.setattr(transfer, "MEMORY_STAGE_ROOT", str(memory))
     executor = make_executor()
     requests = backend_of(executor).dryrun_array(_specs(executor, 2), max_array_size=10)
-    with staging_dir(disk, in_memory=True) as staged:
-        assert staged.parent.parent == memory
-        assert staged.stat().st_mode & 0o777 == 0o777 & ~_umask()
-        stage(staged, ROOT, requests, {}, {})
-        script = next(staged.glob("*/exp.t0/scripts/*.sh"))
-        assert script.read_text(encoding="utf-8").endswith("echo 0\n")
-        assert script.stat().st_mode & stat.S_IXUSR
-        array_dir = next(staged.glob("*/arrays/*"))
-        assert (array_dir / "elements" / "1").readlink() == Path(requests[0].specs[1].job_dir)
-    assert list(memory.iterdir()) == []  # removed afterwards
-    assert list(disk.iterdir()) == []
+    stream = io.BytesIO()
+    pack(stream, ROOT, requests, {}, {})
+    members = _members(stream)
+    expected = {_relative(item.path) for r in requests for item in r.files}
+    expected |= {_relative(r.bundle_path) for r in requests}
+    assert set(members) == expected  # an element's job directory is not among them
+    stream.seek(0)
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        tar.extractall(tmp_path, filter="data")
+    manifest = next(tmp_path.glob("*/arrays/*/manifest.sh")).read_text(encoding="utf-8")
+    assert "nr_unpack=" in manifest
+    with tarfile.open(next(tmp_path.glob("*/arrays/*/elements.tar"))) as bundle:
+        bundle.extractall(tmp_path, filter="data")
+    script = next(tmp_path.glob("*/exp.t0/scripts/*.sh"))
+    assert script.read_text(encoding="utf-8").endswith("echo 0\n")
+    assert script.stat().st_mode & stat.S_IXUSR
 
 
-def test_a_batch_with_new_archives_is_staged_beside_them_on_disk(tmp_path: Path) -> None:
-    with staging_dir(tmp_path, in_memory=False) as staged:
-        assert staged == tmp_path / "stage"
-        archive = tmp_path / "code.tar.gz"
-        archive.write_bytes(b"archive")
-        sha = "a" * 64
-        stage(staged, ROOT, [], {}, {sha: archive})
-        assert (staged / "code" / f"{sha}.tar.gz").read_bytes() == b"archive"
+def test_new_archives_and_code_links_travel_in_the_stream(tmp_path: Path) -> None:
+    archive = tmp_path / "code.tar.gz"
+    archive.write_bytes(b"archive bytes")
+    sha = "a" * 64
+    stream = io.BytesIO()
+    pack(stream, ROOT, [], {f"{ROOT}/exp/job": "/shared/checkout"}, {sha: archive})
+    members = _members(stream)
+    assert members["exp/job/code"].issym()
+    assert members["exp/job/code"].linkname == "/shared/checkout"
+    stream.seek(0)
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for info in tar:
+            if info.isfile():
+                extracted = tar.extractfile(info)
+                assert extracted is not None
+                assert (info.name, extracted.read()) == (f"code/{sha}.tar.gz", b"archive bytes")
 
 
-def test_a_missing_memory_directory_falls_back_to_disk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(transfer, "MEMORY_STAGE_ROOT", str(tmp_path / "absent"))
-    with staging_dir(tmp_path, in_memory=True) as staged:
-        assert staged == tmp_path / "stage"
+def test_a_path_outside_the_root_is_refused() -> None:
+    with pytest.raises(ValueError, match="not under the remote root"):
+        pack(io.BytesIO(), ROOT, [], {"/elsewhere/job": "/x"}, {})
+
+
+def _relative(path: str) -> str:
+    return path.removeprefix(f"{ROOT}/")

@@ -9,11 +9,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from nr_tunnel.callbacks import Callback, keep_alive
 from nr_tunnel.errors import CommandTimeoutError, RemotePathNotFoundError
 from nr_tunnel.quoting import build_command, shown_command
 from nr_tunnel.result import RunResult, deliver
+from nr_tunnel.stdin import popen_stdin
 from nr_tunnel.sync import local_sync
 
 __all__ = ["LocalTunnel"]
@@ -55,6 +57,7 @@ class LocalTunnel:
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        stdin: BinaryIO | None = None,
     ) -> RunResult:
         """Run a command with ``/bin/sh``.
 
@@ -65,6 +68,7 @@ class LocalTunnel:
             timeout: Seconds before the command is killed.
             env: Extra environment variables.
             cwd: Directory to run in.
+            stdin: A binary file the command reads as its standard input (default: none).
 
         Returns:
             The exit code and output.
@@ -76,11 +80,13 @@ class LocalTunnel:
         """
         script = build_command(command, env=env, cwd=cwd)
         shown = shown_command(command, env=env, cwd=cwd)
+        source, data = popen_stdin(stdin)
         try:
             done = subprocess.run(
                 [_SHELL, "-c", script],
                 capture_output=True,
-                stdin=subprocess.DEVNULL,
+                stdin=None if data is not None else source,
+                input=data,
                 timeout=timeout,
                 check=False,
             )

@@ -11,7 +11,6 @@ sent and the driver restarts the master (or, in reuse-only mode, says how to sta
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ from nr_tunnel.errors import (
     UnknownHostKeyError,
 )
 from nr_tunnel.retry import backoff_delays, retry
+from nr_tunnel.stdin import popen_stdin
 
 if TYPE_CHECKING:
     from nr_tunnel.ssh import SSHTunnel
@@ -235,7 +235,7 @@ class OpenSSHDriver:
         """Run ``command`` over the master (see `nr_tunnel.remote.Driver.execute`)."""
         start = stdin.tell() if stdin is not None else 0
         for attempt in range(2):
-            source, data = _stdin_source(stdin)
+            source, data = popen_stdin(stdin)
             process = subprocess.Popen(
                 [*self.ssh_argv(), self._destination, command],
                 stdin=source,
@@ -278,17 +278,6 @@ class OpenSSHDriver:
 
     def close(self) -> None:
         """Leave the master running (ControlPersist ends it); nothing to release here."""
-
-
-def _stdin_source(stdin: BinaryIO | None) -> tuple[int | BinaryIO, bytes | None]:
-    """What to give ``Popen`` as stdin: the file itself when it has a descriptor, else a pipe."""
-    if stdin is None:
-        return subprocess.DEVNULL, None
-    try:
-        stdin.fileno()
-    except (OSError, io.UnsupportedOperation):
-        return subprocess.PIPE, stdin.read()
-    return stdin, None
 
 
 def classify(stderr: str, tunnel: SSHTunnel) -> TunnelError | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from nr_tunnel.callbacks import Callback
@@ -45,8 +45,12 @@ class Tunnel(Protocol):
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        stdin: BinaryIO | None = None,
     ) -> RunResult:
-        """Run a command and return its exit code and output."""
+        """Run a command and return its exit code and output.
+
+        ``stdin``, a binary file, is streamed to the command's standard input.
+        """
         ...
 
     def setup(self) -> None:

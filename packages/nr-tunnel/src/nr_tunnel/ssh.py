@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import BinaryIO, Literal, TypeVar
 
 from nr_tunnel.callbacks import Callback, keep_alive
 from nr_tunnel.errors import ConnectionLostError, TunnelError
@@ -188,6 +188,7 @@ class SSHTunnel:
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        stdin: BinaryIO | None = None,
     ) -> RunResult:
         """Run a command on the remote host.
 
@@ -199,6 +200,7 @@ class SSHTunnel:
             timeout: Seconds before the command's channel is closed.
             env: Environment variables to export for the command.
             cwd: Remote directory to run in.
+            stdin: A binary file streamed to the command's standard input (default: none).
 
         Returns:
             The exit code and output.
@@ -216,7 +218,7 @@ class SSHTunnel:
             script = f"{shlex.quote(self.shell)} -c {shlex.quote(script)}"
             shown = f"{shlex.quote(self.shell)} -c {shlex.quote(shown)}"
         with secrets_hidden(script, shown):
-            result = self._files().run(script, timeout=timeout)
+            result = self._files().run(script, timeout=timeout, stdin=stdin)
         return deliver(replace(result, command=shown), hide=hide, warn=warn)
 
     def setup(self) -> None:

@@ -3,7 +3,9 @@
 Tasks that differ only in their command, environment, files and job directory become the
 elements of one array job (chunked so that no array exceeds the cluster's ``MaxArraySize``).
 Each element finds its job directory, working directory and command line in the array's
-manifest, a shell file with one ``case`` branch per ``$SLURM_ARRAY_TASK_ID``.
+manifest, a shell file with one ``case`` branch per ``$SLURM_ARRAY_TASK_ID``, and unpacks
+its own files from the array's bundle when it starts: a sweep of 10,000 elements sends a
+few files per array, not 10,000 job directories.
 """
 
 import dataclasses
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from nr_exec.jobs import safe_name
 from nr_exec.slurm.layout import render
 from nr_exec.slurm.quoting import command_line, export_lines, quote
-from nr_exec.slurm.request import SlurmRequest
+from nr_exec.slurm.request import SlurmRequest, relative_to_root
 from nr_exec.slurm.script import (
     LOG_INFO_FILE,
     SCRIPT_FILE,
@@ -32,6 +34,7 @@ from nr_exec.spec import JobSpec, Resources, StagedFile
 
 __all__ = [
     "ARRAYS_DIR",
+    "BUNDLE_FILE",
     "ELEMENTS_DIR",
     "JOB_IDS_FILE",
     "MANIFEST_FILE",
@@ -44,8 +47,12 @@ __all__ = [
 ARRAYS_DIR = "arrays"
 #: Name of the manifest in the array directory.
 MANIFEST_FILE = "manifest.sh"
-#: Directory of the array directory holding one link per element to its job directory.
+#: Directory of the array directory holding one link per element to its job directory
+#: (made by the element when it starts).
 ELEMENTS_DIR = "elements"
+#: Tar archive of the array directory holding the files of every element's job directory
+#: (names relative to the remote root), unpacked by each element for itself.
+BUNDLE_FILE = "elements.tar"
 #: File of the array directory listing the elements' job ids, one a line, in index order
 #: (how ``SlurmBackend.find`` tells which array element carries a job id).
 JOB_IDS_FILE = "jobs.txt"
@@ -79,19 +86,22 @@ def chunk_ranges(count: int, max_array_size: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _manifest(specs: Sequence[JobSpec], common: dict[str, str]) -> str:
+def _manifest(specs: Sequence[JobSpec], common: dict[str, str], root: str) -> str:
     lines = [
-        "# nr-exec array manifest: job directory, working directory and command of each element",
+        "# nr-exec array manifest: job directory, working directory, command and bundled",
+        "# files (their directory in the bundle, or nothing) of each element",
         'case "$SLURM_ARRAY_TASK_ID" in',
     ]
     for index, spec in enumerate(specs):
         env = {k: v for k, v in spec.env.items() if common.get(k) != v}
         line = " && ".join([*export_lines(env), f"exec {command_line(spec.argv)}"])
+        unpack = relative_to_root(spec.job_dir, root) if spec.files else ""
         lines += [
             f"{index})",
             f"  nr_job_dir={quote(spec.job_dir)}",
             f"  nr_workdir={quote(spec.workdir or spec.job_dir)}",
             f"  nr_line={quote(line)}",
+            f"  nr_unpack={quote(unpack)}",
             "  ;;",
         ]
     lines += [
@@ -100,6 +110,28 @@ def _manifest(specs: Sequence[JobSpec], common: dict[str, str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _element_setup(manifest: str, bundle: str, array_dir: str, root: str) -> str:
+    """The lines an element starts with: its manifest entry, its job directory and files.
+
+    The job directories of an array's elements are made by the elements themselves when
+    they start (one archive per array travels at submission, not a directory per element):
+    each unpacks its own files from the bundle and links its job directory as
+    ``elements/<index>`` (where its exit marker is found).
+    """
+    element = f'{quote(f"{array_dir}/{ELEMENTS_DIR}")}/"$SLURM_ARRAY_TASK_ID"'
+    unpack = f'{quote(bundle)} -C {quote(root)} --no-same-owner "$nr_unpack"'
+    failed = 'echo "nr-exec: array element $SLURM_ARRAY_TASK_ID cannot set up $nr_job_dir" >&2'
+    return "\n".join(
+        [
+            f". {quote(manifest)}",
+            f'mkdir -p "$nr_job_dir" {quote(f"{array_dir}/{ELEMENTS_DIR}")} &&',
+            f'  ln -sfn "$nr_job_dir" {element} &&',
+            f'  {{ [ -z "$nr_unpack" ] || tar -x -f {unpack}; }} ||',
+            f"  {{ {failed}; exit 1; }}",
+        ]
+    )
 
 
 def build_array_requests(
@@ -138,12 +170,13 @@ def build_array_requests(
         extra["array"] = f"0-{len(members) - 1}{limit}"
         common = common_env(members)
         manifest_path = f"{array_dir}/{MANIFEST_FILE}"
+        bundle_path = f"{array_dir}/{BUNDLE_FILE}"
         script_path = f"{array_dir}/{SCRIPT_FILE}"
         script = render(
             title=f"an array of {len(members)} jobs ({title})",
             script_path=script_path,
             blocks=[sbatch_block(head, settings, name=array_name, extra=extra)],
-            job_dir_setup=f". {quote(manifest_path)}",
+            job_dir_setup=_element_setup(manifest_path, bundle_path, array_dir, root),
             head_node=any(uses_head_node(spec) for spec in members),
             het_groups=[],
             exports=export_lines(common),
@@ -154,17 +187,12 @@ def build_array_requests(
             monitor_grace=0,
             retries=head.retries,
         )
-        files = [item.staged(spec.job_dir) for spec in members for item in spec.files]
-        files += [
-            StagedFile(manifest_path, _manifest(members, common)),
+        files = [
+            StagedFile(manifest_path, _manifest(members, common, root)),
             StagedFile(script_path, script),
             StagedFile(f"{array_dir}/{LOG_INFO_FILE}", log_info(stdout, stderr)),
             StagedFile(f"{array_dir}/{JOB_IDS_FILE}", "".join(f"{s.job_id}\n" for s in members)),
         ]
-        links = tuple(
-            (f"{array_dir}/{ELEMENTS_DIR}/{index}", spec.job_dir)
-            for index, spec in enumerate(members)
-        )
         requests.append(
             SlurmRequest(
                 backend=backend,
@@ -175,7 +203,8 @@ def build_array_requests(
                 stdout=stdout,
                 index_dir=array_dir,
                 files=tuple(files),
-                links=links,
+                bundle_path=bundle_path,
+                bundled=tuple(item.staged(s.job_dir) for s in members for item in s.files),
                 code=tuple((settings.packager, s.job_dir) for s in members if settings.ships_code),
                 dependencies=slurm_job_ids([*head.dependencies, *settings.dependencies]),
                 dependency_type=settings.dependency_type,

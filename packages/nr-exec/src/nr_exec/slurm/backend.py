@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import nr_config
 from nr_package import Packager
@@ -58,11 +58,10 @@ from nr_exec.slurm.settings import SlurmSettings
 from nr_exec.slurm.status import INDEX_DIR, parse_status, status_command
 from nr_exec.slurm.transfer import (
     Submission,
+    pack,
     parse_probe,
     parse_submit,
     probe_command,
-    stage,
-    staging_dir,
     submit_command,
 )
 from nr_exec.spec import JobSpec
@@ -402,12 +401,25 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
             info, missing = self._probe(sorted(archives))
             self._check_options([n for r in requests for n in r.extra_options], info)
             new = {sha: path for sha, path in archives.items() if sha in missing}
-            with staging_dir(Path(temp), in_memory=not new) as staged:
-                stage(staged, self.root, requests, links, new)
-                self.tunnel.sync(staged, self.root)
-        command = submit_command(self.root, items, sorted(new), trees)
+            with tempfile.TemporaryFile(dir=temp) as files:
+                pack(files, self.root, requests, links, new)
+                files.seek(0)
+                command = submit_command(self.root, items, sorted(new), trees)
+                output = self._run_submit(command, files, requests)
+        ids, failure = parse_submit(output)
+        submitted = [self._handles(requests[p], ids[p]) for p in sorted(ids)]
+        if failure is not None or len(ids) != len(items):
+            raise SlurmSubmitError(f"sbatch failed: {failure or output.strip()}", submitted)
+        return submitted
+
+    def _run_submit(self, command: str, files: BinaryIO, requests: Sequence[SlurmRequest]) -> str:
+        """Run the submit command with the batch's files on its stdin; return its output.
+
+        Raises:
+            SlurmSubmitError: The connection dropped (``submitted``: what :meth:`find` sees).
+        """
         try:
-            output = self.tunnel.run(command, warn=True).stdout
+            return self.tunnel.run(command, warn=True, stdin=files).stdout
         except ConnectionLostError as exc:
             try:
                 submitted = self._reached(requests) if exc.may_have_run else []
@@ -415,15 +427,10 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
                 submitted = []  # the batch's own sbatch still runs: nothing is known yet
             raise SlurmSubmitError(
                 f"the connection to {self.cluster} dropped while the batch was submitted; "
-                f"{len(submitted)} of {len(items)} entries are on the cluster, the others may "
-                "still arrive (find() them before submitting them again)",
+                f"{len(submitted)} of {len(requests)} entries are on the cluster, the others "
+                "may still arrive (find() them before submitting them again)",
                 submitted,
             ) from exc
-        ids, failure = parse_submit(output)
-        submitted = [self._handles(requests[p], ids[p]) for p in sorted(ids)]
-        if failure is not None or len(ids) != len(items):
-            raise SlurmSubmitError(f"sbatch failed: {failure or output.strip()}", submitted)
-        return submitted
 
     def _reached(self, requests: Sequence[SlurmRequest]) -> list[list[Handle]]:
         """The handles of the leading requests :meth:`find` sees on the cluster."""

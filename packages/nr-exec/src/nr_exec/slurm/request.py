@@ -1,11 +1,28 @@
 """``SlurmRequest``: a ready-to-submit Slurm job (its sbatch script and the files it needs)."""
 
+import os
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from nr_exec.backend import Request
 from nr_exec.spec import StagedFile
 
-__all__ = ["SlurmRequest"]
+__all__ = ["SlurmRequest", "relative_to_root"]
+
+
+def relative_to_root(path: str, root: str) -> str:
+    """``path`` relative to the remote root (how files travel to the cluster).
+
+    Raises:
+        ValueError: ``path`` is not under ``root``.
+    """
+    prefix = root.rstrip("/") + "/"
+    if path.startswith(prefix) and ".." not in path.split("/"):
+        return path[len(prefix) :]  # the common case, without relpath's normalisation
+    relative = os.path.relpath(path, root)
+    if relative.startswith("..") or PurePosixPath(relative).is_absolute():
+        raise ValueError(f"{path} is not under the remote root {root}")
+    return relative
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,9 @@ class SlurmRequest(Request):
             directory, or the array directory).
         files: Files to write on the cluster (the script included).
         links: ``(path, target)`` symbolic links to make on the cluster.
+        bundle_path: Where the tar archive of ``bundled`` goes on the cluster (an array's
+            elements unpack their own files from it when they start).
+        bundled: Files sent inside that archive, not written at submission.
         code: ``(packager as nr-config JSON, job directory)`` pairs: the job directory gets
             its own ``code`` tree extracted from that packager's archive (or a link to the
             packager's ``symlink_from_remote_dir``).
@@ -37,6 +57,8 @@ class SlurmRequest(Request):
     index_dir: str = ""
     files: tuple[StagedFile, ...] = ()
     links: tuple[tuple[str, str], ...] = ()
+    bundle_path: str = ""
+    bundled: tuple[StagedFile, ...] = ()
     code: tuple[tuple[str, str], ...] = ()
     dependencies: tuple[str, ...] = ()
     dependency_type: str = "afterok"

@@ -2,12 +2,11 @@
 
 1. :func:`probe_command`: one command learns the cluster's sbatch options and
    ``MaxArraySize`` (once per tunnel and process) and which code archives are missing.
-2. :func:`stage`: every file of the batch (scripts, task configs, manifests, links, missing
-   code archives) is laid out in a local directory mirroring the remote root, sent with one
-   ``Tunnel.sync``.
-3. :func:`submit_command`: one shell extracts new archives, gives each job its own code
-   tree, calls ``sbatch`` for every request (in-batch dependencies use the ids just returned)
-   and indexes each job id.
+2. :func:`pack`: every file of the batch (scripts, task configs, manifests, links, missing
+   code archives) goes into one tar stream, with paths relative to the remote root.
+3. :func:`submit_command`: one shell, reading that stream as its standard input, unpacks it,
+   extracts new archives, gives each job its own code tree, calls ``sbatch`` for every
+   request (in-batch dependencies use the ids just returned) and indexes each job id.
 
 Code archives are uploaded once per content hash to ``<root>/code/<sha256>.tar.gz`` and
 extracted next to it (``<root>/code/<sha256>/``), and both are made read-only: that tree is
@@ -17,37 +16,34 @@ never see each other's files. A packager's ``symlink_from_remote_dir`` is linked
 instead (a directory the user manages on the cluster).
 """
 
-import contextlib
-import os
+import io
 import re
 import shlex
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import tarfile
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from nr_exec.slurm.quoting import log_dir
-from nr_exec.slurm.request import SlurmRequest
+from nr_exec.slurm.request import SlurmRequest, relative_to_root
 from nr_exec.slurm.status import INDEX_DIR
+from nr_exec.spec import StagedFile
 
 __all__ = [
     "CODE_DIR",
     "Submission",
     "code_target",
+    "pack",
     "parse_probe",
     "parse_submit",
     "probe_command",
-    "stage",
-    "staging_dir",
     "submit_command",
 ]
 
 #: Directory of the remote root holding code archives and their extracted trees.
 CODE_DIR = "code"
-#: Memory-backed directory a batch without new code archives is staged in, when present
-#: (thousands of small files cost a tenth of what they cost on a disk file system).
-MEMORY_STAGE_ROOT = "/dev/shm"  # noqa: S108 - a private temporary directory is made in it
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 
@@ -104,109 +100,79 @@ def parse_probe(output: str) -> dict[str, str]:
     return {k: "\n".join(v) for k, v in parts.items()}
 
 
-def _relative(path: str, root: str) -> str:
-    prefix = root.rstrip("/") + "/"
-    if path.startswith(prefix) and ".." not in path.split("/"):
-        return path[len(prefix) :]  # the common case, without relpath's normalisation
-    relative = os.path.relpath(path, root)
-    if relative.startswith("..") or Path(relative).is_absolute():
-        raise ValueError(f"{path} is not under the remote root {root}")
-    return relative
-
-
-@contextlib.contextmanager
-def staging_dir(disk_dir: Path, *, in_memory: bool) -> Iterator[Path]:
-    """An empty local directory to :func:`stage` a batch in, removed afterwards.
-
-    Args:
-        disk_dir: Temporary directory on disk (where code archives were made: hard links
-            into the stage need the same file system); ``<disk_dir>/stage`` is used there.
-            The stage is always a ``stage`` directory of the default mode.
-        in_memory: Stage under :data:`MEMORY_STAGE_ROOT` when it is a writable directory
-            (for batches that upload no code archive: only scripts, configs and links).
-    """
-    memory = Path(MEMORY_STAGE_ROOT)
-    if in_memory and memory.is_dir() and os.access(memory, os.W_OK):
-        with tempfile.TemporaryDirectory(prefix="nr-slurm-", dir=memory) as temp:
-            yield _stage_subdir(Path(temp))
-        return
-    yield _stage_subdir(disk_dir)
-
-
-def _stage_subdir(parent: Path) -> Path:
-    """``<parent>/stage``, of the default mode (a sync may give its mode to the remote root).
-
-    The private temporary directory around it is mode 0700, so the stage is never that.
-    """
-    staged = parent / "stage"
-    staged.mkdir()
-    return staged
-
-
-def stage(
-    stage_dir: Path,
+def pack(
+    out: BinaryIO,
     root: str,
     requests: Sequence[SlurmRequest],
     code_links: Mapping[str, str],
     archives: Mapping[str, Path],
 ) -> None:
-    """Lay out the batch's files under ``stage_dir`` as they must appear under ``root``.
+    """Write the batch's files to ``out`` as one tar stream, as they must appear under ``root``.
+
+    The submit command unpacks it from its standard input (see :func:`submit_command`), so
+    the files travel in the same round trip as the ``sbatch`` calls, thousands of small files
+    (an array's elements each have their own job directory) as one stream.
 
     Args:
-        stage_dir: Empty local directory.
-        root: Remote root of job directories.
+        out: Binary file the archive is written to.
+        root: Remote root of job directories (member names are relative to it).
         requests: The batch.
         code_links: Remote directory the ``code`` link of a job directory points to, for
             packagers with ``symlink_from_remote_dir`` (archives get a tree of their own in
             :func:`submit_command` instead).
         archives: Archives to upload, by hash.
     """
-    tree = _StageTree(stage_dir, root)
-    for request in requests:
-        for item in request.files:
-            tree.write(item.path, item.content, executable=item.executable)
-        for link, destination in request.links:
-            tree.symlink(link, destination)
-    for job_dir, destination in code_links.items():
-        tree.symlink(f"{job_dir}/{CODE_DIR}", destination)
-    for sha, archive in archives.items():
-        target = tree.path(f"{root}/{CODE_DIR}/{sha}.tar.gz")
-        try:
-            os.link(archive, target)
-        except OSError:
-            shutil.copyfile(archive, target)
+    members = _Members(root)
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        for request in requests:
+            members.add_files(tar, request.files)
+            for link, destination in request.links:
+                members.add_link(tar, link, destination)
+            if request.bundled:
+                bundle = io.BytesIO()
+                with tarfile.open(fileobj=bundle, mode="w", format=tarfile.GNU_FORMAT) as inner:
+                    members.add_files(inner, request.bundled)
+                members.add_data(tar, request.bundle_path, bundle.getvalue())
+        for job_dir, destination in code_links.items():
+            members.add_link(tar, f"{job_dir}/{CODE_DIR}", destination)
+        for sha, archive in archives.items():
+            info = members.info(f"{root}/{CODE_DIR}/{sha}.tar.gz", 0o644)
+            info.size = archive.stat().st_size
+            with archive.open("rb") as handle:
+                tar.addfile(info, handle)
 
 
-class _StageTree:
-    """A local directory mirroring the remote root, filled entry by entry.
+class _Members:
+    """Tar members named relative to the remote root, all of one modification time."""
 
-    A batch stages thousands of small files (an array's elements each have their own job
-    directory), so each directory is created once, not once per file.
-    """
-
-    def __init__(self, stage_dir: Path, root: str) -> None:
-        self._stage = stage_dir
+    def __init__(self, root: str) -> None:
         self._root = root
-        self._made: set[Path] = set()
+        self._now = int(time.time())
 
-    def path(self, remote: str) -> Path:
-        """The local path of ``remote`` (its parent directory created)."""
-        local = self._stage / _relative(remote, self._root)
-        if local.parent not in self._made:
-            local.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(local.parent)
-        return local
+    def info(self, remote: str, mode: int, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
+        """The header of ``remote`` (its name relative to the root)."""
+        info = tarfile.TarInfo(relative_to_root(remote, self._root))
+        info.mode, info.mtime, info.type = mode, self._now, kind
+        return info
 
-    def write(self, remote: str, content: str, *, executable: bool) -> None:
-        """Write a text file (UTF-8; mode 0755 when ``executable``)."""
-        local = self.path(remote)
-        local.write_text(content, encoding="utf-8")
-        if executable:
-            local.chmod(0o755)
+    def add_data(
+        self, tar: tarfile.TarFile, remote: str, data: bytes, *, executable: bool = False
+    ) -> None:
+        """Add a regular file (mode 0755 when ``executable``, else 0644)."""
+        info = self.info(remote, 0o755 if executable else 0o644)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
 
-    def symlink(self, remote: str, destination: str) -> None:
-        """Create a symbolic link to ``destination``."""
-        self.path(remote).symlink_to(destination)
+    def add_files(self, tar: tarfile.TarFile, files: Sequence[StagedFile]) -> None:
+        """Add text files (UTF-8)."""
+        for item in files:
+            self.add_data(tar, item.path, item.content.encode("utf-8"), executable=item.executable)
+
+    def add_link(self, tar: tarfile.TarFile, remote: str, destination: str) -> None:
+        """Add a symbolic link to ``destination``."""
+        info = self.info(remote, 0o777, tarfile.SYMTYPE)
+        info.linkname = destination
+        tar.addfile(info)
 
 
 _SUBMIT_PRELUDE = r"""nl='
@@ -251,10 +217,12 @@ def submit_command(
 ) -> str:
     """The one shell command extracting ``new_archives`` and submitting ``batch`` in order.
 
-    The shell holds a shared lock on ``<root>/.submit.lock`` until it and every ``sbatch``
-    it started have ended (see :func:`nr_exec.slurm.find.find_command`). Before any
-    ``sbatch``, each job directory of ``code_trees`` gets a fresh ``code/`` tree
-    extracted from the cached archive (replacing what an earlier submission left there).
+    The shell holds a shared lock on ``<root>/.submit.lock`` until it and every ``sbatch`` it
+    started have ended (see :func:`nr_exec.slurm.find.find_command`). Holding it, it unpacks
+    the batch's files under ``root`` from the tar stream on its standard input (see
+    :func:`pack`). Before any ``sbatch``, each job directory of ``code_trees`` gets a fresh
+    ``code/`` tree extracted from the cached archive (replacing what an earlier submission
+    left there).
     It prints ``@@job <position> <job id>`` per submitted request and stops at the first
     failure with ``@@failed <position> <sbatch output>`` (position ``-1`` before any
     submission).
@@ -265,8 +233,9 @@ def submit_command(
         new_archives: Hashes of the archives just uploaded, to extract into the cache.
         code_trees: Archive hash of each job directory that ships code.
     """
+    quoted = shlex.quote(root)
     lines = [
-        f"cd {shlex.quote(root)} || exit 2",
+        f"mkdir -p -- {quoted} && cd -- {quoted} || exit 2",
         f"mkdir -p {INDEX_DIR}",
         # A shared lock on the root for as long as this shell or any sbatch it started runs
         # (they inherit the descriptor): find() takes it exclusively, so it never answers
@@ -274,6 +243,11 @@ def submit_command(
         (
             f"exec {SUBMIT_LOCK_FD}>>{SUBMIT_LOCK} && "
             f"{{ ! command -v flock >/dev/null 2>&1 || flock -s {SUBMIT_LOCK_FD}; }}"
+        ),
+        # The batch's files (see pack()): a stream cut short (the launcher died) stops here.
+        (
+            "tar -x -f - --no-same-owner || "
+            '{ echo "@@failed -1 cannot unpack the files of the batch"; exit 3; }'
         ),
         _SUBMIT_PRELUDE,
     ]

@@ -14,6 +14,10 @@
 #SBATCH --time=00:10:00
 export PYTHONUNBUFFERED=1 SLURM_UNBUFFEREDIO=1
 . /remote/root/jobs/arrays/sweep-0/manifest.sh
+mkdir -p "$nr_job_dir" /remote/root/jobs/arrays/sweep-0/elements &&
+  ln -sfn "$nr_job_dir" /remote/root/jobs/arrays/sweep-0/elements/"$SLURM_ARRAY_TASK_ID" &&
+  { [ -z "$nr_unpack" ] || tar -x -f /remote/root/jobs/arrays/sweep-0/elements.tar -C /remote/root --no-same-owner "$nr_unpack"; } ||
+  { echo "nr-exec: array element $SLURM_ARRAY_TASK_ID cannot set up $nr_job_dir" >&2; exit 1; }
 rm -f "$nr_job_dir/exit.json"
 nr_started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
