@@ -12,95 +12,42 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-APP = "from nr_cli.app import main; main()"
-
-MAKE = """
-import sys, time
-import nr_experiment
-from nr_config import Partial
-from nr_exec import LocalExecutor
-
-def talk(word: str, lines: int = 3):
-    for index in range(lines):
-        print(word, index, flush=True)
-
-def stamped():
-    import datetime
-    now = datetime.datetime.now()
-    print(f"{(now - datetime.timedelta(hours=2)).isoformat()} old news", flush=True)
-    print("  continued, old", flush=True)
-    print(f"[{now:%Y-%m-%d %H:%M:%S},5] new news", flush=True)
-    print("  continued, new", flush=True)
-
-def nap_then_fail(seconds: float, code: int):
-    time.sleep(seconds)
-    raise SystemExit(code)
-
-if __name__ == "__main__":
-    what = sys.argv[1]
-    with nr_experiment.Experiment(what, executor=LocalExecutor()) as exp:
-        if what == "dry":
-            exp.add(Partial(talk, word="never"), name="never")
-            exp.dryrun(log=False)
-        elif what == "dry_then_run":
-            exp.add(Partial(talk, word="once"), name="once")
-            exp.dryrun(log=False)
-            exp.run()
-        elif what == "unlaunched":
-            exp.add(Partial(talk, word="never"), name="never")
-        elif what == "talk":
-            exp.add(Partial(talk, word="hello"), name="hello")
-            exp.run()
-        elif what == "stamped":
-            exp.add(Partial(stamped), name="stamped")
-            exp.run()
-        elif what == "napper":
-            exp.add(Partial(nap_then_fail, seconds=float(sys.argv[2]), code=4), name="nap")
-            exp.run(detach=True)
-    print(exp.id)
-"""
-
-
-def nemorun(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-c", APP, *args], capture_output=True, text=True, env=env,
-        check=False, timeout=180, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def make(root: Path, *what: str) -> str:
-    (root / "make.py").write_text(MAKE)
-    env = {**os.environ, "NEMORUN_HOME": str(root / "home")}
-    done = subprocess.run(
-        [sys.executable, "make.py", *what], cwd=root, env=env, capture_output=True, text=True,
-        check=False, timeout=180,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()[-1]
+Nemorun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, make_experiment: Callable[..., str]
+) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("dryruns")
-    ids = {w: make(root, w) for w in ("dry", "dry_then_run", "unlaunched", "talk", "stamped")}
+    kinds = ("dry", "dry_then_run", "unlaunched", "talk", "stamped")
+    ids = {w: make_experiment(root, w) for w in kinds}
     return root / "home", ids
 
 
-def listed(home: Path, *args: str) -> dict[str, dict[str, object]]:
-    result = nemorun(home, "experiment", "list", "--json", *args)
-    assert result.returncode == 0, result.stderr
-    return {e["id"]: e for e in json.loads(result.stdout)}
+@pytest.fixture
+def listed(nemorun: Nemorun) -> Callable[..., dict[str, dict[str, Any]]]:
+    """``listed(home, *args)``: ``{id: entry}`` of ``experiment list --json *args``."""
+
+    def run(home: Path, *args: str) -> dict[str, dict[str, Any]]:
+        result = nemorun(home, "experiment", "list", "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return {e["id"]: e for e in json.loads(result.stdout)}
+
+    return run
 
 
 def test_list_hides_dry_runs_and_all_shows_them_marked(
     store: tuple[Path, dict[str, str]],
+    nemorun: Nemorun,
+    listed: Callable[..., dict[str, dict[str, Any]]],
 ) -> None:
     home, ids = store
     assert ids["dry"] not in listed(home)
@@ -119,7 +66,10 @@ def test_list_hides_dry_runs_and_all_shows_them_marked(
 
 
 def test_the_marker_survives_a_rebuild_and_an_old_catalog_is_migrated(
-    store: tuple[Path, dict[str, str]], tmp_path: Path
+    store: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    make_experiment: Callable[..., str],
+    listed: Callable[..., dict[str, dict[str, Any]]],
 ) -> None:
     home, ids = store
     copy = tmp_path / "home"
@@ -135,7 +85,7 @@ def test_the_marker_survives_a_rebuild_and_an_old_catalog_is_migrated(
     conn.close()
     assert not any(e["dryrun"] for e in listed(copy, "-a").values())  # read as it is
     assert set(listed(copy)) == set(ids.values())
-    make(tmp_path, "dry")  # a write migrates the catalog in place
+    make_experiment(tmp_path, "dry")  # a write migrates the catalog in place
     conn = sqlite3.connect(copy / "catalog.sqlite3")
     version = conn.execute("SELECT version FROM schema_version").fetchone()
     columns = [row[1] for row in conn.execute("PRAGMA table_info(experiments)")]
@@ -146,7 +96,10 @@ def test_the_marker_survives_a_rebuild_and_an_old_catalog_is_migrated(
 
 
 def test_gc_dryrun_only_removes_only_dry_runs(
-    store: tuple[Path, dict[str, str]], tmp_path: Path
+    store: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    nemorun: Nemorun,
+    listed: Callable[..., dict[str, dict[str, Any]]],
 ) -> None:
     home, ids = store
     copy = tmp_path / "home"
@@ -158,7 +111,9 @@ def test_gc_dryrun_only_removes_only_dry_runs(
     assert set(listed(copy, "--all")) == set(ids.values()) - {ids["dry"]}
 
 
-def test_logs_since_goes_by_the_files_last_change(store: tuple[Path, dict[str, str]]) -> None:
+def test_logs_since_goes_by_the_files_last_change(
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
+) -> None:
     home, ids = store
     everything = nemorun(home, "experiment", "logs", ids["talk"], "--since", "1h")
     assert everything.stdout.splitlines() == ["hello 0", "hello 1", "hello 2"]
@@ -176,7 +131,7 @@ def test_logs_since_goes_by_the_files_last_change(store: tuple[Path, dict[str, s
 
 
 def test_logs_since_goes_by_the_time_lines_start_with(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
 ) -> None:
     home, ids = store
     lines = nemorun(home, "experiment", "logs", ids["stamped"], "--since", "1h")
@@ -189,45 +144,24 @@ def test_logs_since_goes_by_the_time_lines_start_with(
     assert [json.loads(line)["line"] for line in as_json.stdout.splitlines()] == shown
 
 
-def _namespaces() -> bool:
-    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("mount") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "-m", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def read_only(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run nemorun with `home` mounted read-only (in a private mount namespace)."""
-    command = " ".join(f"'{a}'" for a in [sys.executable, "-c", APP, *args])
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    return subprocess.run(
-        ["unshare", "-m", "sh", "-ec", f"mount --bind -o ro '{home}' '{home}'\nexec {command}"],
-        env=env, capture_output=True, text=True, check=False, timeout=180,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-@pytest.mark.skipif(not _namespaces(), reason="needs root and mount namespaces")
 def test_status_of_a_live_job_on_a_read_only_home_shows_it_without_writing(
-    tmp_path: Path,
+    tmp_path: Path, make_experiment: Callable[..., str], in_mount_namespace: Nemorun
 ) -> None:
-    experiment = make(tmp_path, "napper", "4")
+    experiment = make_experiment(tmp_path, "napper", "4")
     home = tmp_path / "home"
     job = next(home.rglob("nap/job.json"))
     before = job.read_bytes()
-    running = read_only(home, "experiment", "status", experiment)
+    running = in_mount_namespace(home, "experiment", "status", experiment)
     assert running.returncode == 0, running.stderr
     assert "RUNNING" in running.stdout or "SUBMITTED" in running.stdout
-    waited = read_only(home, "experiment", "wait", experiment, "--interval", "0.2")
+    waited = in_mount_namespace(home, "experiment", "wait", experiment, "--interval", "0.2")
     assert waited.returncode == 4, waited.stderr  # the job's own exit code
     assert "Traceback" not in waited.stderr
     warnings = [line for line in waited.stderr.splitlines() if line]
     assert len(warnings) == 1
     assert warnings[0].startswith("warning: NEMORUN_HOME ")
     assert "read-only" in warnings[0]
-    ended = read_only(home, "experiment", "status", experiment, "--json")
+    ended = in_mount_namespace(home, "experiment", "status", experiment, "--json")
     assert ended.returncode == 1
     assert json.loads(ended.stdout)["jobs"][0]["status"] == "FAILED"
     assert len(ended.stderr.splitlines()) <= 1

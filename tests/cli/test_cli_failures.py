@@ -8,10 +8,10 @@ otherwise.
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,18 +115,6 @@ def test_an_unreachable_cluster_is_one_error_line(tmp_path: Path) -> None:
     assert verbose.stderr.splitlines()[-1].startswith("error: ")
 
 
-def _namespaces() -> bool:
-    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("mount") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "-m", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-needs_mounts = pytest.mark.skipif(not _namespaces(), reason="needs root and mount namespaces")
-
-
 @pytest.fixture(scope="module")
 def local_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("failures")
@@ -136,61 +124,52 @@ def local_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return root / "home", made.stdout.split()[-1]
 
 
-def in_namespace(setup: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run nemorun after the shell commands `setup`, in a private mount namespace."""
-    command = " ".join(f"'{a}'" for a in [sys.executable, "-c", APP, *args])
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    return subprocess.run(
-        ["unshare", "-m", "sh", "-ec", f"{setup}\nexec {command}"], env=env, capture_output=True,
-        text=True, check=False, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def read_only(home: Path) -> str:
-    return f"mount --bind -o ro '{home}' '{home}'"
-
-
-@needs_mounts
 def test_a_read_only_home_is_read_and_rebuild_says_it_cannot_write(
     local_home: tuple[Path, str],
+    in_mount_namespace: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     home, experiment = local_home
-    status = in_namespace(read_only(home), home, "experiment", "status", experiment)
+    status = in_mount_namespace(home, "experiment", "status", experiment)
     assert status.returncode == 0, status.stderr
     assert "SUCCEEDED" in status.stdout
-    shown = in_namespace(read_only(home), home, "experiment", "show", experiment)
+    shown = in_mount_namespace(home, "experiment", "show", experiment)
     assert shown.returncode == 0
     assert "Job hello" in shown.stdout, shown.stderr
-    logs = in_namespace(read_only(home), home, "experiment", "logs", experiment)
+    logs = in_mount_namespace(home, "experiment", "logs", experiment)
     assert logs.returncode == 0
     assert "hi" in logs.stdout, logs.stderr
-    rebuilt = in_namespace(read_only(home), home, "experiment", "rebuild-catalog")
+    rebuilt = in_mount_namespace(home, "experiment", "rebuild-catalog")
     assert_one_error_line(rebuilt, "cannot rebuild the catalog", "read-only")
-    as_json = in_namespace(read_only(home), home, "experiment", "rebuild-catalog", "--json")
+    as_json = in_mount_namespace(home, "experiment", "rebuild-catalog", "--json")
     assert "read-only" in json.loads(as_json.stdout)["error"]["message"]
 
 
-@needs_mounts
-def test_list_works_on_a_read_only_home(local_home: tuple[Path, str]) -> None:
+def test_list_works_on_a_read_only_home(
+    local_home: tuple[Path, str],
+    in_mount_namespace: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     home, experiment = local_home
-    listed = in_namespace(read_only(home), home, "experiment", "list")
+    listed = in_mount_namespace(home, "experiment", "list")
     assert listed.returncode == 0, listed.stderr
     assert experiment in listed.stdout
 
 
-@needs_mounts
 def test_list_on_a_read_only_home_fails_in_one_line_naming_it(
     local_home: tuple[Path, str],
+    in_mount_namespace: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     home, _ = local_home
-    listed = in_namespace(read_only(home), home, "experiment", "list")
+    listed = in_mount_namespace(home, "experiment", "list")
     if listed.returncode == 0:  # the catalog patch landed: test_list_works_... covers it
         return
     assert_one_error_line(listed, "read-only")
 
 
-@needs_mounts
-def test_a_full_disk_is_one_error_line(local_home: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_full_disk_is_one_error_line(
+    local_home: tuple[Path, str],
+    tmp_path: Path,
+    in_mount_namespace: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     home, _ = local_home
     disk = tmp_path / "disk"
     disk.mkdir()
@@ -201,5 +180,5 @@ def test_a_full_disk_is_one_error_line(local_home: tuple[Path, str], tmp_path: P
         f"dd if=/dev/zero of='{disk}/filler' bs=64k 2>/dev/null || true"
     )
     for command in (["list"], ["rebuild-catalog"]):
-        result = in_namespace(setup, full, "experiment", *command)
+        result = in_mount_namespace(full, "experiment", *command, setup=setup)
         assert_one_error_line(result, "catalog", "is full")

@@ -8,9 +8,8 @@ are validated line by line.
 
 import argparse
 import json
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,40 +20,7 @@ from referencing import Registry, Resource
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "docs" / "schemas"
-APP = "from nr_cli.app import main; main()"
-
-MAKE = """
-import sys
-import nr_experiment
-from nr_config import Partial
-from nr_exec import LocalExecutor
-
-def talk(word: str, lines: int = 3):
-    for index in range(lines):
-        print(word, index, flush=True)
-
-def fail(code: int):
-    print("about to fail", flush=True)
-    raise SystemExit(code)
-
-if __name__ == "__main__":
-    what = sys.argv[1]
-    with nr_experiment.Experiment(what, executor=LocalExecutor()) as exp:
-        if what == "pair":
-            exp.add(Partial(talk, word="alpha"), name="alpha")
-            exp.add(Partial(talk, word="beta", lines=5), name="beta",
-                    executor=LocalExecutor(env_vars={"GREETING": "hi"}))
-            exp.run()
-        elif what == "broken":
-            exp.add(Partial(fail, code=7), name="boom")
-            exp.run()
-        elif what == "dry":
-            exp.add(Partial(talk, word="never"), name="never")
-            exp.dryrun(log=False)
-        elif what == "unlaunched":
-            exp.add(Partial(talk, word="never"), name="never")
-    print(exp.id)
-"""
+Nemorun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _registry() -> Registry:
@@ -73,33 +39,18 @@ def validate(command: str, document: Any) -> None:
     jsonschema.Draft202012Validator(schema, registry=REGISTRY).validate(document)
 
 
-def nemorun(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-c", APP, *args], capture_output=True, text=True, env=env,
-        check=False, timeout=180, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
 def json_of(result: subprocess.CompletedProcess[str]) -> Any:
     assert result.stdout.strip(), result.stderr
     return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, make_experiment: Callable[..., str]
+) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("schemas")
-    (root / "make.py").write_text(MAKE)
-    env = {**os.environ, "NEMORUN_HOME": str(root / "home")}
-    ids = {}
-    for what in ("pair", "broken", "dry", "unlaunched"):
-        done = subprocess.run(
-            [sys.executable, "make.py", what], cwd=root, env=env, capture_output=True,
-            text=True, check=False, timeout=180,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        ids[what] = done.stdout.split()[-1]
-    return root / "home", ids
+    kinds = ("pair", "broken", "dry", "unlaunched")
+    return root / "home", {what: make_experiment(root, what) for what in kinds}
 
 
 def _subcommands() -> list[str]:
@@ -110,23 +61,22 @@ def _subcommands() -> list[str]:
     return sorted({p.prog.split()[-1] for p in subs[0].choices.values()})
 
 
-def test_every_subcommand_has_json_and_a_documented_schema() -> None:
+def test_every_subcommand_has_json_and_a_documented_schema(
+    tmp_path: Path, nemorun: Nemorun
+) -> None:
     commands = _subcommands()
     assert "logs" in commands
     assert "rerun" in commands
     for command in commands:
         assert (SCHEMAS / f"{command}.json").is_file(), f"no schema for {command}"
         assert f"schemas/{command}.json" in (ROOT / "docs" / "cli.md").read_text()
-        usage = subprocess.run(
-            [sys.executable, "-c", APP, "experiment", command, "--help"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        usage = nemorun(tmp_path / "home", "experiment", command, "--help")
         assert "--json" in usage.stdout, command
     for path in SCHEMAS.glob("*.json"):
         jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))
 
 
-def test_read_commands_validate(store: tuple[Path, dict[str, str]]) -> None:
+def test_read_commands_validate(store: tuple[Path, dict[str, str]], nemorun: Nemorun) -> None:
     home, ids = store
     listed = json_of(nemorun(home, "experiment", "list", "--all", "--json"))
     validate("list", listed)
@@ -163,7 +113,9 @@ def test_read_commands_validate(store: tuple[Path, dict[str, str]]) -> None:
     validate("show", json_of(shown))
 
 
-def test_write_commands_validate(store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+def test_write_commands_validate(
+    store: tuple[Path, dict[str, str]], tmp_path: Path, nemorun: Nemorun
+) -> None:
     home, ids = store
     cancelled = nemorun(home, "experiment", "cancel", ids["pair"], "--all", "--json")
     assert cancelled.returncode == 0, cancelled.stderr
@@ -206,7 +158,7 @@ def test_write_commands_validate(store: tuple[Path, dict[str, str]], tmp_path: P
     ],
 )
 def test_errors_validate_as_one_line_objects(
-    store: tuple[Path, dict[str, str]], command: str, args: list[str]
+    store: tuple[Path, dict[str, str]], command: str, args: list[str], nemorun: Nemorun
 ) -> None:
     home, _ = store
     failed = nemorun(home, "experiment", command, *args, "--json")

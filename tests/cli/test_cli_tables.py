@@ -5,21 +5,15 @@ In a terminal of 80 or 200 columns no line is longer than the terminal, handles 
 output has one row per line, a ``-`` in empty cells and every column (golden output below).
 """
 
-import fcntl
 import json
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
-import sys
-import termios
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-APP = "from nr_cli.app import main; main()"
 
 MAKE = """
 import sys
@@ -47,60 +41,37 @@ if __name__ == "__main__":
 """
 
 
-def make(root: Path, what: str) -> str:
-    (root / "make.py").write_text(MAKE)
-    env = {**os.environ, "NEMORUN_HOME": str(root / "home")}
-    done = subprocess.run(
-        [sys.executable, "make.py", what], cwd=root, env=env, capture_output=True, text=True,
-        check=False, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()[-1]
-
-
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, make_experiment: Callable[..., str]
+) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("tables")
-    return root / "home", {what: make(root, what) for what in ("pair", "broken")}
+    return root / "home", {
+        what: make_experiment(root, what, script=MAKE) for what in ("pair", "broken")
+    }
 
 
-def in_terminal(home: Path, columns: int, *args: str, env_columns: bool = True) -> str:
-    """Run nemorun with stdout and stderr on a pseudo-terminal `columns` wide; its output."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    env.pop("COLUMNS", None)
-    if env_columns:
-        env["COLUMNS"] = str(columns)
-    child = subprocess.Popen(
-        [sys.executable, "-c", APP, *args], stdin=subprocess.DEVNULL, stdout=follower,
-        stderr=follower, env=env,
-    )  # fmt: skip
-    os.close(follower)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            child.kill()
-            raise AssertionError("nemorun printed nothing for 60 s")
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    assert child.wait(timeout=60) in (0, 1)
-    os.close(leader)
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+@pytest.fixture
+def in_terminal(terminal: Callable[..., Any], nemorun_command: list[str]) -> Callable[..., str]:
+    """``in_terminal(home, columns, *args, env_columns=True)``: nemorun's output on a terminal."""
+
+    def run(home: Path, columns: int, *args: str, env_columns: bool = True) -> str:
+        env = {**os.environ, "NEMORUN_HOME": str(home)}
+        env.pop("COLUMNS", None)
+        if env_columns:
+            env["COLUMNS"] = str(columns)
+        shown = terminal([*nemorun_command, *args], env=env, columns=columns)
+        output: str = shown.read_to_end()
+        assert shown.wait() in (0, 1)
+        return output.replace("\r\n", "\n")
+
+    return run
 
 
-def piped(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEMORUN_HOME": str(home), "COLUMNS": "40"}  # ignored when piped
-    return subprocess.run(
-        [sys.executable, "-c", APP, *args], capture_output=True, text=True, env=env,
-        check=False, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+@pytest.fixture
+def piped(nemorun: Callable[..., subprocess.CompletedProcess[str]]) -> Callable[..., Any]:
+    """``piped(home, *args)``: nemorun with stdout piped (``COLUMNS`` set, and ignored)."""
+    return lambda home, *args: nemorun(home, *args, env={"COLUMNS": "40"})
 
 
 def widest(text: str) -> int:
@@ -108,7 +79,9 @@ def widest(text: str) -> int:
 
 
 @pytest.mark.parametrize("columns", [80, 200])
-def test_status_fits_the_terminal(store: tuple[Path, dict[str, str]], columns: int) -> None:
+def test_status_fits_the_terminal(
+    store: tuple[Path, dict[str, str]], columns: int, in_terminal: Callable[..., str]
+) -> None:
     home, ids = store
     for experiment in ids.values():
         shown = in_terminal(home, columns, "experiment", "status", experiment)
@@ -134,7 +107,7 @@ def test_status_fits_the_terminal(store: tuple[Path, dict[str, str]], columns: i
 
 
 def test_size_comes_from_the_terminal_without_columns(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], in_terminal: Callable[..., str]
 ) -> None:
     home, ids = store
     shown = in_terminal(home, 80, "experiment", "status", ids["pair"], env_columns=False)
@@ -143,7 +116,7 @@ def test_size_comes_from_the_terminal_without_columns(
 
 @pytest.mark.parametrize("columns", [80, 200])
 def test_list_and_show_fit_and_wide_shows_everything(
-    store: tuple[Path, dict[str, str]], columns: int
+    store: tuple[Path, dict[str, str]], columns: int, in_terminal: Callable[..., str]
 ) -> None:
     home, ids = store
     listed = in_terminal(home, columns, "experiment", "list")
@@ -159,7 +132,7 @@ def test_list_and_show_fit_and_wide_shows_everything(
 
 
 def test_piped_status_is_one_row_per_line_with_every_column(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], piped: Callable[..., Any]
 ) -> None:
     home, ids = store
     result = piped(home, "experiment", "status", ids["broken"])
@@ -181,7 +154,9 @@ def test_piped_status_is_one_row_per_line_with_every_column(
     assert {len(row) for row in rows} == {9}  # every row has every cell
 
 
-def test_piped_list_is_parseable(store: tuple[Path, dict[str, str]]) -> None:
+def test_piped_list_is_parseable(
+    store: tuple[Path, dict[str, str]], piped: Callable[..., Any]
+) -> None:
     home, ids = store
     lines = piped(home, "experiment", "list").stdout.splitlines()
     assert lines[0].split() == ["ID", "CREATED", "JOBS", "STATES"]

@@ -5,14 +5,13 @@ Ctrl+C and "answered no" cases run in a real pseudo-terminal.
 """
 
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import textwrap
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,61 +129,31 @@ def test_a_failed_job_exits_with_its_own_code_and_one_error_line(project: Path) 
     assert nemorun(project, "llm", "train", "--yes").returncode == 0
 
 
-def _read_until(fd: int, needle: bytes, deadline: float) -> bytes:
-    seen = b""
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
+def test_answering_no_in_a_terminal_exits_one(
+    project: Path, terminal: Callable[..., Any], nemorun_command: list[str]
+) -> None:
+    shown = terminal([*nemorun_command, "llm", "train"], env=environment(project), cwd=project)
+    shown.read_until("Launch? [y/N]")
+    shown.write("n\n")
+    rest = shown.read_until("answered no")
+    assert shown.wait() == 1
+    assert "Traceback" not in rest
 
 
-def _in_terminal(project: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    primary, secondary = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-c", APP, *args], cwd=project, env=environment(project),
-        stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True,
-    )  # fmt: skip
-    os.close(secondary)
-    return process, primary
-
-
-def test_answering_no_in_a_terminal_exits_one(project: Path) -> None:
-    process, terminal = _in_terminal(project, "llm", "train")
-    deadline = time.monotonic() + 60
-    try:
-        assert b"Launch? [y/N]" in _read_until(terminal, b"Launch? [y/N]", deadline)
-        os.write(terminal, b"n\n")
-        rest = _read_until(terminal, b"answered no", deadline)
-        assert process.wait(timeout=60) == 1
-    finally:
-        os.close(terminal)
-    assert b"Traceback" not in rest
-
-
-def test_ctrl_c_then_no_leaves_cleanly(project: Path) -> None:
-    process, terminal = _in_terminal(project, "llm", "sleepy", "seconds=8", "--yes", "--tail-logs")
-    deadline = time.monotonic() + 90
-    try:
-        assert b"sleeping now" in _read_until(terminal, b"sleeping now", deadline)
-        os.killpg(process.pid, signal.SIGINT)
-        asked = _read_until(terminal, b"[y/N]", deadline)
-        assert b"cancel running jobs?" in asked
-        os.write(terminal, b"n\n")
-        rest = _read_until(terminal, b"error: interrupted", deadline)
-        assert process.wait(timeout=60) == 130
-    finally:
-        os.close(terminal)
-        if process.poll() is None:
-            process.kill()
-    assert b"Traceback" not in asked + rest
-    assert b"keep running" in rest
+def test_ctrl_c_then_no_leaves_cleanly(
+    project: Path, terminal: Callable[..., Any], nemorun_command: list[str]
+) -> None:
+    command = [*nemorun_command, "llm", "sleepy", "seconds=8", "--yes", "--tail-logs"]
+    shown = terminal(command, env=environment(project), cwd=project)
+    shown.read_until("sleeping now", timeout=90)
+    os.killpg(shown.pid, signal.SIGINT)
+    asked = shown.read_until("[y/N]")
+    assert "cancel running jobs?" in asked
+    shown.write("n\n")
+    rest = shown.read_until("error: interrupted")
+    assert shown.wait() == 130
+    assert "Traceback" not in asked + rest
+    assert "keep running" in rest
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:

@@ -1,86 +1,30 @@
 """The ``nemorun experiment`` commands people reach for, run as real subprocesses on real jobs.
 
 Aliases and did-you-mean, list filters, ``status --watch``, ``wait``, ``logs`` over every job,
-``cancel`` of ended jobs, ``rm``/``gc``, shell completion in a real bash, and JSON errors.
+``cancel`` of ended jobs, ``rm``/``gc`` and JSON errors (completion: test_cli_completion.py).
 """
 
 import json
-import os
-import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-APP = "from nr_cli.app import main; main()"
-
-MAKE = """
-import sys, time
-import nr_experiment
-from nr_config import Partial
-from nr_exec import LocalExecutor
-
-def talk(word: str, lines: int = 3):
-    for index in range(lines):
-        print(word, index, flush=True)
-
-def fail(code: int):
-    print("about to fail", flush=True)
-    raise SystemExit(code)
-
-def nap(seconds: float):
-    time.sleep(seconds)
-    print("woke up", flush=True)
-
-if __name__ == "__main__":
-    what = sys.argv[1]
-    with nr_experiment.Experiment(what, executor=LocalExecutor()) as exp:
-        if what == "pair":
-            exp.add(Partial(talk, word="alpha"), name="alpha")
-            exp.add(Partial(talk, word="beta", lines=5), name="beta")
-            exp.run()
-        elif what == "broken":
-            exp.add(Partial(fail, code=7), name="boom")
-            exp.run()
-        elif what == "slow":
-            first = exp.add(Partial(nap, seconds=3), name="first")
-            exp.add(Partial(talk, word="after"), name="second", dependencies=[first])
-            exp.run(detach=True)
-        elif what == "unlaunched":
-            exp.add(Partial(talk, word="never"), name="never")
-    print(exp.id)
-"""
-
-
-def nemorun(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEMORUN_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-c", APP, *args], capture_output=True, text=True, env=env,
-        check=False, timeout=timeout, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def make(root: Path, what: str) -> str:
-    (root / "make.py").write_text(MAKE)
-    env = {**os.environ, "NEMORUN_HOME": str(root / "home")}
-    done = subprocess.run(
-        [sys.executable, "make.py", what], cwd=root, env=env, capture_output=True, text=True,
-        check=False, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()[-1]
+Nemorun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, make_experiment: Callable[..., str]
+) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("commands")
-    ids = {what: make(root, what) for what in ("pair", "broken", "unlaunched")}
+    ids = {what: make_experiment(root, what) for what in ("pair", "broken", "unlaunched")}
     return root / "home", ids
 
 
 def test_aliases_and_did_you_mean_with_the_subcommands_usage(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
 ) -> None:
     home, ids = store
     listed = nemorun(home, "exp", "ls", "-q")
@@ -99,7 +43,9 @@ def test_aliases_and_did_you_mean_with_the_subcommands_usage(
     assert "did you mean 'experiment'?" in group.stderr
 
 
-def test_json_errors_are_objects_on_stdout(store: tuple[Path, dict[str, str]]) -> None:
+def test_json_errors_are_objects_on_stdout(
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
+) -> None:
     home, _ = store
     missing = nemorun(home, "experiment", "status", "nothing_here", "--json")
     assert missing.returncode == 3
@@ -117,7 +63,7 @@ def test_json_errors_are_objects_on_stdout(store: tuple[Path, dict[str, str]]) -
     assert bad_since.stderr.startswith("error: --since 'yesterday' is neither an age nor a date")
 
 
-def test_list_filters(store: tuple[Path, dict[str, str]]) -> None:
+def test_list_filters(store: tuple[Path, dict[str, str]], nemorun: Nemorun) -> None:
     home, ids = store
 
     def listed(*args: str) -> list[str]:
@@ -135,7 +81,7 @@ def test_list_filters(store: tuple[Path, dict[str, str]]) -> None:
 
 
 def test_status_exits_one_with_the_failure_message_and_wait_gives_the_jobs_code(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
 ) -> None:
     home, ids = store
     status = nemorun(home, "experiment", "status", ids["broken"])
@@ -151,7 +97,7 @@ def test_status_exits_one_with_the_failure_message_and_wait_gives_the_jobs_code(
 
 
 def test_logs_of_every_job_are_prefixed_and_tail_cuts_each(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
 ) -> None:
     home, ids = store
     every = nemorun(home, "experiment", "logs", ids["pair"])
@@ -169,7 +115,7 @@ def test_logs_of_every_job_are_prefixed_and_tail_cuts_each(
 
 
 def test_cancel_all_reports_ended_jobs_as_already_ended(
-    store: tuple[Path, dict[str, str]],
+    store: tuple[Path, dict[str, str]], nemorun: Nemorun
 ) -> None:
     home, ids = store
     done = nemorun(home, "experiment", "cancel", ids["pair"], "--all")
@@ -183,9 +129,9 @@ def test_cancel_all_reports_ended_jobs_as_already_ended(
 
 
 def test_follow_waits_for_a_dependent_job_then_watch_and_wait_see_the_end(
-    tmp_path: Path,
+    tmp_path: Path, nemorun: Nemorun, make_experiment: Callable[..., str]
 ) -> None:
-    experiment_id = make(tmp_path, "slow")
+    experiment_id = make_experiment(tmp_path, "slow")
     home = tmp_path / "home"
     every = nemorun(home, "experiment", "logs", experiment_id, "--follow")
     assert every.returncode == 0, every.stderr  # "second" was waiting on "first": followed too
@@ -205,10 +151,10 @@ def test_follow_waits_for_a_dependent_job_then_watch_and_wait_see_the_end(
     assert [job["status"] for job in json.loads(line)["jobs"]] == ["SUCCEEDED", "SUCCEEDED"]
 
 
-def test_rm_and_gc(tmp_path: Path) -> None:
-    kept = make(tmp_path, "pair")
-    never = make(tmp_path, "unlaunched")
-    broken = make(tmp_path, "broken")
+def test_rm_and_gc(tmp_path: Path, nemorun: Nemorun, make_experiment: Callable[..., str]) -> None:
+    kept = make_experiment(tmp_path, "pair")
+    never = make_experiment(tmp_path, "unlaunched")
+    broken = make_experiment(tmp_path, "broken")
     home = tmp_path / "home"
     by_title = nemorun(home, "experiment", "rm", "broken")
     assert by_title.returncode == 2
@@ -227,52 +173,3 @@ def test_rm_and_gc(tmp_path: Path) -> None:
     assert nemorun(home, "experiment", "gc", "--older-than", "1d").stdout.strip() == (
         "nothing to collect"
     )
-
-
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-def test_bash_completion_loads_and_completes(store: tuple[Path, dict[str, str]]) -> None:
-    home, ids = store
-    bin_dir = Path(sys.executable).parent
-    assert (bin_dir / "nemorun").is_file(), "the nemorun console script is installed"
-    probe = """
-source <(nemorun completion bash)
-show() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _nemorun_complete;
-         echo "${COMPREPLY[*]}"; }
-show nemorun ex
-show nemorun exp st
-show nemorun experiment list --li
-show nemorun exp status pa
-show nemorun completion f
-complete -p nemo
-"""
-    env = {**os.environ, "NEMORUN_HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    done = subprocess.run(
-        ["bash", "-c", probe], capture_output=True, text=True, env=env, check=False, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].split() == ["experiment", "exp"] or set(lines[0].split()) == {
-        "experiment", "exp"
-    }  # fmt: skip
-    assert lines[1].split() == ["status"]
-    assert lines[2].split() == ["--limit"]
-    assert lines[3].split() == [ids["pair"]]
-    assert lines[4].split() == ["fish"]
-    assert "_nemorun_complete" in lines[5]
-
-
-@pytest.mark.parametrize("shell", ["zsh", "fish"])
-def test_zsh_and_fish_scripts_name_every_subcommand(
-    store: tuple[Path, dict[str, str]], shell: str
-) -> None:
-    home, _ = store
-    done = nemorun(home, "completion", shell)
-    assert done.returncode == 0, done.stderr
-    for name in ("list", "status", "logs", "wait", "rm", "gc", "watch", "tail"):
-        assert name in done.stdout
-    checker = shutil.which(shell)
-    if checker is not None:  # the shell is installed: the script must at least parse
-        flag = "-n" if shell == "zsh" else "--no-execute"
-        script = Path(home.parent / f"completion.{shell}")
-        script.write_text(done.stdout)
-        assert subprocess.run([checker, flag, str(script)], check=False).returncode == 0

@@ -18,6 +18,7 @@ done
 T0=$(tb_now)
 tb_init_dirs
 tb_apt_install graphviz  # the 'dot' program, so the config-drawing tests draw (not only refuse)
+tb_apt_install zsh fish  # the shells the completion tests load `nemorun completion zsh|fish` in
 for b in "${backends[@]}"; do
   t=$(tb_now); bash "$HERE/$b.sh" install || tb_die "install of $b failed"
   tb_log "install $b: $(tb_since "$t")s"

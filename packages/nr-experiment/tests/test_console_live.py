@@ -36,9 +36,27 @@ HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def in_terminal(tmp_path: Path, columns: int, count: int, rows: int = 40) -> str:
-    """Run the script with ``count`` jobs on a terminal ``columns`` x ``rows``; what it printed."""
-    (tmp_path / "launch.py").write_text(SCRIPT)
+DETACHED = """
+import sys, time
+from nr_config import Script
+from nr_exec import LocalExecutor
+from nr_experiment import Experiment
+
+with Experiment("detached", executor=LocalExecutor()) as exp:
+    for i in range(2):
+        exp.add(Script(inline="sleep 1"), name=f"job_{i}")
+    exp.run(detach=True)
+    print("run() returned", flush=True)
+    time.sleep(1.5)  # the live table would be redrawn meanwhile
+    print("the script goes on", flush=True)
+"""
+
+
+def in_terminal(
+    tmp_path: Path, columns: int, count: int, rows: int = 40, script: str = SCRIPT
+) -> str:
+    """Run ``script`` with ``count`` jobs on a terminal ``columns`` x ``rows``; what it printed."""
+    (tmp_path / "launch.py").write_text(script)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = {**os.environ, "NEMORUN_HOME": str(tmp_path / "home"), "COLUMNS": str(columns)}
@@ -94,13 +112,28 @@ def test_a_live_table_then_a_summary_that_fits(tmp_path: Path, columns: int) -> 
 
     shown = visible_lines(after)
     start = next(i for i, line in enumerate(shown) if re.fullmatch(r"Experiment live_\d+", line))
-    end = next(i for i, line in enumerate(shown) if "(metadata in " in line)
+    end = next(i for i, line in enumerate(shown) if "metadata in" in line)
     summary = shown[start + 1 : end]
+    closing = shown[end:]
     assert summary[0].split()[:2] == ["JOB", "STATUS"]
     assert len(summary) == 4
     assert {re.split(r"\s{2,}", row)[1] for row in summary[1:]} == {"SUCCEEDED", "FAILED"}
     for line in frames + summary:
         assert len(line) <= columns, line  # nothing longer than the terminal: nothing wraps
+    experiment_id = shown[start].split()[1]
+    path = str(tmp_path / "home" / "experiments" / "live" / experiment_id)
+    if columns == 80:  # the first line is longer than the terminal: the path goes below
+        assert closing[:2] == [f"Experiment {experiment_id}, metadata in:", f"    {path}"]
+    else:
+        assert closing[0] == f"Experiment {experiment_id} (metadata in {path})"
+    for line in closing:
+        assert len(line) <= columns or line.strip() == path, line  # a path is never cut
+    commands = [line.strip() for line in closing if line.strip().startswith("nemorun ")]
+    assert commands == [
+        f"nemorun experiment status {experiment_id}",
+        f"nemorun experiment logs {experiment_id} 0",
+        f"nemorun experiment cancel {experiment_id} --all",
+    ]
     if columns == 200:  # room for every job id and handle whole
         assert "a_rather_long_job_name_for_point_1" in summary[2]
         assert re.search(r"local://\S+/nr\.\d+\.\w+\.live\.", summary[2])
@@ -129,3 +162,17 @@ def test_piped_output_imports_no_rich(tmp_path: Path) -> None:
     assert done.stdout.strip() == "rich imported: False"
     assert HIDE_CURSOR not in done.stderr
     assert "  a_rather_long_job_name_for_point_1  FAILED (USER_ERROR)  exit 3" in done.stderr
+
+
+def test_a_detached_run_ends_its_live_table_when_run_returns(tmp_path: Path) -> None:
+    raw = in_terminal(tmp_path, 80, 2, script=DETACHED)
+    returned = raw.index("run() returned")
+    assert HIDE_CURSOR in raw[:returned]  # a live table was drawn while launching...
+    assert raw.rindex(SHOW_CURSOR) < returned  # ...and stopped before run() returned
+    after = visible_lines(raw[returned:])
+    assert not [line for line in after if line.split()[:2] == ["JOB", "HANDLE"]], after
+    kept = visible_lines(raw[raw.rindex(HIDE_CURSOR) : returned])  # its last drawing stays
+    assert any(re.match(r"job_1\s+local://", line) for line in kept), kept
+    assert after.index("the script goes on") < after.index(
+        next(line for line in after if re.fullmatch(r"Experiment detached_\d+", line))
+    )  # the summary comes when the `with` block ends

@@ -1,8 +1,9 @@
 """Shell completion scripts for ``nemorun`` and ``nemo``, written from the argument parser.
 
-``source <(nemorun completion bash)`` (bash; zsh loads the same through ``bashcompinit``) and
-``nemorun completion fish | source`` complete commands, ``experiment`` subcommands, their
-options and, where an experiment is expected, the ids ``nemorun experiment list -q`` prints.
+``source <(nemorun completion bash)`` (bash; zsh, once ``compinit`` ran, loads the same through
+``bashcompinit``) and ``nemorun completion fish | source`` complete commands, ``experiment``
+subcommands, their options and, where an experiment is expected, the ids ``nemorun experiment
+list -q`` prints.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _help_of(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """``{name: help}`` of the subcommands of `parser` (aliases included)."""
+    """``{name: help}`` of the subcommands of `parser` (an alias has its command's help)."""
     helps: dict[str, str] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            described = {a.dest: a.help or "" for a in action._choices_actions}
+            described = {
+                id(action.choices[a.dest]): a.help or ""
+                for a in action._choices_actions
+                if a.dest in action.choices
+            }
             for name, sub in action.choices.items():
-                helps[name] = described.get(name) or sub.description or ""
+                helps[name] = described.get(id(sub)) or sub.description or ""
     return helps
 
 
@@ -94,12 +99,19 @@ complete -F _nemorun_complete {" ".join(_PROGRAMS)}
 """
 
 
+_ZSH_HEAD = """\
+# nemorun completion for zsh: source <(nemorun completion zsh), after compinit
+if (( ! $+functions[compdef] )); then
+    print -u2 "nemorun completion: zsh's completion system is not loaded;" \\
+        "run 'autoload -U compinit && compinit' first"
+    return 1
+fi
+autoload -U +X bashcompinit && bashcompinit
+"""
+
+
 def _zsh(model: _Model) -> str:
-    return (
-        f"#compdef {' '.join(_PROGRAMS)}\n"
-        "# nemorun completion for zsh: source <(nemorun completion zsh)\n"
-        "autoload -U +X bashcompinit && bashcompinit\n" + _bash(model).split("\n", 1)[1]
-    )
+    return f"#compdef {' '.join(_PROGRAMS)}\n" + _ZSH_HEAD + _bash(model).split("\n", 1)[1]
 
 
 def _fish_text(text: str) -> str:

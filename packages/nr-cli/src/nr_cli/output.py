@@ -1,4 +1,7 @@
-"""Output of the read commands: JSON with stable keys, or text lines for people (`nr_cli.table`)."""
+"""Output of the read commands: JSON with stable keys, or text lines for people.
+
+The text lines are laid out by `nr_experiment.table`.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def print_json_line(data: Any) -> None:
 
 
 def print_lines(lines: Sequence[str]) -> None:
-    """Print lines (a rendered table, see `nr_cli.table`) on stdout."""
+    """Print lines (a rendered table, see `nr_experiment.table`) on stdout."""
     sys.stdout.write("".join(f"{line}\n" for line in lines))
 
 

@@ -1,9 +1,9 @@
 r"""Human-readable output: the run summary table and the closing message, as plain text.
 
-Everything here writes to stderr, so stdout stays free for artifacts (``dryrun``) and for
-the caller's own output. The summary is the table ``nemorun experiment status`` prints, laid
-out by :mod:`nr_experiment.table` (not by rich: rich spent ~5 ms per row laying out a
-1,000-job table, this takes microseconds):
+What is printed here goes to stderr, so stdout stays free for artifacts (``dryrun``) and for
+the caller's own output. The summary's lines (:func:`format_status`) are also what
+``nemorun experiment status`` prints on stdout, laid out by :mod:`nr_experiment.table` (not
+by rich: rich spent ~5 ms per row laying out a 1,000-job table, this takes microseconds):
 
 * on a terminal it fits the terminal's width (``COLUMNS`` honoured): columns give up room,
   then are dropped, least important first: ``DIR`` is left out, then ``MESSAGE`` is cut and
@@ -12,6 +12,9 @@ out by :mod:`nr_experiment.table` (not by rich: rich spent ~5 ms per row laying 
   message of a job that failed, when the table cut it, follows the table, wrapped at spaces.
 * piped, every column is printed whole, one row per line, columns separated by two spaces
   or more and ``-`` in empty cells (``re.split(r"\s{2,}", line)`` reads a row back).
+
+The closing message says how to reconnect, each command whole on one line; on a terminal
+narrower than its first line, the experiment's path goes on a line of its own.
 """
 
 import sys
@@ -21,7 +24,14 @@ from typing import Any
 
 from nr_experiment.table import Column, Layout, Shorten, render, terminal_width
 
-__all__ = ["STATUS_COLUMNS", "closing_message", "echo", "format_status", "print_status"]
+__all__ = [
+    "STATUS_COLUMNS",
+    "closing_message",
+    "echo",
+    "format_closing",
+    "format_status",
+    "print_status",
+]
 
 STATUS_COLUMNS = (
     Column("JOB", shorten=Shorten.MIDDLE, min_width=16),
@@ -57,7 +67,8 @@ def format_status(
     Args:
         experiment_id: The experiment's id.
         rows: ``status(return_dict=True)`` output.
-        layout: ``Layout.FIT`` for a terminal ``width`` columns wide, else ``Layout.PLAIN``.
+        layout: ``Layout.FIT`` for a terminal ``width`` columns wide, ``Layout.PLAIN`` when
+            piped, ``Layout.WIDE`` for every column whole.
         width: The terminal's width (the fit layout only).
     """
     cells = [
@@ -92,15 +103,24 @@ def print_status(experiment_id: str, rows: Mapping[str, Mapping[str, Any]]) -> N
     echo("\n".join(format_status(experiment_id, rows, layout=layout, width=width)))
 
 
-def closing_message(experiment_id: str, path: str) -> None:
-    """Print how to reconnect to an experiment from Python and from the command line.
+def format_closing(experiment_id: str, path: str, *, width: int | None = None) -> list[str]:
+    """How to reconnect to an experiment from Python and from the command line, as lines.
+
+    Every command stays whole on one line, to be copied. With a terminal ``width``, a first
+    line longer than the terminal is broken in two: the path goes on a line of its own.
 
     Args:
         experiment_id: The experiment's id.
         path: Its directory in the store.
+        width: The terminal's width; None when the output is not a terminal (one line each).
     """
-    lines = [
-        f"Experiment {experiment_id} (metadata in {path})",
+    first = f"Experiment {experiment_id} (metadata in {path})"
+    if width is not None and len(first) > width:
+        head = [f"Experiment {experiment_id}, metadata in:", f"    {path}"]
+    else:
+        head = [first]
+    return [
+        *head,
         "Reconnect from Python:",
         "    import nemo_run as run",
         f'    exp = run.Experiment.from_id("{experiment_id}")',
@@ -110,4 +130,14 @@ def closing_message(experiment_id: str, path: str) -> None:
         f"    nemorun experiment logs {experiment_id} 0",
         f"    nemorun experiment cancel {experiment_id} --all",
     ]
-    echo("\n".join(lines))
+
+
+def closing_message(experiment_id: str, path: str) -> None:
+    """Print how to reconnect to an experiment (see :func:`format_closing`) to stderr.
+
+    Args:
+        experiment_id: The experiment's id.
+        path: Its directory in the store.
+    """
+    width = terminal_width(sys.stderr) if Layout.detect(sys.stderr) is Layout.FIT else None
+    echo("\n".join(format_closing(experiment_id, path, width=width)))

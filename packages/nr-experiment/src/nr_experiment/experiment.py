@@ -748,6 +748,8 @@ class Experiment:
                 self._spawn_supervisor()
             elif self._detached or direct:  # nothing is left for this process to submit
                 self._store.update_experiment(self.id, release_driver)
+        if self._detached and progress is not None:
+            progress.detached(self.jobs)  # nothing here follows the jobs any more
         self._append_ids()
 
     def _start_progress(self) -> Progress | None:

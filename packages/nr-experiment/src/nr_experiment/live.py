@@ -123,10 +123,14 @@ class LiveView:
             self._live.console.print(Text(line), soft_wrap=True)
 
     def stop(self) -> None:
-        """Stop drawing: the table is erased (unless ``keep``) and the cursor shown. Idempotent."""
+        """Stop drawing: the table is erased (unless ``keep``) and the cursor shown. Idempotent.
+
+        ``keep`` is read now: it may have been set since :meth:`start`.
+        """
         live, self._live = self._live, None
         if live is not None:
             atexit.unregister(self.stop)
+            live.transient = not self.keep
             live.stop()
 
     # -- drawing --------------------------------------------------------------------------------

@@ -12,7 +12,10 @@ packaged or submitted. Then, on stderr:
 * **on a terminal** (and with ``rich`` installed): a live table of the jobs (job, handle,
   state, reason), redrawn at most :data:`REFRESH_PER_SECOND` times a second and only when
   something changed, as tall as the terminal allows (see :mod:`nr_experiment.live`); it is
-  erased when the run ends, and the run summary takes its place.
+  erased when the run ends, and the run summary takes its place. A detached run
+  (``run(detach=True)``) ends it when ``run()`` returns, leaving its last drawing (what was
+  submitted, with the handles): the launching script's own output follows it, and the
+  summary comes when the ``with`` block ends.
 
 Long waits say what they wait for (as :class:`LaunchEvents`, called by the launcher):
 packaging the code (``packaging code (git archive) ...``, then ``packaged 1.2 MB in 0.4 s``)
@@ -216,6 +219,15 @@ class Progress(LaunchEvents):
                 self._seen[job.id] = now
                 new_handle = job.handle if before is None or before[1] != job.handle else ""
                 self.say(f"  {job.id}  {now[0]}" + (f"  {new_handle}" if new_handle else ""))
+
+    def detached(self, jobs: Sequence[BaseJob]) -> None:
+        """The run returned without waiting for ``jobs``: show their last changes and stop.
+
+        The live table stops, its last drawing left on the terminal.
+        """
+        if self._view is not None:
+            self._view.keep = True
+        self.update(jobs, final=True)
 
     def close(self) -> None:
         """Stop the live table (erased unless ``keep``); lines go on as before. Idempotent."""

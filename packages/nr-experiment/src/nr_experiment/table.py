@@ -1,7 +1,7 @@
 r"""Tables that fit the terminal: columns are shortened or dropped in a fixed priority order.
 
-The run summary and the live view of ``Experiment.run()`` are laid out here (the ``nemorun``
-app lays out its tables the same way). Three layouts:
+The run summary and the live view of ``Experiment.run()`` are laid out here, and so are the
+tables of the ``nemorun`` app. Three layouts:
 
 * **fit** (the output is a terminal; its width, or ``COLUMNS`` when set): no line is longer
   than the terminal and no token is wrapped. Shortenable columns give up room first, least
@@ -10,7 +10,7 @@ app lays out its tables the same way). Three layouts:
   codes) are never shortened. Handles and paths are shortened in the middle
   (``local://vm/nr.1….pair.alpha``): their start and their end (where the job id is) stay.
   Free text (messages) is cut at the end.
-* **wide**: every column, every cell whole.
+* **wide** (``nemorun ... -o wide``): every column, every cell whole.
 * **plain** (the output is not a terminal): every column whole as well, one row per line.
 
 In every layout columns are separated by at least two spaces and a cell never holds two

@@ -18,7 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nr_exec.states import JobState
+from nr_experiment.console import format_status
 from nr_experiment.store import ExperimentRecord, JobRecord, Store, StoreWarning
+from nr_experiment.table import Layout, Shorten, render, shorten, terminal_width
 
 from nr_cli.commands.cleanup import cmd_gc, cmd_rm
 from nr_cli.commands.common import (
@@ -33,7 +35,7 @@ from nr_cli.commands.common import (
 )
 from nr_cli.commands.failures import describe_failure, home_is_read_only
 from nr_cli.commands.logs import cmd_logs
-from nr_cli.commands.tables import LIST_COLUMNS, STATUS_COLUMNS
+from nr_cli.commands.tables import LIST_COLUMNS
 from nr_cli.describe import describe_record
 from nr_cli.errors import CLIError
 from nr_cli.output import (
@@ -46,7 +48,6 @@ from nr_cli.output import (
     print_json_line,
     print_lines,
 )
-from nr_cli.table import Layout, Shorten, render, shorten, terminal_width
 from nr_cli.when import parse_since
 
 __all__ = ["FAILED_STATES", "dispatch"]
@@ -126,37 +127,23 @@ def cmd_list(args: argparse.Namespace) -> int:
              _DRYRUN_MARK if s.dryrun else ",".join(f"{k}:{v}" for k, v in s.states.items()))
             for s in summaries
         ]  # fmt: skip
-        print_lines(render(LIST_COLUMNS, rows, layout=_layout(args)))
+        print_lines(render(LIST_COLUMNS, rows, layout=_layout(args), width=_width()))
     return EXIT_OK
 
 
 def _layout(args: argparse.Namespace) -> Layout:
-    return Layout.detect(wide=getattr(args, "output", None) == "wide")
+    """WIDE with ``-o wide``; else FIT on a terminal, PLAIN when stdout is piped."""
+    return Layout.WIDE if getattr(args, "output", None) == "wide" else Layout.detect(sys.stdout)
+
+
+def _width() -> int:
+    return terminal_width(sys.stdout)
 
 
 def _print_status(experiment_id: str, jobs: list[dict[str, Any]], layout: Layout) -> None:
-    """The job table; in the fit layout, failure messages the table cut are printed under it."""
-    print(f"Experiment {experiment_id}")
-    rows = [
-        (j["id"], j["status"], j["reason"], j["retries"], j["exit_code"], j["executor"],
-         j["handle"], j["local_dir"], j["message"])
-        for j in jobs
-    ]  # fmt: skip
-    lines = render(STATUS_COLUMNS, rows, layout=layout)
-    print_lines(lines)
-    if layout is not Layout.FIT:
-        return
-    import textwrap  # noqa: PLC0415 - only for a terminal
-
-    width = terminal_width()
-    for job, line in zip(jobs, lines[1:], strict=True):
-        message = " ".join(str(job["message"] or "").split())
-        if message and JobState(job["status"]) in FAILED_STATES and not line.endswith(message):
-            wrapped = textwrap.fill(
-                message, width, initial_indent=f"  {job['id']}: ", subsequent_indent="    ",
-                break_long_words=False, break_on_hyphens=False,
-            )  # fmt: skip
-            print(wrapped)
+    """The job table, laid out as the run summary (failure messages the table cut under it)."""
+    rows = {job["id"]: job for job in jobs}
+    print_lines(format_status(experiment_id, rows, layout=layout, width=_width()))
 
 
 def _status_code(jobs: list[dict[str, Any]]) -> int:
@@ -396,7 +383,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _line_fitter(layout: Layout) -> Callable[[str, str], None]:
     """A printer of ``label value`` lines; in the fit layout values are shortened in the middle."""
-    width = terminal_width() if layout is Layout.FIT else None
+    width = _width() if layout is Layout.FIT else None
 
     def fit(label: str, value: str) -> None:
         if width is not None:

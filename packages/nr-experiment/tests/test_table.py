@@ -2,7 +2,7 @@
 
 import re
 
-from nr_cli.table import ELLIPSIS, Column, Layout, Shorten, render, shorten
+from nr_experiment.table import ELLIPSIS, Column, Layout, Shorten, render, shorten
 
 COLUMNS = (
     Column("NAME", shorten=Shorten.MIDDLE, min_width=8),
