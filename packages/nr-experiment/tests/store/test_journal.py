@@ -119,3 +119,17 @@ def test_a_stale_catalog_row_is_not_trusted_after_a_journal_it_never_saw(
     fresh = Store(tmp_path / "home")
     assert fresh.job_summaries(eid, ids) is None  # read the files (and the journal) instead
     assert all(r.intent is not None for r in fresh.jobs(eid))
+
+
+def test_a_second_submit_step_keeps_each_record_it_read_unchanged(tmp_path: Path) -> None:
+    """Journaled updates share values with the records read: none is changed in place."""
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    first = store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    second = store.record_submits(eid, [SubmittedRequest(j, f"toy://again/{j}") for j in ids])
+    assert [r["attempts"] for r in first] == [[]] * len(ids)  # as returned the first time
+    assert [r.handle for r in first] == [f"toy://here/{j}" for j in ids]
+    for job_id, record in zip(ids, second, strict=True):
+        assert [a["handle"] for a in record["attempts"]] == [f"toy://here/{job_id}"]
+        assert Store(tmp_path / "home").load_job(eid, job_id)["attempts"] == record["attempts"]

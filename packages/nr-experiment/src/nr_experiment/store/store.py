@@ -196,7 +196,8 @@ def _intent_mark(experiment_id: str, request: IntentRequest) -> tuple[Intent, _M
                 "it, then pass replace_unresolved=True"
             )
         if before.handle is not None:
-            job["attempts"].append({key: job[key] for key in ("intent", "handle", "submitted")})
+            attempt = {key: job[key] for key in ("intent", "handle", "submitted")}
+            job["attempts"] = [*job["attempts"], attempt]  # a new list: see _mutated
         if replace is not None:
             replace(job, before)
         job.update(backend=backend, intent=written, handle=None, submitted=None)
@@ -719,12 +720,14 @@ class Store:
         """A job's record, its content once ``mutate`` changed it, and the file's identity.
 
         Called under the experiment's lock. The content is the one this store wrote last
-        when the file is still that one, else the file read with its journal overlays.
+        when the file is still that one, else the file read with its journal overlays. It is
+        a shallow copy of the record's: ``mutate`` sets, replaces or removes top-level keys
+        and never changes a value in place (that value is the record's too).
         """
         current = self._written.current(str(file))
         if current is None:
             version = self._read_job(file, experiment_id, journals)
-            before, job, identity = version.record, version.record.to_json(), version.identity
+            before, job, identity = version.record, dict(version.record.raw), version.identity
         else:
             before, job, identity = current
         if require_complete and not before.complete:
@@ -768,8 +771,10 @@ class Store:
                 before, job, identity = self._mutated(
                     file, experiment_id, mutate, require_complete, journals
                 )
-                text = dumps_json(job)
-                after = _checked(JobRecord.from_json, file, json.loads(text))
+                # Only the cache keeps this text (the file is not rewritten): compact JSON in
+                # one encoder call, and the record made from the content itself.
+                text = dumps_compact(job)
+                after = _checked(JobRecord.from_json, file, job)
                 overlays[job_id] = Overlay(identity, diff(before.raw, job))
                 made.append((file, identity, text, before, after))
             self._journals.write(exp_dir, name, overlays)

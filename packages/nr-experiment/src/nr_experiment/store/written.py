@@ -23,8 +23,10 @@ from nr_experiment.store.summaries import file_identity
 
 __all__ = ["KEPT", "Current", "WrittenJobs"]
 
-#: How many files are kept at most (the ones written last): their text only, a few KB each.
-KEPT = 2048
+#: How many files are kept at most (the ones written last): their text only, ~3 KB each,
+#: ~50 MB at most. A submit step rewrites each job of a sweep twice (intent, then handle):
+#: keeping fewer files than it has jobs reads most of them again.
+KEPT = 16_384
 
 
 class _Written(NamedTuple):
@@ -37,7 +39,8 @@ class Current(NamedTuple):
 
     Attributes:
         record: The record.
-        content: A copy of its content, safe to modify.
+        content: A shallow copy of its content: its keys may be set or removed, its
+            values (shared with ``record``) must not be changed in place.
         identity: The file's identity (the version written).
     """
 
@@ -86,9 +89,9 @@ class WrittenJobs:
         """The file's record and a copy of its content, if it is still what was written.
 
         Returns:
-            The record and its content (two decodings of the text: the content is safe to
-            modify), or None when this store did not write the file, forgot it, or it was
-            replaced since (read it then).
+            The record and a shallow copy of its content (one decoding of the text), or
+            None when this store did not write the file, forgot it, or it was replaced
+            since (read it then).
 
         Raises:
             CorruptMetadataError: The text kept does not parse as a job record (never, for
@@ -104,7 +107,7 @@ class WrittenJobs:
         except FileNotFoundError:
             return None
         record = JobRecord.from_json(Path(file), json.loads(written.text))
-        return Current(record, json.loads(written.text), written.identity)
+        return Current(record, dict(record.raw), written.identity)
 
     def forget_under(self, directory: str) -> None:
         """Drop every file below ``directory`` (an experiment that was deleted)."""
