@@ -1,13 +1,21 @@
-"""A job's task and executor records: made once, again only after the objects were handed out."""
+"""A job's task and executor records: made once, again only after the objects were handed out;
+made from a template for look-alike executors and scripts, the same data as made anew."""
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
+import nr_config
 import nr_experiment.job as job_module
 import pytest
 from nr_config import Script
+from nr_exec import SlurmExecutor
 from nr_exec.testing import FakeExecutor
 from nr_experiment.job import Job
+from nr_experiment.serial import executor_to_record, task_to_record
+from nr_package import Packager
+from nr_tunnel import SSHTunnel
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[object]:
@@ -87,3 +95,56 @@ def test_task_records_are_made_once_unless_the_task_was_handed_out(
     task.inline = "false"
     assert "false" in str(job.to_record()["tasks"])
     assert len(built) == 2
+
+
+def slurm_executor() -> SlurmExecutor:
+    return SlurmExecutor(
+        tunnel=SSHTunnel(host="login", user="me", job_dir="/remote"),
+        partition="debug",
+        env_vars={"PATH": "/bin"},
+        packager=Packager(),
+    )
+
+
+def fresh_record(value: Any) -> str:
+    return json.dumps(nr_config.to_dict(nr_config.to_config(value)))
+
+
+def test_records_of_look_alike_executors_are_those_made_anew() -> None:
+    executors = []
+    for job in ("a", "b"):  # the copies the jobs of one experiment get
+        executor = slurm_executor()
+        executor.assign("exp_1", "/store/exp_1", job, job)
+        executors.append(executor)
+    changed = slurm_executor()
+    changed.env_vars["PATH"] = "/usr/bin"  # nested: another template
+    executors.append(changed)
+    assert isinstance(changed.tunnel, SSHTunnel)
+    for nested in (
+        {"connect_timeout": 0.0},
+        {"connect_timeout": -0.0},
+        {"port": 1},
+        {"port": True},
+    ):
+        tunnel = dataclasses.replace(changed.tunnel, **nested)  # equal values, other records
+        executors.append(dataclasses.replace(changed, tunnel=tunnel))
+    executors.append(dataclasses.replace(changed, retries=1))
+    executors.append(dataclasses.replace(changed, experiment_id=None, job_dir=""))
+    for executor in executors * 2:
+        assert json.dumps(executor_to_record(executor)) == fresh_record(executor)
+
+
+def test_records_of_scripts_are_those_made_anew() -> None:
+    scripts = [Script(inline=f"echo {i}", env={"A": str(i)}) for i in range(3)]
+    scripts.append(Script(path="/bin/true", args=["-x"]))
+    for script in scripts * 2:
+        assert json.dumps(task_to_record(script)) == fresh_record(script)
+
+
+def test_a_changed_record_changes_no_later_record() -> None:
+    first = executor_to_record(slurm_executor())
+    first["env_vars"]["PATH"] = "changed"
+    first["tunnel"]["host"] = "changed"
+    second = executor_to_record(slurm_executor())
+    assert second["env_vars"] == {"PATH": "/bin"}
+    assert second["tunnel"]["host"] == "login"

@@ -13,6 +13,7 @@ from nr_exec.errors import ExecutorConfigError
 from nr_exec.launchers import LaunchContext, Launcher, resolve_launcher
 from nr_exec.placement import Placement
 from nr_exec.settings import BackendSettings, NoSettings
+from nr_exec.snapshot import Fingerprint, plain_copy
 from nr_exec.spec import JobSpec, Resources
 from nr_exec.validation import check_assignment, check_fields, check_keywords
 
@@ -218,17 +219,26 @@ class Executor(nr_config.ConfigurableMixin):
     def clone(self) -> "Executor":
         """Return a deep, independent copy, validated like a new executor.
 
-        A deep copy when every field copies and the copy validates (the usual case, ~20x
-        cheaper than a rebuild); otherwise the executor is rebuilt from :meth:`to_config`, which
-        also builds fields that were assigned configurations (``executor.packager =
-        run.Config(...)``) and raises the validation error of a field that is wrong.
+        A data-only executor (see :mod:`nr_exec.snapshot`: the usual case) is copied field
+        by field, and validated unless an executor of the very same types and values
+        validated before (the built-in checks depend on the fields alone). Otherwise a deep
+        copy that validates is returned; an executor that does not copy or validate is rebuilt
+        from :meth:`to_config`, which also builds fields that were assigned configurations
+        (``executor.packager = run.Config(...)``) and raises the validation error of a field
+        that is wrong.
         """
+        snapshot = plain_copy(self)
         try:
-            duplicate = copy.deepcopy(self)
-            for spec in dataclasses.fields(duplicate):
-                if not spec.init and _has_default(spec):  # as a rebuild gives them
-                    setattr(duplicate, spec.name, _default_of(spec))
-            duplicate.validate()
+            if snapshot is None:
+                duplicate = copy.deepcopy(self)
+                _reset_computed(duplicate)
+                duplicate.validate()
+                return duplicate
+            duplicate, key = snapshot
+            _reset_computed(duplicate)
+            if not _VALIDATED.seen(type(self), key):
+                duplicate.validate()
+                _VALIDATED.add(type(self), key)
         except (TypeError, copy.Error, ExecutorConfigError):
             rebuilt: Executor = nr_config.build(self.to_config())
             return rebuilt
@@ -249,6 +259,52 @@ class Executor(nr_config.ConfigurableMixin):
         from nr_exec.jobs import make_job_spec  # noqa: PLC0415 - jobs imports this module
 
         return make_job_spec(task, self, name=name, job_dir=job_dir, job_id=job_id)
+
+
+class _ValidatedStates:
+    """Fingerprints of executor states that passed :meth:`Executor.validate` (a bounded set).
+
+    Only for classes whose ``validate`` is one of this package's, which check the fields
+    alone: a user's override may look at anything, so it runs on every copy.
+    """
+
+    _LIMIT = 256
+
+    def __init__(self) -> None:
+        self._keys: set[Fingerprint] = set()
+
+    def seen(self, cls: type, key: Fingerprint) -> bool:
+        return key in self._keys and _checks_fields_only(cls)
+
+    def add(self, cls: type, key: Fingerprint) -> None:
+        if not _checks_fields_only(cls):
+            return
+        if len(self._keys) >= self._LIMIT:
+            self._keys.clear()
+        self._keys.add(key)
+
+
+def _checks_fields_only(cls: type) -> bool:
+    validate = getattr(cls, "validate", None)
+    return getattr(validate, "__module__", "").startswith("nr_exec.")
+
+
+_VALIDATED = _ValidatedStates()
+
+
+def _reset_computed(executor: Executor) -> None:
+    """Give the fields that are no constructor arguments their defaults, as a rebuild does."""
+    cls = type(executor)
+    computed = _COMPUTED_FIELDS.get(cls)
+    if computed is None:
+        fields = dataclasses.fields(cls)
+        computed = tuple(spec for spec in fields if not spec.init and _has_default(spec))
+        _COMPUTED_FIELDS[cls] = computed
+    for spec in computed:
+        setattr(executor, spec.name, _default_of(spec))
+
+
+_COMPUTED_FIELDS: dict[type, tuple["dataclasses.Field[Any]", ...]] = {}
 
 
 def _has_default(spec: "dataclasses.Field[Any]") -> bool:

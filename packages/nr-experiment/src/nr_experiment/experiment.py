@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nr_config
 from nr_config import Partial, Script
 from nr_exec import Backend, Executor, FailureReason, Handle, JobState
+from nr_exec.snapshot import plain_copy
 
 from nr_experiment import console
 from nr_experiment.__about__ import __version__
@@ -80,6 +81,14 @@ def resolve_lazy_task(task: Any) -> Any:
     """Return the task a `LazyTask` stands for; any other value unchanged."""
     resolve = getattr(type(task), "__nr_resolve__", None)
     return resolve(task) if resolve is not None else task
+
+
+def _copied_task(task: Partial[Any] | Script) -> Partial[Any] | Script:
+    """The job's own deep copy of a task (a data-only ``Script`` without the copy protocol)."""
+    if isinstance(task, Partial):
+        return nr_config.clone(task)
+    snapshot = plain_copy(task)
+    return copy.deepcopy(task) if snapshot is None else snapshot[0]
 
 
 def _resolve_lazy_tasks(
@@ -529,9 +538,7 @@ class Experiment:
         return self._add_job(
             cls=JobGroup if group else Job,
             name=name or default_job_name(tasks[0]),
-            tasks=[
-                copy.deepcopy(t) if isinstance(t, Script) else nr_config.clone(t) for t in tasks
-            ],
+            tasks=[_copied_task(t) for t in tasks],
             executors=[e.clone() for e in executors],
             plugins=plugin_list,
             deps=deps,

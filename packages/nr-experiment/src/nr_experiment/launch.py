@@ -138,7 +138,8 @@ class JobDriver:
         task's executor for the job's directory in the store; the executor's placement maps
         that directory to the target.
         """
-        head = self.pool.for_executor(job.executor_for(0))
+        head_executor = job.executor_for(0)
+        head = self.pool.for_executor(head_executor)
         tasks = job.read_tasks()
         split = len(tasks) > 1 and not head.capabilities.job_groups
         base = backend_job_name(self.experiment_id, job.id)
@@ -158,7 +159,8 @@ class JobDriver:
             )
             if isinstance(task, Partial) and self._needs_main(task_records[index]):
                 spec = self._with_main(spec)
-            planned.append((self.pool.for_executor(executor), spec))
+            backend = head if executor is head_executor else self.pool.for_executor(executor)
+            planned.append((backend, spec))
         if split:
             return [UnitPlan(backend, [spec]) for backend, spec in planned]
         return [UnitPlan(head, [spec for _, spec in planned])]

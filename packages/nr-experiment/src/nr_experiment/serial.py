@@ -10,6 +10,7 @@ from nr_exec import Executor
 
 from nr_experiment.errors import ExperimentError
 from nr_experiment.plugin import Plugin
+from nr_experiment.record_templates import RecordTemplates
 
 __all__ = [
     "executor_from_record",
@@ -41,13 +42,23 @@ def use_main_script(path: Path, records: list[Any]) -> None:
         _main_script[:] = [path]
 
 
+def _make_record(value: Executor | Script) -> Any:
+    return nr_config.to_dict(nr_config.to_config(value))
+
+
+#: Executors and scripts look alike from job to job (see :mod:`nr_experiment.record_templates`).
+_RECORDS = RecordTemplates(_make_record)
+
+
 def task_to_record(task: Partial[Any] | Script) -> Any:
     """Return a task as canonical nr-config data (a ``Script`` is saved as its ``Config``).
 
     Raises:
         SerializationError: Part of the task cannot be represented (the error names the path).
     """
-    return nr_config.to_dict(nr_config.to_config(task) if isinstance(task, Script) else task)
+    if isinstance(task, Script):
+        return _RECORDS.record(task)
+    return nr_config.to_dict(task)
 
 
 def task_from_record(record: Any) -> Partial[Any] | Script:
@@ -63,7 +74,7 @@ def task_from_record(record: Any) -> Partial[Any] | Script:
 
 def executor_to_record(executor: Executor) -> Any:
     """Return an executor as canonical nr-config data."""
-    return nr_config.to_dict(executor.to_config())
+    return _RECORDS.record(executor)
 
 
 def executor_from_record(record: Any) -> Executor:

@@ -114,7 +114,8 @@ def test_jobs_with_repeated_names_get_distinct_dirs(store: Store) -> None:
     ref = store.create_experiment("t")
     dirs = [store.add_job_dir(ref.id, "train") for _ in range(3)]
     assert [d.name for d in dirs] == ["train", "train_1", "train_2"]
-    assert all(sorted(p.name for p in d.iterdir()) == ["job.json", "logs"] for d in dirs)
+    # logs/ and the rest are made by whatever writes there first (the backend starting the job)
+    assert all(sorted(p.name for p in d.iterdir()) == ["job.json"] for d in dirs)
     for job_dir in dirs:
         store.write_job(ref.id, job_dir.name, {"task": {"fn": "f"}, "executor": {"kind": "local"}})
     jobs = store.jobs(ref.id)

@@ -82,9 +82,6 @@ EXPERIMENT_FILE = "experiment.json"
 JOB_FILE = "job.json"
 MAIN_FILE = "main.py"
 LOCK_FILE = ".lock"
-#: The subdirectories every job directory starts with; ``scripts/`` and ``code/`` are made by
-#: whatever writes there first.
-JOB_SUBDIRS = ("logs",)
 #: How many experiment directories a store remembers (:meth:`Store.experiment_dir`).
 _EXPERIMENT_DIRS_KEPT = 256
 _NEVER_WRITTEN = "its job.json holds only the store's keys (the job's content was never written)"
@@ -551,7 +548,10 @@ class Store:
         *,
         content: Callable[[Path], Mapping[str, Any]] | None = None,
     ) -> Path:
-        """Create a job directory (with ``logs/``) and its ``job.json``.
+        """Create a job directory and its ``job.json``.
+
+        The directory starts with ``job.json`` alone: ``logs/``, ``scripts/`` and ``code/``
+        are made by whatever writes there first (the backend starting the job).
 
         The directory is named ``job_id`` (default: the job's name); when that name is taken
         it is ``<job_id>_1``, ``<job_id>_2``, ... (NeMo-Run's separator; stores written before
@@ -592,8 +592,6 @@ class Store:
                 suffix += 1
                 chosen = f"{wanted}_{suffix}"
         path = exp_dir / chosen
-        for sub in JOB_SUBDIRS:
-            (path / sub).mkdir()
         self.syncs.sync_dir(exp_dir)
         job = JobRecord.new(experiment_id, chosen, job_name)
         if content is None:
