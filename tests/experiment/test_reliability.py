@@ -204,9 +204,11 @@ def test_cancel_after_a_kill_9_reaches_the_jobs_the_backend_has(home: Path, tmp_
     eid, runs = _launch_and_kill(home, tmp_path, 5)
     records = Store(home).jobs(eid)
     assert not any(record.handle for record in records)  # killed before any handle was recorded
+    # The five started jobs run (under load a job may take seconds to print its name; a
+    # cancel before that would stop it first).
+    assert sorted(_lines(runs, 5)) == [f"j{i}" for i in range(5)]
     exp = Experiment.from_id(eid)
     assert len(exp.cancel()) == 20  # reconciles first: the five started jobs are found
-    assert sorted(_lines(runs, 5)) == [f"j{i}" for i in range(5)]
     rows = exp.status(return_dict=True) or {}
     assert [bool(rows[f"j{i}"]["handle"]) for i in range(20)] == [True] * 5 + [False] * 15
     assert {row["status"] for row in rows.values()} == {"CANCELLED"}

@@ -11,6 +11,7 @@ from nr_config import Script
 from nr_exec.errors import BackendError
 from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_exec.slurm.arrays import shape_key
+from nr_exec.slurm.backend import scancel_ids
 from nr_exec.slurm.transfer import pack
 from nr_exec.spec import JobSpec
 
@@ -132,3 +133,10 @@ def test_a_path_outside_the_root_is_refused() -> None:
 
 def _relative(path: str) -> str:
     return path.removeprefix(f"{ROOT}/")
+
+
+def test_array_elements_are_cancelled_as_index_ranges() -> None:
+    ids = ["7_3", "7_0", "7_1", "8", "7_2", "7_9", "9_5", "7_3", "8"]
+    assert scancel_ids(ids) == ["7_[0-3,9]", "8", "9_[5]"]
+    assert scancel_ids([f"5_{i}" for i in range(1000)]) == ["5_[0-999]"]
+    assert scancel_ids(["12", "12_4"]) == ["12", "12_[4]"]  # the whole array, and an element

@@ -1170,7 +1170,8 @@ class Experiment:
             ids = dependents_closure(graph, [root.id]) if dependents else [root.id]
         self._refresh()
         driver = self._driver()
-        targets = [j for j in self.jobs if j.id in ids]
+        chosen = set(ids)
+        targets = [j for j in self.jobs if j.id in chosen]
         driver.reconcile(targets)
         asks: dict[int, tuple[Backend[Any, Any], list[Handle]]] = {}
         for target in targets:

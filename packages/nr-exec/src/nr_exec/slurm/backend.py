@@ -27,7 +27,7 @@ import re
 import shlex
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
@@ -81,6 +81,43 @@ FIND_LOOKBACK_DAYS = 30
 #: Most characters of job ids in one status or find command (Linux caps one argument, the
 #: command line a remote shell gets, at 128 KiB); longer lists take several commands.
 ID_BUDGET = 40_000
+
+
+def scancel_ids(job_ids: Iterable[str]) -> list[str]:
+    """The ids to give ``scancel``: the elements of one array as ``<array>_[<ranges>]``.
+
+    ``scancel 7_[0-999]`` cancels a thousand pending elements in a fraction of the time a
+    thousand ``7_<i>`` take (the controller splits the pending array record once). Other
+    ids are kept as they are, in their order.
+    """
+    found: dict[str, list[int] | None] = {}  # "<array>_" gathers that array's indices
+    for job_id in job_ids:
+        base, _, index = job_id.partition("_")
+        if index.isdigit():
+            indices = found.setdefault(f"{base}_", [])
+            if indices is not None:
+                indices.append(int(index))
+        else:
+            found.setdefault(job_id, None)
+    return [
+        job_id if indices is None else f"{job_id}[{_ranges(indices)}]"
+        for job_id, indices in found.items()
+    ]
+
+
+def _ranges(indices: list[int]) -> str:
+    """``0-3,7,9-12`` from the indices (any order, no repeats)."""
+    parts: list[str] = []
+    ordered = sorted(set(indices))
+    start = previous = ordered[0]
+    for index in [*ordered[1:], None]:
+        if index is not None and index == previous + 1:
+            previous = index
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if index is not None:
+            start = previous = index
+    return ",".join(parts)
 
 
 def _chunks(ids: Sequence[str], budget: int = ID_BUDGET) -> Iterator[list[str]]:
@@ -569,7 +606,7 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
         return tail(self.tunnel, path, since=since, follow=follow, is_live=is_live)
 
     def _cancel_existing(self, handles: Sequence[Handle]) -> None:
-        """``scancel`` the jobs in one command.
+        """``scancel`` the jobs in one command (array elements as index ranges, see below).
 
         Dependents of a cancelled job are cancelled by Slurm too: every script asks for
         ``--kill-on-invalid-dep=yes``.
@@ -577,7 +614,7 @@ class SlurmBackend(Backend[SlurmSettings, SlurmRequest]):
         Raises:
             BackendError: scancel failed for a reason other than a job having ended.
         """
-        ids = " ".join(shlex.quote(h.job_id) for h in handles)
+        ids = " ".join(shlex.quote(job_id) for job_id in scancel_ids(h.job_id for h in handles))
         result = self.tunnel.run(f"scancel {ids}", warn=True)
         errors = [
             line
