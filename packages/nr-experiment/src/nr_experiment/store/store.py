@@ -628,7 +628,7 @@ class Store:
         self.syncs.write_text(file, text)
         row = self._job_row(record, file)
         if row.file is not None:
-            self._written.remember(str(file), row.file, text, record)
+            self._written.remember(str(file), row.file, record)
         self._index([row])
         return record
 
@@ -759,7 +759,7 @@ class Store:
         exp_dir = self._existing(experiment_id)
         name = self._journals.new_name()
         overlays: dict[str, Overlay] = {}
-        made: list[tuple[Path, str, str, JobRecord, JobRecord]] = []
+        made: list[tuple[Path, str, JobRecord, JobRecord]] = []
         with file_lock(exp_dir / LOCK_FILE, timeout=self.lock_timeout):
             journals = self._journals.overlays(exp_dir)
             for job_id, mutate in updates:
@@ -769,19 +769,16 @@ class Store:
                 before, job, identity = self._mutated(
                     file, experiment_id, mutate, require_complete, journals
                 )
-                # Only the cache keeps this text (the file is not rewritten): compact JSON in
-                # one encoder call, and the record made from the content itself.
-                text = dumps_compact(job)
-                after = _checked(JobRecord.from_json, file, job)
+                after = _checked(JobRecord.from_json, file, job)  # job.json is not rewritten
                 overlays[job_id] = Overlay(identity, diff(before.raw, job))
-                made.append((file, identity, text, before, after))
+                made.append((file, identity, before, after))
             self._journals.write(exp_dir, name, overlays)
             rows = []
-            for file, identity, text, _, after in made:
-                self._written.remember(str(file), identity, text, after)
+            for file, identity, _, after in made:
+                self._written.remember(str(file), identity, after)
                 rows.append(self._job_row(after, file, _row_identity(identity, name)))
         self._index(rows)
-        return [(before, after) for _, _, _, before, after in made]
+        return [(before, after) for _, _, before, after in made]
 
     def write_jobs(
         self, experiment_id: str, contents: Sequence[tuple[str, Mapping[str, Any]]]

@@ -12,10 +12,8 @@ file within one submit step or poll of the last write; one it forgot is read aga
 costs a read, not a wrong answer).
 """
 
-import json
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from nr_experiment.store.records import JobRecord
@@ -23,15 +21,15 @@ from nr_experiment.store.summaries import file_identity
 
 __all__ = ["KEPT", "Current", "WrittenJobs"]
 
-#: How many files are kept at most (the ones written last): their text only, ~3 KB each,
-#: ~50 MB at most. A submit step rewrites each job of a sweep twice (intent, then handle):
-#: keeping fewer files than it has jobs reads most of them again.
-KEPT = 16_384
+#: How many files are kept at most (the ones written last): their records, ~13 KB each for a
+#: typical Slurm job, ~130 MB at most. A submit step updates each job of a sweep twice
+#: (intent, then handle): keeping fewer files than it has jobs reads most of them again.
+KEPT = 10_240
 
 
 class _Written(NamedTuple):
     identity: str
-    text: str
+    record: JobRecord
 
 
 class Current(NamedTuple):
@@ -50,7 +48,10 @@ class Current(NamedTuple):
 
 
 class WrittenJobs:
-    """What this store last wrote to each ``job.json``: its identity and text.
+    """What this store last wrote to each ``job.json``: its identity and record.
+
+    The records are kept as they are, not copied: no one changes a record's content in place
+    (updates work on shallow copies and replace top-level values).
 
     Args:
         kept: How many files to keep at most (the ones written last).
@@ -68,10 +69,10 @@ class WrittenJobs:
         """Whether this store remembers writing ``file`` (it may have been replaced since)."""
         return file in self._files
 
-    def remember(self, file: str, identity: str, text: str, record: JobRecord) -> None:
-        """Note that ``file`` now holds ``text`` (parsed as ``record``), with ``identity``.
+    def remember(self, file: str, identity: str, record: JobRecord) -> None:
+        """Note that ``file`` now holds ``record``, with ``identity``.
 
-        ``text`` may be the file's content with journal overlays laid over it
+        ``record`` may be the file's content with journal overlays laid over it
         (:mod:`nr_experiment.store.journal`): what a reader of the file and its journals reads.
 
         A job that ended is forgotten instead; beyond :data:`KEPT` files the one written
@@ -81,7 +82,7 @@ class WrittenJobs:
             self._files.pop(file, None)
             if record.state.is_terminal:
                 return
-            self._files[file] = _Written(identity, text)
+            self._files[file] = _Written(identity, record)
             if len(self._files) > self._kept:
                 self._files.popitem(last=False)
 
@@ -89,13 +90,8 @@ class WrittenJobs:
         """The file's record and a copy of its content, if it is still what was written.
 
         Returns:
-            The record and a shallow copy of its content (one decoding of the text), or
-            None when this store did not write the file, forgot it, or it was replaced
-            since (read it then).
-
-        Raises:
-            CorruptMetadataError: The text kept does not parse as a job record (never, for
-                text this store wrote).
+            The record and a shallow copy of its content, or None when this store did not
+            write the file, forgot it, or it was replaced since (read it then).
         """
         with self._lock:
             written = self._files.get(file)
@@ -106,8 +102,7 @@ class WrittenJobs:
                 return None
         except FileNotFoundError:
             return None
-        record = JobRecord.from_json(Path(file), json.loads(written.text))
-        return Current(record, dict(record.raw), written.identity)
+        return Current(written.record, dict(written.record.raw), written.identity)
 
     def forget_under(self, directory: str) -> None:
         """Drop every file below ``directory`` (an experiment that was deleted)."""
