@@ -111,3 +111,18 @@ def test_printing_the_status_imports_no_rich(home: Path, tmp_path: Path) -> None
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert re.search(r"^j {2,}SUCCEEDED ", done.stderr, re.MULTILINE), done.stderr
+
+
+def test_jobs_that_end_before_their_batch_returns_are_stored_ended(home: Path) -> None:
+    """Short jobs are found ended when their handles are recorded: a new reader agrees."""
+    from nr_experiment.store import Store  # noqa: PLC0415 - only this test reads the store
+
+    with Experiment("short", LocalExecutor(), clean_mode=True) as exp:
+        for index in range(40):
+            exp.add(Script(inline="true"), name=f"j{index}")
+        exp.run()
+    assert {job.state for job in exp.jobs} == {"SUCCEEDED"}
+    stored = [record.state.value for record in Store(home).jobs(exp.id)]
+    assert stored == ["SUCCEEDED"] * 40
+    rows = Experiment.from_id(exp.id).status(return_dict=True) or {}
+    assert {row["status"] for row in rows.values()} == {"SUCCEEDED"}

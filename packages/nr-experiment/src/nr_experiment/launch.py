@@ -618,7 +618,12 @@ class _Recorder:
         owners: Sequence[Sequence[Piece]],
         handles: Sequence[Sequence[Handle]],
     ) -> None:
-        """Take the handles a batch returned (``owners[i]`` are the pieces of entry ``i``)."""
+        """Take the handles a batch returned (``owners[i]`` are the pieces of entry ``i``).
+
+        The submit time recorded is taken first: a job found ended already gets its end
+        (``updated``) after it, so a reader does not take the handle for the newer news.
+        """
+        submitted = time.time()
         ref = BackendRef.of(backend)
         complete: list[BaseJob] = []
         for pieces, entry_handles in zip(owners, handles, strict=False):
@@ -634,6 +639,7 @@ class _Recorder:
         driver.store.record_submits(
             driver.experiment_id,
             [SubmittedRequest(job.id, job.handles[0], _content_of(job)) for job in complete],
+            submitted=submitted,
         )
         for job in complete:
             self._follow_up(job)
