@@ -11,6 +11,7 @@ from nr_exec import LocalExecutor
 from nr_exec.local.limits import MAX_RUNNING_ENV
 from nr_experiment import Experiment
 from nr_experiment.console import format_status
+from nr_experiment.store import Store
 from nr_experiment.table import Layout
 
 
@@ -115,8 +116,6 @@ def test_printing_the_status_imports_no_rich(home: Path, tmp_path: Path) -> None
 
 def test_jobs_that_end_before_their_batch_returns_are_stored_ended(home: Path) -> None:
     """Short jobs are found ended when their handles are recorded: a new reader agrees."""
-    from nr_experiment.store import Store  # noqa: PLC0415 - only this test reads the store
-
     with Experiment("short", LocalExecutor(), clean_mode=True) as exp:
         for index in range(40):
             exp.add(Script(inline="true"), name=f"j{index}")
