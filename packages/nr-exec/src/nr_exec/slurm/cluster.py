@@ -11,6 +11,7 @@ or password is only named by its environment variable).
 """
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,14 +44,16 @@ def cluster_name(tunnel: LocalTunnel | SSHTunnel) -> str:
     return LOCAL_CLUSTER
 
 
+@functools.cache
+def _ssh_settings() -> tuple[str, ...]:
+    """The ``SSHTunnel`` fields saved as connection data (asked for every job of a batch)."""
+    return tuple(f.name for f in dataclasses.fields(SSHTunnel) if f.init and f.name != "job_dir")
+
+
 def connection_data(tunnel: LocalTunnel | SSHTunnel, root: str) -> dict[str, Any]:
     """JSON data from which :func:`tunnel_from_connection` rebuilds ``tunnel`` on ``root``."""
     if isinstance(tunnel, SSHTunnel):
-        ssh = {
-            f.name: getattr(tunnel, f.name)
-            for f in dataclasses.fields(tunnel)
-            if f.init and f.name != "job_dir"
-        }
+        ssh = {name: getattr(tunnel, name) for name in _ssh_settings()}
         return {"tunnel": "ssh", "root": root, "ssh": ssh}
     return {"tunnel": "local", "root": root}
 
