@@ -97,9 +97,11 @@ def test_read_commands_validate(store: tuple[Path, dict[str, str]], nemorun: Nem
     assert lines, watched.stderr
     for line in lines:
         validate("status-watch", json.loads(line))
+        assert {j["name"]: j["executor"] for j in json.loads(line)["jobs"]} == executors
     waited = nemorun(home, "experiment", "wait", ids["broken"], "--json")
     assert waited.returncode == 7
     validate("wait", json_of(waited))
+    assert [j["executor"] for j in json_of(waited)["jobs"]] == ["LocalExecutor()"]
     logs = nemorun(home, "experiment", "logs", ids["pair"], "--json")
     assert logs.returncode == 0, logs.stderr
     records = [json.loads(line) for line in logs.stdout.splitlines()]

@@ -16,9 +16,9 @@ from typing import Any
 from nr_config import Buildable, Config, ConfigError, Partial, build, dump
 from nr_config.signatures import NO_DEFAULT, signature_info
 from nr_exec.constants import EnvVar
+from nr_exec.describe import describe
 
 from nr_cli.context import RunContext
-from nr_cli.describe import describe
 from nr_cli.entrypoints import ENTRYPOINT_ATTRIBUTE, Entrypoint
 from nr_cli.errors import CLIError, ValueParseError
 from nr_cli.files import is_file_reference, read_data

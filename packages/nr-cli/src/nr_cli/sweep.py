@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from nr_exec.describe import describe
+
 from nr_cli.command import (
     Invocation,
     JobsFailedError,
@@ -25,7 +27,6 @@ from nr_cli.command import (
     confirm,
     invocation_from_options,
 )
-from nr_cli.describe import describe
 from nr_cli.entrypoints import Entrypoint
 from nr_cli.errors import CLIError
 from nr_cli.grammar import Assignment, parse_token, split_top_level

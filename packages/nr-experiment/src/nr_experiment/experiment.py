@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import nr_config
 from nr_config import Partial, Script
 from nr_exec import Backend, Executor, FailureReason, Handle, JobState
+from nr_exec.describe import describe_executors
 from nr_exec.snapshot import plain_copy
 
 from nr_experiment import console
@@ -584,6 +585,7 @@ class Experiment:
                 job.job_dir, job.id = job_dir, job_dir.name
                 for executor in executors:
                     executor.assign(eid, str(job_dir.parent), job.id, job_dir.name)
+                job.executor_description = describe_executors(executors, job.executor_records())
                 return job.to_record()
 
             self._store.add_job_dir(eid, name, wanted, content=content)

@@ -79,7 +79,10 @@ class BaseJob:
         tail_logs: Whether the attached launcher prints the job's output as it comes.
         plugins: Records of the plugins applied when the job was added.
         job_dir: The job's directory in the store.
-        executor_info: One-line description of the executor.
+        executor_info: One-line description of the executor (its ``info()``).
+        executor_description: The executors' non-default fields
+            (``SlurmExecutor(nodes=2)``, several joined with ``", "``), made at ``add``;
+            "" for a job recorded before descriptions were kept.
         handles: Backend handles (``<backend>://<cluster>/<id>``), once submitted.
         backends: The backend of each handle (scheme and connection), parallel to ``handles``.
         state: Last known state.
@@ -109,6 +112,7 @@ class BaseJob:
         plugins: list[Any] | None = None,
         job_dir: Path,
         executor_info: str = "",
+        executor_description: str = "",
     ) -> None:
         self.id = id
         self.name = name
@@ -124,6 +128,7 @@ class BaseJob:
         self.plugins = list(plugins or [])
         self.job_dir = job_dir
         self.executor_info = executor_info
+        self.executor_description = executor_description
         self.handles: list[str] = []
         self.backends: list[BackendRef] = []
         self.state = JobState.UNSUBMITTED
@@ -281,6 +286,7 @@ class BaseJob:
             "tasks": self.task_records(),
             "executors": self.executor_records(),
             "executor_info": self.executor_info,
+            "executor_description": self.executor_description,
             "plugins": self.plugins,
             "dependencies": self.dependencies,
             "tail_logs": self.tail_logs,
@@ -366,6 +372,7 @@ def job_from_record(job_dir: Path, record: JobRecord) -> BaseJob:
         plugins=record.get("plugins") or [],
         job_dir=job_dir,
         executor_info=record.get("executor_info") or "",
+        executor_description=record.get("executor_description") or "",
     )
     job.load_state(record)
     return job

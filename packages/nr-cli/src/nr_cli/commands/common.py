@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nr_exec.describe import describe_record
 from nr_exec.states import FailureReason, JobState
 from nr_experiment.store import Store, StoreError
 
 from nr_cli.commands.readonly import drop_state_writes
-from nr_cli.describe import describe_record
 from nr_cli.output import EXIT_FAILED, EXIT_OK
 
 __all__ = [
     "FAILED_STATES",
     "LIVE_STATES",
     "all_ended",
+    "described_executors",
     "executor_descriptions",
     "experiment_exit_code",
     "format_time",
@@ -59,28 +61,56 @@ def load_experiment(store: Store, id_or_title: str, *, reading: bool = False) ->
     return experiment
 
 
-#: Up to this many jobs, ``status`` reads each ``job.json`` to describe its executor; beyond,
-#: it shows each executor's one-line ``info()`` recorded at add time (reading 10,000 files
-#: would cost a status of a large sweep several times its budget).
+#: Up to this many jobs recorded without a description (by an older version) have their
+#: ``job.json`` read by ``status`` to describe their executor; beyond, they keep the one-line
+#: ``info()`` recorded at add time (reading 10,000 files would cost a status of a large sweep
+#: several times its budget).
 DESCRIBED_UP_TO = 1000
 
 
-def executor_descriptions(store: Store, experiment_id: str) -> dict[str, str]:
-    """Each job's executor as its non-default fields, from the recorded executor.
+def executor_descriptions(
+    store: Store, experiment_id: str, job_ids: Sequence[str]
+) -> dict[str, str]:
+    """Each job's executor as its non-default fields, as recorded when the job was added.
 
     ``LocalExecutor(ntasks_per_node=2)``; several executors (a job group) are joined with
-    ``", "``. A job whose record holds no executor is left out. An experiment of more than
-    :data:`DESCRIBED_UP_TO` jobs gets no descriptions (its rows keep the add-time ``info()``).
+    ``", "``. The descriptions come from the catalog's status summaries (one query; a job's
+    description is made when it is added and never changes, so any summary of the job has
+    it). A job without one there (an older version added it, or the catalog is unusable) is
+    described from the executor its ``job.json`` records, when at most
+    :data:`DESCRIBED_UP_TO` jobs need that (else they keep the add-time ``info()``). A job
+    whose record holds no executor is left out.
+
+    Args:
+        store: The store holding the experiment.
+        experiment_id: The experiment's id.
+        job_ids: Its jobs' ids (as ``status`` lists them).
     """
-    jobs = store.load_experiment(experiment_id).jobs
-    if len(jobs) > DESCRIBED_UP_TO:
-        return {}
-    described: dict[str, str] = {}
-    for job_id in jobs:
+    recorded = _recorded_descriptions(store, experiment_id)
+    described = {job_id: recorded[job_id] for job_id in job_ids if recorded.get(job_id)}
+    missing = [job_id for job_id in job_ids if job_id not in described]
+    if len(missing) > DESCRIBED_UP_TO:
+        return described
+    for job_id in missing:
         text = _describe_job(store, experiment_id, job_id)
         if text:
             described[job_id] = text
     return described
+
+
+def _recorded_descriptions(store: Store, experiment_id: str) -> dict[str, str]:
+    """The executor description of each job the catalog summarises (none if unusable)."""
+    rows = [row for row in store.catalog.job_summaries(experiment_id) or [] if row.summary]
+    try:
+        summaries = json.loads(f"[{','.join(row.summary or '' for row in rows)}]")  # one decode
+    except json.JSONDecodeError:
+        return {}  # a damaged row: describe from the files
+    found = {}
+    for row, summary in zip(rows, summaries, strict=True):
+        text = summary.get("executor_description") if isinstance(summary, dict) else None
+        if isinstance(text, str):
+            found[row.job_id] = text
+    return found
 
 
 def _describe_job(store: Store, experiment_id: str, job_id: str) -> str | None:
@@ -88,6 +118,9 @@ def _describe_job(store: Store, experiment_id: str, job_id: str) -> str | None:
         job = store.load_job(experiment_id, job_id)
     except StoreError:
         return None  # incomplete or missing: status reports it elsewhere
+    text = job.get("executor_description")
+    if isinstance(text, str) and text:
+        return text
     records = job.get("executors") or []
     return ", ".join(describe_record(record) for record in records) or None
 
@@ -114,8 +147,8 @@ def job_rows(experiment: Any, executors: Mapping[str, str] | None = None) -> lis
 
     Args:
         experiment: The `Experiment`.
-        executors: Executor descriptions by job id (`executor_descriptions`), shown instead of
-            the one-line description recorded when the job was added.
+        executors: Executor descriptions by job id (`described_executors` of earlier rows),
+            shown instead of the one-line description recorded when the job was added.
     """
     rows: dict[str, dict[str, Any]] = experiment.status(return_dict=True) or {}
     shown = executors or {}
@@ -123,6 +156,16 @@ def job_rows(experiment: Any, executors: Mapping[str, str] | None = None) -> lis
         {**_job_row(job_id, row), "executor": shown.get(job_id, row.get("executor"))}
         for job_id, row in rows.items()
     ]
+
+
+def described_executors(experiment: Any, jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`jobs` (`job_rows` of `experiment`) with each executor described by `executor_descriptions`.
+
+    A job without a description keeps the executor its row shows.
+    """
+    ids = [str(job["id"]) for job in jobs]
+    described = executor_descriptions(experiment.store, experiment.id, ids)
+    return [{**job, "executor": described.get(str(job["id"]), job["executor"])} for job in jobs]
 
 
 def all_ended(jobs: Sequence[Mapping[str, Any]]) -> bool:

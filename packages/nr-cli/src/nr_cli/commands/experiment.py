@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nr_exec.describe import describe_record
 from nr_exec.states import JobState
 from nr_experiment.console import format_status
 from nr_experiment.store import ExperimentRecord, JobRecord, Store, StoreWarning
@@ -26,7 +27,7 @@ from nr_cli.commands.cleanup import cmd_gc, cmd_rm
 from nr_cli.commands.common import (
     FAILED_STATES,
     all_ended,
-    executor_descriptions,
+    described_executors,
     experiment_exit_code,
     format_time,
     job_ref,
@@ -36,7 +37,6 @@ from nr_cli.commands.common import (
 from nr_cli.commands.failures import describe_failure, home_is_read_only
 from nr_cli.commands.logs import cmd_logs
 from nr_cli.commands.tables import LIST_COLUMNS
-from nr_cli.describe import describe_record
 from nr_cli.errors import CLIError
 from nr_cli.output import (
     EXIT_FAILED,
@@ -155,9 +155,12 @@ def _watch(experiment: Any, args: argparse.Namespace) -> int:
     """Print the states each time they change, until every job ended."""
     shown: list[tuple[Any, ...]] | None = None
     terminal = sys.stdout.isatty()
-    executors = executor_descriptions(experiment.store, experiment.id)
+    executors: dict[str, str] | None = None  # described once: a job's executor stays the same
     while True:
         jobs = job_rows(experiment, executors)
+        if executors is None:
+            jobs = described_executors(experiment, jobs)
+            executors = {job["id"]: job["executor"] for job in jobs}
         key = [(j["id"], j["status"], j["reason"], j["exit_code"]) for j in jobs]
         if key != shown:
             if args.json:
@@ -183,7 +186,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     experiment = load_experiment(Store(), args.experiment, reading=True)
     if args.watch:
         return _watch(experiment, args)
-    jobs = job_rows(experiment, executor_descriptions(experiment.store, experiment.id))
+    jobs = described_executors(experiment, job_rows(experiment))
     if args.json:
         print_json({"id": experiment.id, "jobs": jobs})
     else:
@@ -206,14 +209,16 @@ def cmd_wait(args: argparse.Namespace) -> int:
                                 JobState(j["status"]).is_terminal)  # fmt: skip
             message = f"timed out after {args.timeout:g} s; still going: {running}"
             if args.json:
-                print_json({"id": experiment.id, "timed_out": True, "jobs": jobs})
+                described = described_executors(experiment, jobs)
+                print_json({"id": experiment.id, "timed_out": True, "jobs": described})
             print_error("TimeoutError", message, as_json=False)
             return EXIT_FAILED
         time.sleep(max(args.interval, 0.1))
         jobs = job_rows(experiment)
     code = experiment_exit_code(jobs)
     if args.json:
-        print_json({"id": experiment.id, "timed_out": False, "exit_code": code, "jobs": jobs})
+        described = described_executors(experiment, jobs)
+        print_json({"id": experiment.id, "timed_out": False, "exit_code": code, "jobs": described})
     else:
         for job in jobs:
             exit_code = "" if job["exit_code"] is None else f" (exit code {job['exit_code']})"

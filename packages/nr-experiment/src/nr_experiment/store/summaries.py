@@ -34,6 +34,8 @@ def status_summary(job: JobRecord) -> dict[str, Any]:
 
     ``written_state`` is the caller's own ``state`` key: when it differs from ``state`` (the
     store's keys are newer), the job's message is the one the state implies.
+    ``executor_description`` is "" for a job recorded before descriptions were kept (and is
+    missing from a summary made by an older version).
     """
     return {
         "name": job.name,
@@ -44,6 +46,7 @@ def status_summary(job: JobRecord) -> dict[str, Any]:
         "exit_code": job.exit_code,
         "message": job.message,
         "executor_info": job.get("executor_info") or "",
+        "executor_description": job.get("executor_description") or "",
         "handles": list(job.handles),
     }
 

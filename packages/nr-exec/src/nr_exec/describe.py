@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["PER_RUN_FIELDS", "describe", "describe_record"]
+__all__ = ["PER_RUN_FIELDS", "describe", "describe_executors", "describe_record"]
 
 PER_RUN_FIELDS = frozenset(
     {"experiment_id", "experiment_dir", "job_dir", "nemo_run_handles", "done", "source", "task_dir"}
@@ -24,6 +25,9 @@ They are left out of objects that have an ``experiment_id`` field (executors) on
 ``job_dir`` is a setting.
 """
 _TARGET = "_target_"
+_MEMO_SIZE = 256
+"""How many distinct executor settings `describe_executors` remembers (oldest forgotten)."""
+_memo: dict[str, str] = {}
 
 
 def _field_default(field: dataclasses.Field[Any]) -> Any:
@@ -163,3 +167,39 @@ def describe_record(record: Any) -> str:
     name = str(record[_TARGET]).rpartition(":")[2].rpartition(".")[2]
     fields = ", ".join(f"{k}={_record_value(v)}" for k, v in _record_fields(record))
     return f"{name}({fields})"
+
+
+def _settings_key(records: Sequence[Any]) -> str:
+    """The JSON text of `records` without their per-run fields (the same for the same settings)."""
+    kept = [
+        {k: v for k, v in r.items() if k not in PER_RUN_FIELDS}
+        if isinstance(r, Mapping) and "experiment_id" in r
+        else r
+        for r in records
+    ]
+    # Not sorted: records of one class keep their field order, and sorting costs a sweep's add.
+    return json.dumps(kept, separators=(",", ":"), default=repr)
+
+
+def describe_executors(executors: Sequence[Any], records: Sequence[Any]) -> str:
+    """`describe` of each executor, joined with ``", "``; remembered for look-alike executors.
+
+    A sweep adds thousands of jobs whose executors differ only in their per-run fields: they
+    are described once, the description found again by the executors' records.
+
+    Args:
+        executors: The executors (live objects), in order.
+        records: Their records as the store saves them (``{"_target_": ..., ...}``), parallel
+            to ``executors``; what the description is remembered by.
+
+    Returns:
+        For example ``SlurmExecutor(nodes=2)``, or ``LocalExecutor(), LocalExecutor()``.
+    """
+    key = _settings_key(records)
+    found = _memo.get(key)
+    if found is None:
+        found = ", ".join(describe(executor) for executor in executors)
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.pop(next(iter(_memo)), None)
+        _memo[key] = found
+    return found

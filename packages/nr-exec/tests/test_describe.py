@@ -1,8 +1,8 @@
 """Executors described by what differs from their defaults."""
 
 import nr_config
-from nr_cli.describe import describe, describe_record
 from nr_exec import LocalExecutor, SlurmExecutor
+from nr_exec.describe import describe, describe_executors, describe_record
 from nr_package import Packager
 from nr_tunnel import SSHTunnel
 
@@ -34,3 +34,25 @@ def test_recorded_executors_leave_out_defaults_and_per_run_fields() -> None:
         "experiment_id": "x",
     }
     assert describe_record(unknown) == "Remote(host='h')"
+
+
+def _assigned(executor: LocalExecutor, job: str) -> tuple[LocalExecutor, dict[str, object]]:
+    executor.assign("sweep_1", "/home/sweep_1", job, job)
+    return executor, nr_config.to_dict(nr_config.to_config(executor))
+
+
+def test_executors_of_a_sweep_are_described_by_their_own_settings() -> None:
+    first, first_record = _assigned(LocalExecutor(ntasks_per_node=2), "a")
+    again, again_record = _assigned(LocalExecutor(ntasks_per_node=2), "b")
+    assert first_record != again_record  # their job directories differ
+    assert describe_executors([first], [first_record]) == "LocalExecutor(ntasks_per_node=2)"
+    assert describe_executors([again], [again_record]) == "LocalExecutor(ntasks_per_node=2)"
+    for point in range(600):  # more settings than are remembered: each still its own
+        executor, record = _assigned(LocalExecutor(env_vars={"P": str(point)}), f"p{point}")
+        assert (
+            describe_executors([executor], [record])
+            == f"LocalExecutor(env_vars={{'P': '{point}'}})"
+        )
+    pair = [LocalExecutor(), LocalExecutor(ntasks_per_node=3)]
+    records = [_assigned(e, "group")[1] for e in pair]
+    assert describe_executors(pair, records) == "LocalExecutor(), LocalExecutor(ntasks_per_node=3)"
