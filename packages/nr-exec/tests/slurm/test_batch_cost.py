@@ -12,6 +12,7 @@ from nr_exec.errors import BackendError
 from nr_exec.slurm import SlurmBackend, SlurmExecutor
 from nr_exec.slurm.arrays import shape_key
 from nr_exec.slurm.backend import scancel_ids
+from nr_exec.slurm.request import relative_to_root
 from nr_exec.slurm.transfer import pack
 from nr_exec.spec import JobSpec
 
@@ -93,8 +94,8 @@ def test_a_batch_is_one_tar_stream_relative_to_the_root(
     stream = io.BytesIO()
     pack(stream, ROOT, requests, {}, {})
     members = _members(stream)
-    expected = {_relative(item.path) for r in requests for item in r.files}
-    expected |= {_relative(r.bundle_path) for r in requests}
+    expected = {relative_to_root(item.path, ROOT) for r in requests for item in r.files}
+    expected |= {relative_to_root(r.bundle_path, ROOT) for r in requests}
     assert set(members) == expected  # an element's job directory is not among them
     stream.seek(0)
     with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -129,10 +130,6 @@ def test_new_archives_and_code_links_travel_in_the_stream(tmp_path: Path) -> Non
 def test_a_path_outside_the_root_is_refused() -> None:
     with pytest.raises(ValueError, match="not under the remote root"):
         pack(io.BytesIO(), ROOT, [], {"/elsewhere/job": "/x"}, {})
-
-
-def _relative(path: str) -> str:
-    return path.removeprefix(f"{ROOT}/")
 
 
 def test_array_elements_are_cancelled_as_index_ranges() -> None:
