@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def test_a_stale_catalog_row_is_not_trusted_after_a_journal_it_never_saw(
         "import os, sys\n"
         "from pathlib import Path\nfrom nr_experiment.store import Store, IntentRequest\n"
         "store = Store(Path(sys.argv[1]))\n"
-        "store.catalog.defer = lambda rows: os._exit(0)\n"
+        "store.catalog.defer = lambda *rows: os._exit(0)\n"
         "with store.write_group():\n"
         "    store.record_intents(sys.argv[2], [IntentRequest(j, 'toy') for j in sys.argv[3:]])\n"
     )
@@ -133,3 +134,86 @@ def test_a_second_submit_step_keeps_each_record_it_read_unchanged(tmp_path: Path
     for job_id, record in zip(ids, second, strict=True):
         assert [a["handle"] for a in record["attempts"]] == [f"toy://here/{job_id}"]
         assert Store(tmp_path / "home").load_job(eid, job_id)["attempts"] == record["attempts"]
+
+
+def _forbid_journal_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every journal read through ``store`` (none is expected)."""
+    read: list[str] = []
+    monkeypatch.setattr(store._journals, "overlays", lambda exp_dir: read.append(str(exp_dir)))
+    return read
+
+
+def test_a_reader_trusts_rows_of_journals_the_catalog_lists_without_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    names = journals(store, eid)
+    assert store.catalog.known_journals(eid) == frozenset(names)
+    fresh = Store(tmp_path / "home")
+    read = _forbid_journal_reads(fresh, monkeypatch)
+    summaries = fresh.job_summaries(eid, ids)
+    assert summaries is not None
+    assert read == []
+    assert [s["handles"] for _, _, s in summaries] == [[f"toy://here/{j}"] for j in ids]
+    assert {s["state"] for _, _, s in summaries} == {"SUBMITTED"}
+
+
+def test_a_listed_journal_that_is_gone_is_not_trusted(tmp_path: Path) -> None:
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    last = journals(store, eid)[-1]
+    (store.experiment_dir(eid) / JOURNAL_DIR / last).unlink()  # the handles are lost
+    fresh = Store(tmp_path / "home")
+    assert fresh.job_summaries(eid, ids) is None
+    assert all(r.handle is None and r.intent is not None for r in fresh.jobs(eid))
+
+
+def test_a_journal_another_version_wrote_is_read(tmp_path: Path) -> None:
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    store.catalog.forget_journals(eid, journals(store, eid))  # as if it never listed them
+    fresh = Store(tmp_path / "home")
+    summaries = fresh.job_summaries(eid, ids)
+    assert summaries is not None  # the rows match what the journals say
+    assert [s["handles"] for _, _, s in summaries] == [[f"toy://here/{j}"] for j in ids]
+
+
+def test_an_older_journals_row_committed_late_does_not_replace_a_newer_one(
+    tmp_path: Path,
+) -> None:
+    """Two launchers' flushes may commit out of order: the newer journal's row stays."""
+    store, eid, ids = make_jobs(tmp_path / "home")
+    other = Store(tmp_path / "home")
+    with store.write_group():
+        store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+        # another thread, not in the group: its rows (the handles) are committed first
+        submits = [SubmittedRequest(j, f"toy://here/{j}") for j in ids]
+        thread = threading.Thread(target=other.record_submits, args=(eid, submits))
+        thread.start()
+        thread.join()
+        assert other.catalog.known_journals(eid) == frozenset(journals(store, eid)[1:])
+    fresh = Store(tmp_path / "home")
+    summaries = fresh.job_summaries(eid, ids)
+    assert summaries is not None
+    assert [s["handles"] for _, _, s in summaries] == [[f"toy://here/{j}"] for j in ids]
+
+
+def test_pruned_journals_are_no_longer_listed_and_a_rebuild_lists_those_there(
+    tmp_path: Path,
+) -> None:
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    for job_id in ids:
+        store.write_job(eid, job_id, {"kind": "job", "state": "SUCCEEDED", "updated": time.time()})
+    store.jobs(eid)  # prunes the journal no job.json uses any more
+    assert journals(store, eid) == []
+    assert store.catalog.known_journals(eid) == frozenset()
+    store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    store.catalog.forget_journals(eid, journals(store, eid))
+    store.rebuild_catalog()
+    assert store.catalog.known_journals(eid) == frozenset(journals(store, eid))
+    assert Store(tmp_path / "home").job_summaries(eid, ids) is not None

@@ -56,6 +56,15 @@ _SCHEMA = (
         " WITHOUT ROWID"
     ),
 )
+_JOURNALS = (
+    "CREATE TABLE IF NOT EXISTS journals (experiment_id TEXT NOT NULL, name TEXT NOT NULL,"
+    " PRIMARY KEY (experiment_id, name)) WITHOUT ROWID"
+)
+"""The journals whose changes the job rows account for (see :meth:`Catalog.known_journals`).
+
+An addition within schema 3: a write creates it when missing; older versions ignore it (a
+journal they write is not listed, so a reader reads it).
+"""
 _UPSERT_EXPERIMENT = (
     "INSERT INTO experiments VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
     " title = excluded.title, created = excluded.created, dir = excluded.dir,"
@@ -73,7 +82,15 @@ _UPSERT_JOB = (
     " handle = excluded.handle, file = excluded.file, summary = excluded.summary,"
     " state = CASE WHEN excluded.updated >= jobs.updated THEN excluded.state ELSE jobs.state END,"
     " updated = max(excluded.updated, jobs.updated)"
+    " WHERE excluded.file IS NULL OR jobs.file IS NULL"
+    " OR substr(jobs.file || '@', 1, instr(jobs.file || '@', '@')) !="
+    " substr(excluded.file || '@', 1, instr(excluded.file || '@', '@'))"
+    " OR excluded.file >= jobs.file"
 )
+"""Upsert a job row; a row made from an older journal over the same ``job.json`` does not
+replace one made from a newer (the journals' names sort in the order written, and two
+launchers' flushes may commit out of that order)."""
+_KNOWN_JOURNAL = "INSERT OR IGNORE INTO journals VALUES (?, ?)"
 _SUMMARIES = "SELECT job_id, dir, file, summary FROM jobs WHERE experiment_id = ?"
 _LIST = (
     "SELECT e.id, e.title, e.created, e.dir, {dryrun}, j.state, count(j.job_id)"
@@ -175,11 +192,12 @@ class RebuildReport(NamedTuple):
 
 
 class Scan(NamedTuple):
-    """Everything a rebuild found in the files."""
+    """Everything a rebuild found in the files (``journals``: ``(experiment id, name)``)."""
 
     experiments: list[ExperimentRow]
     jobs: list[JobRow]
     skipped: list[Skipped]
+    journals: list[tuple[str, str]]
 
 
 def _corrupt(error: sqlite3.Error) -> bool:
@@ -206,9 +224,11 @@ class Catalog:
         self._writer_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
         self._writer_identity: tuple[int, int, int] | None = None
+        self._writer_has_journals = False
         self._inherited: list[sqlite3.Connection] = []
         self._deferred_lock = threading.Lock()
         self._deferred: dict[tuple[str, str], JobRow] = {}
+        self._deferred_journals: set[tuple[str, str]] = set()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -292,6 +312,7 @@ class Catalog:
             raise
         self._writer = conn
         self._writer_identity = (os.getpid(), stat.st_dev, stat.st_ino)
+        self._writer_has_journals = False
         return conn
 
     def _close_writer(self) -> None:
@@ -326,6 +347,9 @@ class Catalog:
                     elif version != SCHEMA_VERSION:
                         self._mark_stale()
                         return None
+                    if not self._writer_has_journals:
+                        conn.execute(_JOURNALS)
+                        self._writer_has_journals = True
                     return self._transaction(conn, work)
             except (sqlite3.Error, LockTimeoutError, OSError):
                 self._close_writer()
@@ -333,15 +357,21 @@ class Catalog:
                 return None
 
     def record(
-        self, experiments: Iterable[ExperimentRow] = (), jobs: Iterable[JobRow] = ()
+        self,
+        experiments: Iterable[ExperimentRow] = (),
+        jobs: Iterable[JobRow] = (),
+        journals: Iterable[tuple[str, str]] = (),
     ) -> bool:
         """Insert or update experiments and jobs in one transaction (best effort).
 
-        A job row does not overwrite a row with a newer ``updated`` time.
+        A job row does not overwrite a row with a newer ``updated`` time, nor one made from a
+        newer journal over the same ``job.json``.
 
         Args:
             experiments: Experiment rows to upsert.
             jobs: Job rows to upsert.
+            journals: ``(experiment id, journal name)`` of each journal whose changes ``jobs``
+                account for (listed by :meth:`known_journals` from then on).
 
         Returns:
             True if written; False if the catalog was unusable and has been marked stale.
@@ -350,21 +380,24 @@ class Catalog:
         def work(conn: sqlite3.Connection) -> bool:
             conn.executemany(_UPSERT_EXPERIMENT, experiments)
             conn.executemany(_UPSERT_JOB, jobs)
+            conn.executemany(_KNOWN_JOURNAL, journals)
             return True
 
         return self._write(work) is True
 
-    def defer(self, jobs: Iterable[JobRow]) -> None:
+    def defer(self, jobs: Iterable[JobRow], journals: Iterable[tuple[str, str]] = ()) -> None:
         """Keep job rows for :meth:`commit_deferred` (a later row of a job replaces its earlier).
 
         A write group indexes its jobs so, in one transaction once its files are durable.
 
         Args:
             jobs: Job rows to upsert later.
+            journals: The journals those rows account for, as :meth:`record` takes them.
         """
         with self._deferred_lock:
             for row in jobs:
                 self._deferred[row.experiment_id, row.job_id] = row
+            self._deferred_journals.update(journals)
 
     def commit_deferred(self) -> bool:
         """Write every deferred job row in one transaction (best effort, as :meth:`record`).
@@ -375,7 +408,8 @@ class Catalog:
         """
         with self._deferred_lock:
             rows, self._deferred = list(self._deferred.values()), {}
-        return not rows or self.record(jobs=rows)
+            journals, self._deferred_journals = self._deferred_journals, set()
+        return not (rows or journals) or self.record(jobs=rows, journals=sorted(journals))
 
     def forget(self, experiment_id: str) -> bool:
         """Remove an experiment and its jobs from the index (best effort), deferred rows too.
@@ -389,13 +423,35 @@ class Catalog:
         with self._deferred_lock:
             for key in [key for key in self._deferred if key[0] == experiment_id]:
                 del self._deferred[key]
+            self._deferred_journals = {
+                key for key in self._deferred_journals if key[0] != experiment_id
+            }
 
         def work(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM jobs WHERE experiment_id = ?", (experiment_id,))
+            conn.execute("DELETE FROM journals WHERE experiment_id = ?", (experiment_id,))
             conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
             return True
 
         return self._write(work) is True
+
+    def forget_journals(self, experiment_id: str, names: Iterable[str]) -> bool:
+        """Stop listing journals that were deleted (best effort, as :meth:`record`).
+
+        Args:
+            experiment_id: The experiment's id.
+            names: The deleted journals' file names.
+
+        Returns:
+            True if written; False if the catalog was unusable and has been marked stale.
+        """
+        rows = [(experiment_id, name) for name in names]
+
+        def work(conn: sqlite3.Connection) -> bool:
+            conn.executemany("DELETE FROM journals WHERE experiment_id = ? AND name = ?", rows)
+            return True
+
+        return not rows or self._write(work) is True
 
     def mark_dryrun(self, experiment_id: str, dryrun: bool = True) -> bool:
         """Record whether an experiment was dry-run (best effort, as :meth:`record`).
@@ -503,6 +559,37 @@ class Catalog:
             return None
         return [JobSummary(*row) for row in rows]
 
+    def known_journals(self, experiment_id: str) -> frozenset[str] | None:
+        """The journals of an experiment whose changes its job rows account for.
+
+        A row made from a journal names it (``<job.json identity>@<journal>``) and is written
+        in the same transaction as the journal is listed here, so a reader that reads this
+        first, then the rows, may trust a row whose ``job.json`` is unchanged without reading
+        any journal listed here: no listed journal changes that job beyond what its row says.
+
+        Args:
+            experiment_id: The experiment's id.
+
+        Returns:
+            The journals' file names, or None when the index is missing, stale, damaged,
+            locked, of another schema or does not list journals (read them instead).
+        """
+        if not self.path.is_file() or self.stale_path.exists():
+            return None
+        try:
+            conn = self._connect()
+            try:
+                if self._version(conn) not in _READABLE:
+                    return None
+                rows = conn.execute(
+                    "SELECT name FROM journals WHERE experiment_id = ?", (experiment_id,)
+                ).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return None  # no such table: written by a version that did not list journals
+        return frozenset(name for (name,) in rows)
+
     def _read(self, title: str | None) -> list[Any] | None:
         conn = self._connect()
         try:
@@ -592,12 +679,14 @@ class Catalog:
                 "CREATE TEMP TABLE old_states AS SELECT experiment_id, job_id, state, updated"
                 " FROM jobs"
             )
-        for table in ("schema_version", "experiments", "jobs"):
+        for table in ("schema_version", "experiments", "jobs", "journals"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         self._create_schema(conn)
+        conn.execute(_JOURNALS)
         found = scan()
         conn.executemany(_UPSERT_EXPERIMENT, found.experiments)
         conn.executemany(_UPSERT_JOB, found.jobs)
+        conn.executemany(_KNOWN_JOURNAL, found.journals)
         if keep_states:
             conn.execute(_KEEP_NEWER_STATES)
             conn.execute("DROP TABLE temp.old_states")

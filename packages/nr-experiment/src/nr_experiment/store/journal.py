@@ -147,19 +147,23 @@ class Journals:
         """The file name of a journal written now (names sort in the order written)."""
         return f"{time.time_ns():020d}-{os.getpid()}.json"
 
+    @staticmethod
+    def names(exp_dir: Path) -> list[str]:
+        """The file names of an experiment's journals, oldest first (nothing is read)."""
+        try:
+            with os.scandir(exp_dir / JOURNAL_DIR) as entries:
+                return sorted(e.name for e in entries if _NAME.fullmatch(e.name))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
     def overlays(self, exp_dir: Path) -> list[tuple[str, dict[str, Overlay]]]:
         """Every journal of an experiment, oldest first: its file name and overlays by job id.
 
         Raises:
             CorruptMetadataError: A journal is damaged (named in the error).
         """
-        try:
-            with os.scandir(exp_dir / JOURNAL_DIR) as entries:
-                names = sorted(e.name for e in entries if _NAME.fullmatch(e.name))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
         found = []
-        for name in names:
+        for name in self.names(exp_dir):
             parsed = self._read(exp_dir / JOURNAL_DIR / name)
             if parsed is not None:
                 found.append((name, parsed))
@@ -187,7 +191,7 @@ class Journals:
             self._parsed[key] = _Parsed(identity, overlays)
         return overlays
 
-    def prune(self, exp_dir: Path, current: Mapping[str, str]) -> int:
+    def prune(self, exp_dir: Path, current: Mapping[str, str]) -> list[str]:
         """Delete the journals none of whose overlays applies any more.
 
         Args:
@@ -195,9 +199,9 @@ class Journals:
             current: ``{job id: identity of its job.json now}``.
 
         Returns:
-            How many journals were deleted.
+            The names of the journals deleted.
         """
-        deleted = 0
+        deleted: list[str] = []
         for name, overlays in self.overlays(exp_dir):
             if any(current.get(job_id) == o.file for job_id, o in overlays.items()):
                 continue
@@ -208,7 +212,7 @@ class Journals:
                 continue
             except OSError:
                 return deleted  # a read-only home: the journals stay, still read right
-            deleted += 1
+            deleted.append(name)
             with self._lock:
                 self._parsed.pop(str(path), None)
         return deleted

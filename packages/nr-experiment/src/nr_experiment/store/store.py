@@ -245,14 +245,34 @@ def _row_identity(identity: str, journal: str | None) -> str:
     return identity if journal is None else f"{identity}@{journal}"
 
 
-def _expected_identities(found: _Found, files: Mapping[str, str]) -> dict[str, str]:
-    """The catalog row identity each job must have, given its ``job.json`` identity."""
+_Matches = Callable[[str, str], bool]
+"""Whether a job's catalog row identity (second argument) matches its files (see below)."""
+
+
+def _expected(found: _Found, files: Mapping[str, str]) -> _Matches:
+    """Match the row identity each job must have, given its ``job.json`` and the journals."""
     last: dict[str, str] = {}
     for name, overlays in found:
         for job_id, overlay in overlays.items():
             if files.get(job_id) == overlay.file:
                 last[job_id] = name
-    return {job_id: _row_identity(identity, last.get(job_id)) for job_id, identity in files.items()}
+    expected = {job_id: _row_identity(file, last.get(job_id)) for job_id, file in files.items()}
+    return lambda job_id, row_file: row_file == expected[job_id]
+
+
+def _vouched(files: Mapping[str, str], present: frozenset[str]) -> _Matches:
+    """Whether a catalog row identity still matches, when the catalog accounts for every journal.
+
+    The row must be of the very ``job.json`` there now, and the journal it names (if any)
+    must still be there; no other journal present changes the job (see
+    :meth:`~nr_experiment.store.catalog.Catalog.known_journals`).
+    """
+
+    def matches(job_id: str, row_file: str) -> bool:
+        identity, _, journal = row_file.partition("@")
+        return identity == files[job_id] and (not journal or journal in present)
+
+    return matches
 
 
 def _read_job_file(file: Path) -> tuple[dict[str, Any], str]:
@@ -632,12 +652,12 @@ class Store:
         self._index([row])
         return record
 
-    def _index(self, rows: list[JobRow]) -> None:
-        """Record catalog rows now, or at the write group's flush when deferring."""
+    def _index(self, rows: list[JobRow], journals: Sequence[tuple[str, str]] = ()) -> None:
+        """Record catalog rows (and the journals they account for) now, or at the flush."""
         if self.syncs.active:
-            self.catalog.defer(rows)
+            self.catalog.defer(rows, journals)
         else:
-            self.catalog.record(jobs=rows)
+            self.catalog.record(jobs=rows, journals=journals)
 
     def _read_job(self, file: Path, experiment_id: str, found: _Found | None = None) -> _Version:
         """Read and check a ``job.json`` with the journal overlays made for it.
@@ -777,7 +797,7 @@ class Store:
             for file, identity, _, after in made:
                 self._written.remember(str(file), identity, after)
                 rows.append(self._job_row(after, file, _row_identity(identity, name)))
-        self._index(rows)
+        self._index(rows, [(experiment_id, name)])
         return [(before, after) for _, _, before, after in made]
 
     def write_jobs(
@@ -836,7 +856,9 @@ class Store:
 
         They match when the catalog is usable, the experiment's job directories are exactly
         ``listed`` (as ``experiment.json`` lists them) and every ``job.json`` is still the
-        file its summary was made from. Only the files' metadata is read (one ``stat`` each).
+        file its summary was made from. Only the files' metadata is read (one ``stat`` each),
+        and the experiment's journals only when the catalog does not account for one of them
+        (written by a launcher killed before its catalog rows, or by an older version).
 
         Args:
             experiment_id: An experiment id.
@@ -847,6 +869,7 @@ class Store:
             (the summary as :func:`~nr_experiment.store.summaries.status_summary` made it),
             or None when anything does not match (read the files with :meth:`jobs` instead).
         """
+        known = self.catalog.known_journals(experiment_id)  # before the rows: see its doc
         indexed = self.catalog.job_summaries(experiment_id)
         if indexed is None or len(indexed) != len(listed):
             return None
@@ -865,12 +888,15 @@ class Store:
             }
         except FileNotFoundError:
             return None
-        journals = self._journals.overlays(exp_dir)
-        expected = _expected_identities(journals, files) if journals else files
+        journal_names = frozenset(self._journals.names(exp_dir))
+        if known is not None and known >= journal_names:
+            matches = _vouched(files, journal_names)
+        else:  # a journal the catalog does not account for: read them all
+            matches = _expected(self._journals.overlays(exp_dir), files)
         texts = []
         for job_id in listed:
             row = by_id[job_id]
-            if row.summary is None or row.file != expected[job_id]:
+            if row.summary is None or row.file is None or not matches(job_id, row.file):
                 return None
             texts.append(row.summary)
         summaries = json.loads(f"[{','.join(texts)}]")  # one decode for all
@@ -916,7 +942,9 @@ class Store:
                 else:
                     _warn(IncompleteJobError(Path(entry.path), _NEVER_WRITTEN))
         if journals:
-            self._journals.prune(exp_dir, files)
+            deleted = self._journals.prune(exp_dir, files)
+            if deleted:
+                self.catalog.forget_journals(experiment_id, deleted)
         listed = _read_experiment(exp_dir / EXPERIMENT_FILE).jobs
         for missing in [job_id for job_id in listed if job_id not in present]:
             warnings.warn(
@@ -1177,7 +1205,7 @@ class Store:
         return self.catalog.rebuild(self._scan)
 
     def _scan(self) -> Scan:
-        found = Scan([], [], [])
+        found = Scan([], [], [], [])
         if not self.experiments_root.is_dir():
             return found
         for title_dir in sorted(self.experiments_root.iterdir()):
@@ -1214,6 +1242,7 @@ class Store:
             )
         )
         journals = self._journals.overlays(path)
+        found.journals.extend((eid, name) for name, _ in journals)
         for job_dir in sorted(path.iterdir()):
             if job_dir.name.startswith(".") or not job_dir.is_dir():
                 continue
