@@ -217,3 +217,25 @@ def test_pruned_journals_are_no_longer_listed_and_a_rebuild_lists_those_there(
     store.rebuild_catalog()
     assert store.catalog.known_journals(eid) == frozenset(journals(store, eid))
     assert Store(tmp_path / "home").job_summaries(eid, ids) is not None
+
+
+def test_a_writer_does_not_read_back_the_journal_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, eid, ids = make_jobs(tmp_path / "home")
+    store.record_intents(eid, [IntentRequest(j, "toy") for j in ids])
+    read_back: list[str] = []
+    original = Path.read_text
+
+    def read_text(path: Path, *args: object, **kwargs: object) -> str:
+        if path.parent.name == JOURNAL_DIR:
+            read_back.append(path.name)
+        return original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    records = store.record_submits(eid, [SubmittedRequest(j, f"toy://here/{j}") for j in ids])
+    assert read_back == []
+    assert [r.handle for r in records] == [f"toy://here/{j}" for j in ids]
+    assert all(r.intent is not None for r in records)
+    Store(tmp_path / "home").jobs(eid)  # another process reads both journals from the files
+    assert len(read_back) == 2

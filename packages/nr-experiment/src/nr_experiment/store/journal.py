@@ -17,6 +17,7 @@ a process killed at any point leaves either the journal or no trace of that step
 journal is durable before the backend is asked, as an intent in ``job.json`` is.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -141,6 +142,10 @@ class Journals:
         file = directory / name
         jobs = {job_id: {"file": o.file, "changes": o.changes} for job_id, o in overlays.items()}
         DEFERRED.write_text(file, dumps_json({"format": FORMAT, "jobs": jobs}))
+        with contextlib.suppress(FileNotFoundError):  # deleted at once: read it as it comes
+            parsed = _Parsed(file_identity(file), dict(overlays))
+            with self._lock:  # its writer reads it next: not again from the file
+                self._parsed[str(file)] = parsed
         return file
 
     def new_name(self) -> str:

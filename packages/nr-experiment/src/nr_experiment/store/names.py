@@ -28,6 +28,7 @@ _ID = re.compile(r"(.+)_([0-9]{19})", re.DOTALL)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _BACKEND = re.compile(r"nr\.([0-9]{19})\.([0-9a-f]{8})\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
 _SLUG_CHARS = 15
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _validate(kind: str, name: str) -> str:
@@ -37,7 +38,7 @@ def _validate(kind: str, name: str) -> str:
         raise InvalidNameError(kind, name, f"it is longer than {MAX_NAME_BYTES} bytes")
     if "/" in name:
         raise InvalidNameError(kind, name, "it contains '/'")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if _CONTROL.search(name):
         raise InvalidNameError(kind, name, "it contains NUL or another control character")
     if name.startswith("."):
         raise InvalidNameError(kind, name, "it starts with '.' (reserved for store files)")
