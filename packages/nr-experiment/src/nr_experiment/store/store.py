@@ -54,6 +54,7 @@ from nr_experiment.store.errors import (
     StoreError,
     StoreWarning,
 )
+from nr_experiment.store.gcpause import gc_paused
 from nr_experiment.store.journal import Journals, Overlay, apply_overlays, diff
 from nr_experiment.store.locks import file_lock
 from nr_experiment.store.names import (
@@ -776,6 +777,13 @@ class Store:
                 self._update_job(experiment_id, job_id, mutate, require_complete=require_complete)
                 for job_id, mutate in updates
             ]
+        with gc_paused():  # every record made here stays alive: nothing for it to free
+            return self._journal_updates(experiment_id, updates, require_complete)
+
+    def _journal_updates(
+        self, experiment_id: str, updates: Sequence[tuple[str, _Mutate]], require_complete: bool
+    ) -> list[tuple[JobRecord, JobRecord]]:
+        """The journaled half of :meth:`_update_jobs`."""
         exp_dir = self._existing(experiment_id)
         name = self._journals.new_name()
         overlays: dict[str, Overlay] = {}
@@ -1015,10 +1023,12 @@ class Store:
             StoreError: As :meth:`record_intent` (nothing is written).
             JobNotFoundError: No such job (nothing is written).
         """
-        made = [_intent_mark(experiment_id, request) for request in requests]
-        self._update_jobs(
-            experiment_id, [(r.job_id, mark) for r, (_, mark) in zip(requests, made, strict=True)]
-        )
+        with gc_paused():  # see _update_jobs
+            made = [_intent_mark(experiment_id, request) for request in requests]
+            self._update_jobs(
+                experiment_id,
+                [(r.job_id, mark) for r, (_, mark) in zip(requests, made, strict=True)],
+            )
         return [intent for intent, _ in made]
 
     def record_submitted(
