@@ -678,6 +678,9 @@ class Catalog:
             conn.execute(
                 "CREATE TEMP TABLE old_states AS SELECT experiment_id, job_id, state, updated"
                 " FROM jobs"
+            )  # looked up per job below: indexed, or the rebuild is quadratic in the jobs
+            conn.execute(
+                "CREATE INDEX temp.old_states_by_job ON old_states (experiment_id, job_id)"
             )
         for table in ("schema_version", "experiments", "jobs", "journals"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")

@@ -25,14 +25,14 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from nr_experiment.store.atomic import dumps_json
 from nr_experiment.store.errors import CorruptMetadataError
 from nr_experiment.store.summaries import file_identity
 from nr_experiment.store.syncs import DEFERRED
 
-__all__ = ["JOURNAL_DIR", "Journals", "Overlay", "apply_overlays", "diff", "lay_over"]
+__all__ = ["JOURNAL_DIR", "Found", "Journals", "Overlay", "apply_overlays", "diff", "lay_over"]
 
 #: The directory of an experiment's journals (hidden: job scans skip it).
 JOURNAL_DIR = ".journal"
@@ -72,12 +72,43 @@ def lay_over(job: dict[str, Any], changes: Mapping[str, Any]) -> None:
     job.update((key, value) for key, value in changes.items() if key != _REMOVED)
 
 
-def apply_overlays(
-    found: Sequence[tuple[str, Mapping[str, Overlay]]],
-    job_id: str,
-    file: str,
-    job: dict[str, Any],
-) -> str | None:
+class Found(Sequence[tuple[str, Mapping[str, Overlay]]]):
+    """An experiment's journals as read, oldest first, with each job's overlays at hand.
+
+    A sequence of ``(journal name, {job id: overlay})``; :meth:`of` gives one job's overlays
+    without looking through every journal (a run of 10,000 jobs leaves hundreds).
+    """
+
+    def __init__(self, journals: Sequence[tuple[str, Mapping[str, Overlay]]] = ()) -> None:
+        self._journals = list(journals)
+        self._by_job: dict[str, list[tuple[str, Overlay]]] | None = None
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, Mapping[str, Overlay]]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, Mapping[str, Overlay]]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[str, Mapping[str, Overlay]] | Sequence[tuple[str, Mapping[str, Overlay]]]:
+        return self._journals[index]
+
+    def __len__(self) -> int:
+        return len(self._journals)
+
+    def of(self, job_id: str) -> list[tuple[str, Overlay]]:
+        """The overlays made for one job, oldest first, each with its journal's name."""
+        if self._by_job is None:
+            by_job: dict[str, list[tuple[str, Overlay]]] = {}
+            for name, overlays in self._journals:
+                for one, overlay in overlays.items():
+                    by_job.setdefault(one, []).append((name, overlay))
+            self._by_job = by_job
+        return self._by_job.get(job_id, [])
+
+
+def apply_overlays(found: Found, job_id: str, file: str, job: dict[str, Any]) -> str | None:
     """Lay every overlay made for ``file`` (a ``job.json`` identity) over ``job``, in place.
 
     Args:
@@ -90,9 +121,8 @@ def apply_overlays(
         The name of the last journal applied, or None when none applied.
     """
     applied = None
-    for name, overlays in found:
-        overlay = overlays.get(job_id)
-        if overlay is not None and overlay.file == file:
+    for name, overlay in found.of(job_id):
+        if overlay.file == file:
             lay_over(job, overlay.changes)
             applied = name
     return applied
@@ -161,7 +191,7 @@ class Journals:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def overlays(self, exp_dir: Path) -> list[tuple[str, dict[str, Overlay]]]:
+    def overlays(self, exp_dir: Path) -> Found:
         """Every journal of an experiment, oldest first: its file name and overlays by job id.
 
         Raises:
@@ -172,7 +202,7 @@ class Journals:
             parsed = self._read(exp_dir / JOURNAL_DIR / name)
             if parsed is not None:
                 found.append((name, parsed))
-        return found
+        return Found(found)
 
     def _read(self, path: Path) -> dict[str, Overlay] | None:
         key = str(path)

@@ -55,7 +55,7 @@ from nr_experiment.store.errors import (
     StoreWarning,
 )
 from nr_experiment.store.gcpause import gc_paused
-from nr_experiment.store.journal import Journals, Overlay, apply_overlays, diff
+from nr_experiment.store.journal import Found, Journals, Overlay, apply_overlays, diff
 from nr_experiment.store.locks import file_lock
 from nr_experiment.store.names import (
     backend_job_name,
@@ -225,9 +225,6 @@ def _skipped(error: IncompleteJobError) -> Skipped:
 #: A step updating this many jobs at once writes one journal instead of each ``job.json``.
 JOURNAL_FROM = 2
 
-#: The journals found in an experiment (:meth:`Journals.overlays`).
-_Found = Sequence[tuple[str, Mapping[str, Overlay]]]
-
 
 class _Version(NamedTuple):
     """A job as a reader sees it: ``job.json`` with the journal overlays made for it."""
@@ -250,7 +247,7 @@ _Matches = Callable[[str, str], bool]
 """Whether a job's catalog row identity (second argument) matches its files (see below)."""
 
 
-def _expected(found: _Found, files: Mapping[str, str]) -> _Matches:
+def _expected(found: Found, files: Mapping[str, str]) -> _Matches:
     """Match the row identity each job must have, given its ``job.json`` and the journals."""
     last: dict[str, str] = {}
     for name, overlays in found:
@@ -660,7 +657,7 @@ class Store:
         else:
             self.catalog.record(jobs=rows, journals=journals)
 
-    def _read_job(self, file: Path, experiment_id: str, found: _Found | None = None) -> _Version:
+    def _read_job(self, file: Path, experiment_id: str, found: Found | None = None) -> _Version:
         """Read and check a ``job.json`` with the journal overlays made for it.
 
         The file must belong to its directory and experiment. ``found``: the experiment's
@@ -734,7 +731,7 @@ class Store:
         experiment_id: str,
         mutate: _Mutate,
         require_complete: bool,
-        journals: _Found | None = None,
+        journals: Found | None = None,
     ) -> tuple[JobRecord, dict[str, Any], str]:
         """A job's record, its content once ``mutate`` changed it, and the file's identity.
 
