@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-BACKENDS: tuple[str, ...] = ("slurm", "ssh", "docker", "ray", "podman")
+BACKENDS: tuple[str, ...] = ("slurm", "ssh", "docker", "ray", "podman", "sky")
 DEFAULT_ENV_FILE = "/tmp/nr-testbed/testbed.env"
 
 
@@ -140,6 +140,50 @@ class Testbed:
     @property
     def ray_python(self) -> str:
         return self.get("NR_TESTBED_RAY_PYTHON")
+
+    @property
+    def sky_api_url(self) -> str:
+        return self.get("NR_TESTBED_SKY_API_URL", "http://127.0.0.1:46580")
+
+    @property
+    def sky_python(self) -> str:
+        return self.get("NR_TESTBED_SKY_PYTHON")
+
+    @property
+    def sky_bin(self) -> str:
+        return self.get("NR_TESTBED_SKY_BIN")
+
+    @property
+    def sky_home(self) -> str:
+        return self.get("NR_TESTBED_SKY_HOME")
+
+    @property
+    def sky_infra(self) -> str:
+        return self.get("NR_TESTBED_SKY_INFRA", "slurm/localslurm")
+
+    @property
+    def sky_remote_user(self) -> str:
+        return self.get("NR_TESTBED_SKY_REMOTE_USER", "skyci")
+
+    def sky_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Environment for a SkyPilot SDK/CLI process (the sky venv) talking to the testbed's server.
+
+        The server's isolated HOME, its URL and port, telemetry off, and no silent start of a
+        second local API server if the testbed's is down. ``base`` defaults to ``os.environ``.
+        """
+        port = self.sky_api_url.rstrip("/").rpartition(":")[2]
+        env = dict(os.environ if base is None else base)
+        env.update(
+            HOME=self.sky_home,
+            PATH=f"{self.sky_bin}:{env.get('PATH', '/usr/bin:/bin')}",
+            SKYPILOT_API_SERVER_ENDPOINT=self.sky_api_url,
+            SKYPILOT_API_SERVER_LOCAL_PORT=port,
+            SKYPILOT_DISABLE_LOCAL_API_SERVER="1",
+            SKYPILOT_DISABLE_USAGE_COLLECTION="1",
+            DO_NOT_TRACK="1",
+            SCARF_NO_ANALYTICS="1",
+        )
+        return env
 
 
 def load_testbed() -> Testbed:

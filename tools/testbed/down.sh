@@ -1,6 +1,6 @@
 #!/bin/bash
 # Stop testbed backends by pid. `all` (default) also ends any process still inside the netns and removes it.
-# Usage: sudo bash tools/testbed/down.sh [all|slurm|ssh|docker|ray|podman ...]
+# Usage: sudo bash tools/testbed/down.sh [all|slurm|ssh|docker|ray|podman|sky ...]
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib.sh"
 tb_require_root
@@ -9,13 +9,13 @@ backends=(); all=0
 for b in "${sel[@]}"; do
   case "$b" in
     all) backends+=($TB_BACKENDS); all=1 ;;
-    slurm|ssh|docker|ray|podman) backends+=("$b") ;;
+    slurm|ssh|docker|ray|podman|sky) backends+=("$b") ;;
     *) tb_die "unknown backend '$b' (expected: all $TB_BACKENDS)" ;;
   esac
 done
 T0=$(tb_now)
 mkdir -p "$TB_ENVD"
-# reverse order of up: podman, ray, docker, ssh, slurm
+# reverse order of up: sky, podman, ray, docker, ssh, slurm
 for ((i = ${#backends[@]} - 1; i >= 0; i--)); do
   b=${backends[$i]}; t=$(tb_now)
   bash "$HERE/$b.sh" down || tb_log "down $b reported an error"

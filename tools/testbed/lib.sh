@@ -7,7 +7,7 @@ NR_TESTBED_DIR=${NR_TESTBED_DIR:-/tmp/nr-testbed}
 NR_TESTBED_NETNS=${NR_TESTBED_NETNS:-nrtest}
 NR_TESTBED_ENV_FILE="$NR_TESTBED_DIR/testbed.env"
 TB_ENVD="$NR_TESTBED_DIR/env.d"          # one fragment per running backend, merged into testbed.env
-TB_BACKENDS="slurm ssh docker ray podman"
+TB_BACKENDS="slurm ssh docker ray podman sky"
 export NR_TESTBED_DIR NR_TESTBED_NETNS DEBIAN_FRONTEND=noninteractive
 
 tb_log()  { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install (if missing) and start testbed backends in the loopback-only netns.
-# Usage: sudo bash tools/testbed/up.sh [all|slurm|ssh|docker|ray|podman ...]   (default: all)
+# Usage: sudo bash tools/testbed/up.sh [all|slurm|ssh|docker|ray|podman|sky ...]   (default: all)
 # Phase 1 installs everything in the normal namespace (apt, pip, debootstrap need the registries);
 # phase 2 creates netns $NR_TESTBED_NETNS (only lo) and starts every server inside it.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,7 +11,7 @@ backends=()
 for b in "${sel[@]}"; do
   case "$b" in
     all) backends+=($TB_BACKENDS) ;;
-    slurm|ssh|docker|ray|podman) backends+=("$b") ;;
+    slurm|ssh|docker|ray|podman|sky) backends+=("$b") ;;
     *) tb_die "unknown backend '$b' (expected: all $TB_BACKENDS)" ;;
   esac
 done
